@@ -1,0 +1,61 @@
+# Lifeboat. Start with `make demo` (Lifeboat end to end on a local control plane) and
+# `make test` (everything CI runs). Node 24 comes from node_modules (npm package node@24),
+# so every target runs on it whatever `node` the machine has.
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+export PATH := $(CURDIR)/node_modules/.bin:$(PATH)
+NODE := $(CURDIR)/node_modules/.bin/node
+JEST := NODE_OPTIONS=--experimental-vm-modules $(NODE) node_modules/jest/bin/jest.js
+
+.PHONY: all deps build lint typecheck unit integration test testbin testenv-up testenv-down crds demo clean
+
+all: build
+
+# npm packages (npm ci when the lock file changed) and the Debian tools the tests use.
+deps: node_modules/.deps-stamp
+	@bash hack/system-deps.sh
+
+node_modules/.deps-stamp: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+build: deps
+	$(NODE) node_modules/typescript/bin/tsc -p tsconfig.build.json
+
+typecheck: deps
+	$(NODE) node_modules/typescript/bin/tsc -p tsconfig.json --noEmit
+
+lint: deps
+	$(NODE) node_modules/eslint/bin/eslint.js --max-warnings=0 .
+
+# The real servers the tests run against, built from Go modules into a cache outside the repo.
+testbin:
+	@bash hack/testbin/build.sh
+
+unit: deps
+	$(JEST) --selectProjects unit
+
+integration: build testbin
+	$(JEST) --selectProjects integration
+
+# What CI runs: lint, typecheck, then every unit and integration test against the real
+# control plane, PostgreSQL and S3 server; ends with a one-line summary.
+test: build lint typecheck testbin
+	@rm -f .jest-results.json
+	$(JEST) --json --outputFile=.jest-results.json || true
+	@$(NODE) hack/test-summary.ts .jest-results.json
+
+crds: deps
+	$(NODE) hack/gen-crds.ts
+
+testenv-up: build testbin
+	@$(NODE) test/env/cli.ts up
+
+testenv-down: deps
+	@$(NODE) test/env/cli.ts down
+
+demo: build testbin
+	@bash hack/demo.sh
+
+clean:
+	rm -rf dist .jest-results.json

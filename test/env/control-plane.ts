@@ -1,0 +1,158 @@
+// The real Kubernetes control plane, on 127.0.0.1 and free ports: etcd, kube-apiserver,
+// kube-controller-manager and kube-scheduler, built from their Go modules (hack/testbin).
+import { mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { httpOk } from './http-check.ts';
+import { ManagedProcess } from './managed-process.ts';
+import type { Pki } from './pki.ts';
+import { freePort } from './ports.ts';
+import { writeKubeconfig } from './kubeconfig.ts';
+
+export interface ControlPlaneBinaries {
+  etcd: string;
+  'kube-apiserver': string;
+  'kube-controller-manager': string;
+  'kube-scheduler': string;
+}
+
+export interface ControlPlane {
+  apiServerUrl: string;
+  kubeconfig: string;
+  etcdUrl: string;
+  processes: ManagedProcess[];
+}
+
+const STARTUP_TIMEOUT_MS = 120_000;
+
+export async function startEtcd(bin: string, workDir: string): Promise<{ url: string; process: ManagedProcess }> {
+  const [clientPort, peerPort] = [await freePort(), await freePort()];
+  const url = `http://127.0.0.1:${clientPort}`;
+  const etcd = new ManagedProcess({
+    name: 'etcd',
+    command: bin,
+    logFile: join(workDir, 'logs/etcd.log'),
+    args: [
+      `--data-dir=${join(workDir, 'etcd')}`,
+      `--listen-client-urls=${url}`,
+      `--advertise-client-urls=${url}`,
+      `--listen-peer-urls=http://127.0.0.1:${peerPort}`,
+      `--initial-advertise-peer-urls=http://127.0.0.1:${peerPort}`,
+      `--initial-cluster=default=http://127.0.0.1:${peerPort}`,
+      // Tests only: durability is not what is being tested, and fsync dominates on a shared disk.
+      '--unsafe-no-fsync',
+      '--quota-backend-bytes=4294967296',
+      '--log-level=warn',
+    ],
+  });
+  etcd.start();
+  await etcd.waitUntil('healthy', () => httpOk(`${url}/health`), STARTUP_TIMEOUT_MS);
+  return { url, process: etcd };
+}
+
+export async function startApiServer(
+  bin: string,
+  workDir: string,
+  pki: Pki,
+  etcdUrl: string,
+): Promise<{ url: string; kubeconfig: string; process: ManagedProcess }> {
+  const port = await freePort();
+  const url = `https://127.0.0.1:${port}`;
+  const apiserver = new ManagedProcess({
+    name: 'kube-apiserver',
+    command: bin,
+    logFile: join(workDir, 'logs/kube-apiserver.log'),
+    args: [
+      `--etcd-servers=${etcdUrl}`,
+      '--bind-address=127.0.0.1',
+      '--advertise-address=127.0.0.1',
+      `--secure-port=${port}`,
+      `--cert-dir=${join(workDir, 'apiserver-certs')}`,
+      `--tls-cert-file=${pki.serverCert}`,
+      `--tls-private-key-file=${pki.serverKey}`,
+      `--client-ca-file=${pki.caCert}`,
+      '--authorization-mode=RBAC',
+      '--service-cluster-ip-range=10.0.0.0/24',
+      `--service-account-issuer=${url}`,
+      `--service-account-key-file=${pki.serviceAccountPub}`,
+      `--service-account-signing-key-file=${pki.serviceAccountKey}`,
+      // The API server reaches the process kubelet (logs, exec) as admin; the kubelet's
+      // self-signed serving certificate is not verified (no --kubelet-certificate-authority).
+      `--kubelet-client-certificate=${pki.adminCert}`,
+      `--kubelet-client-key=${pki.adminKey}`,
+      '--kubelet-preferred-address-types=InternalIP,Hostname',
+      '--allow-privileged=true',
+      '--v=1',
+    ],
+  });
+  apiserver.start();
+  const tls = {
+    ca: readFileSync(pki.caCert),
+    cert: readFileSync(pki.adminCert),
+    key: readFileSync(pki.adminKey),
+  };
+  await apiserver.waitUntil('ready', () => httpOk(`${url}/readyz`, tls), STARTUP_TIMEOUT_MS);
+  const kubeconfig = join(workDir, 'kubeconfig');
+  writeKubeconfig(kubeconfig, url, pki);
+  return { url, kubeconfig, process: apiserver };
+}
+
+export async function startControllerManager(
+  bin: string,
+  workDir: string,
+  pki: Pki,
+  kubeconfig: string,
+): Promise<ManagedProcess> {
+  const port = await freePort();
+  const cm = new ManagedProcess({
+    name: 'kube-controller-manager',
+    command: bin,
+    logFile: join(workDir, 'logs/kube-controller-manager.log'),
+    args: [
+      `--kubeconfig=${kubeconfig}`,
+      `--authentication-kubeconfig=${kubeconfig}`,
+      `--authorization-kubeconfig=${kubeconfig}`,
+      '--leader-elect=false',
+      '--bind-address=127.0.0.1',
+      `--secure-port=${port}`,
+      `--cert-dir=${join(workDir, 'controller-manager-certs')}`,
+      `--service-account-private-key-file=${pki.serviceAccountKey}`,
+      `--root-ca-file=${pki.caCert}`,
+      '--use-service-account-credentials=false',
+      `--cluster-signing-cert-file=${pki.caCert}`,
+      `--cluster-signing-key-file=${pki.caKey}`,
+      // The node lifecycle controller would taint the process kubelet's node whenever a
+      // heartbeat is late on a loaded machine, and evict its pods: not what tests are about.
+      '--controllers=*,-nodelifecycle',
+      '--v=1',
+    ],
+  });
+  cm.start();
+  await cm.waitUntil('healthy', () => httpOk(`https://127.0.0.1:${port}/healthz`, { insecure: true }), STARTUP_TIMEOUT_MS);
+  return cm;
+}
+
+export async function startScheduler(bin: string, workDir: string, kubeconfig: string): Promise<ManagedProcess> {
+  const port = await freePort();
+  const scheduler = new ManagedProcess({
+    name: 'kube-scheduler',
+    command: bin,
+    logFile: join(workDir, 'logs/kube-scheduler.log'),
+    args: [
+      `--kubeconfig=${kubeconfig}`,
+      `--authentication-kubeconfig=${kubeconfig}`,
+      `--authorization-kubeconfig=${kubeconfig}`,
+      '--leader-elect=false',
+      '--bind-address=127.0.0.1',
+      `--secure-port=${port}`,
+      `--cert-dir=${join(workDir, 'scheduler-certs')}`,
+      '--v=1',
+    ],
+  });
+  scheduler.start();
+  await scheduler.waitUntil('healthy', () => httpOk(`https://127.0.0.1:${port}/healthz`, { insecure: true }), STARTUP_TIMEOUT_MS);
+  return scheduler;
+}
+
+export function ensureLogDir(workDir: string): void {
+  mkdirSync(join(workDir, 'logs'), { recursive: true });
+}

@@ -1,0 +1,17 @@
+// Free TCP ports on 127.0.0.1, asked of the kernel so that parallel environments never collide.
+import { createServer } from 'node:net';
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => {
+        if (address && typeof address === 'object') resolve(address.port);
+        else reject(new Error('could not read the port the kernel assigned'));
+      });
+    });
+  });
+}

@@ -1,0 +1,87 @@
+// A throwaway PostgreSQL cluster: initdb into the environment's work dir and the server on a
+// free port, so tests that destroy data never touch the machine's own cluster. initdb and
+// postgres refuse to run as root, so as root they run as the `postgres` user.
+import { execFileSync } from 'node:child_process';
+import { chownSync, existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { userInfo } from 'node:os';
+import { ManagedProcess } from './managed-process.ts';
+import { freePort } from './ports.ts';
+
+export function postgresBinDir(): string {
+  if (process.env.LIFEBOAT_PG_BINDIR) return process.env.LIFEBOAT_PG_BINDIR;
+  const root = '/usr/lib/postgresql';
+  const majors = existsSync(root) ? readdirSync(root).filter((d) => /^\d+$/.test(d)) : [];
+  majors.sort((a, b) => Number(b) - Number(a));
+  const major = majors.find((m) => existsSync(join(root, m, 'bin/initdb')));
+  if (!major) {
+    throw new Error(
+      `PostgreSQL server binaries not found under ${root}: install Debian's postgresql package (or set LIFEBOAT_PG_BINDIR)`,
+    );
+  }
+  return join(root, major, 'bin');
+}
+
+function asPostgresUser(command: string, args: string[]): [string, string[]] {
+  if (userInfo().uid !== 0) return [command, args];
+  // setpriv execs in place (unlike runuser/su), so the server stays the process group leader.
+  return ['/usr/bin/setpriv', ['--reuid=postgres', '--regid=postgres', '--init-groups', '--', command, ...args]];
+}
+
+function uidGid(user: string): { uid: number; gid: number } {
+  const uid = Number(execFileSync('id', ['-u', user], { encoding: 'utf8' }).trim());
+  const gid = Number(execFileSync('id', ['-g', user], { encoding: 'utf8' }).trim());
+  return { uid, gid };
+}
+
+export async function startPostgres(
+  workDir: string,
+): Promise<{ host: string; port: number; user: string; binDir: string; process: ManagedProcess }> {
+  const binDir = postgresBinDir();
+  const dataDir = join(workDir, 'postgres/data');
+  const socketDir = join(workDir, 'postgres/socket');
+  mkdirSync(dataDir, { recursive: true });
+  mkdirSync(socketDir, { recursive: true });
+  if (userInfo().uid === 0) {
+    const { uid, gid } = uidGid('postgres');
+    for (const dir of [join(workDir, 'postgres'), dataDir, socketDir]) chownSync(dir, uid, gid);
+  }
+  const [initdb, initArgs] = asPostgresUser(join(binDir, 'initdb'), [
+    '-D', dataDir, '-U', 'postgres', '--auth=trust', '--encoding=UTF8', '--locale=C.UTF-8', '--no-sync',
+  ]);
+  try {
+    execFileSync(initdb, initArgs, { stdio: ['ignore', 'pipe', 'pipe'] });
+  } catch (err) {
+    const stderr = (err as { stderr?: Buffer }).stderr?.toString() ?? String(err);
+    throw new Error(`initdb failed: ${stderr}`);
+  }
+  const port = await freePort();
+  const [command, args] = asPostgresUser(join(binDir, 'postgres'), [
+    '-D', dataDir, '-p', String(port), '-k', socketDir,
+    '-c', 'listen_addresses=127.0.0.1',
+    // Throwaway data: durability off, as in any test database.
+    '-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off',
+    '-c', 'max_connections=200',
+  ]);
+  const server = new ManagedProcess({
+    name: 'postgres',
+    command,
+    args,
+    logFile: join(workDir, 'logs/postgres.log'),
+    stopSignal: 'SIGINT',
+  });
+  server.start();
+  await server.waitUntil(
+    'accepting connections',
+    async () => {
+      try {
+        execFileSync(join(binDir, 'pg_isready'), ['-h', '127.0.0.1', '-p', String(port), '-U', 'postgres', '-q']);
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    60_000,
+  );
+  return { host: '127.0.0.1', port, user: 'postgres', binDir, process: server };
+}
