@@ -3,7 +3,7 @@
 // (test/, against the real control plane, PostgreSQL and S3 started by the global setup).
 const tsJest = [
   'ts-jest',
-  { useESM: true, tsconfig: '<rootDir>/tsconfig.json', diagnostics: false },
+  { useESM: true, tsconfig: '<rootDir>/tsconfig.jest.json', diagnostics: false },
 ];
 const common = {
   extensionsToTreatAsEsm: ['.ts'],

@@ -4,5 +4,6 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 source "$here/versions.env"
 if [ -n "${LIFEBOAT_TESTBIN_DIR:-}" ]; then echo "$LIFEBOAT_TESTBIN_DIR"; exit 0; fi
-key="k8s-${KUBERNETES_VERSION}_etcd-${ETCD_VERSION}_minio-${MINIO_VERSION:0:22}"
+# A pseudo-version ends in the commit hash, which is what names a MinIO build.
+key="k8s-${KUBERNETES_VERSION}_etcd-${ETCD_VERSION}_minio-${MINIO_VERSION: -12}"
 echo "${XDG_CACHE_HOME:-$HOME/.cache}/lifeboat/testbin/$key"
