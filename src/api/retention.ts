@@ -1,0 +1,17 @@
+// Grandfather-father-son retention, counted in successful backups.
+import { z } from 'zod';
+
+function keep(what: string) {
+  return z.int().min(0).max(1000).optional().describe(`Keep the newest successful backup of each of the last N ${what} that have one.`);
+}
+
+export const Retention = z
+  .object({
+    keepLast: z.int().min(0).max(1000).optional().describe('Keep the N newest successful backups.'),
+    keepDaily: keep('days'),
+    keepWeekly: keep('ISO weeks'),
+    keepMonthly: keep('months'),
+    keepYearly: keep('years'),
+  })
+  .describe('Which successful backups to keep; a backup kept by any rule stays. The newest successful and the newest verified backup are never pruned, and failed runs are removed once a newer run succeeded. Days, weeks, months and years are counted in the schedule\'s time zone. Defaults to keepLast: 7.');
+export type Retention = z.infer<typeof Retention>;

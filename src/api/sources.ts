@@ -1,0 +1,55 @@
+// What a schedule backs up: a list of named sources, each a PostgreSQL database or a bucket.
+import { z } from 'zod';
+import { withRules } from './cel.ts';
+import { DnsLabel } from './names.ts';
+import { databaseNameField, postgresServerShape } from './postgres.ts';
+import { bucketNameField, keyPrefixField, s3ConnectionShape } from './s3.ts';
+
+const Compression = z.enum(['Gzip', 'Zstd', 'None']).default('Gzip');
+
+export const PostgresSource = z
+  .object({
+    ...postgresServerShape,
+    database: databaseNameField('Database to back up.'),
+    format: z
+      .enum(['Custom', 'Plain'])
+      .default('Custom')
+      .describe('pg_dump output format: Custom (restorable with pg_restore, selectively and in parallel) or Plain (an SQL script for psql). Defaults to Custom.'),
+    compression: Compression.describe('Compression of the dump stream: Gzip, Zstd or None. Defaults to Gzip.'),
+  })
+  .describe('A PostgreSQL database, dumped with pg_dump from an exported snapshot whose time and row counts are recorded.');
+export type PostgresSource = z.infer<typeof PostgresSource>;
+
+export const BucketSource = z
+  .object({
+    bucket: bucketNameField('Bucket to back up.'),
+    prefix: keyPrefixField('Back up only objects whose key starts with this prefix.').optional(),
+    ...s3ConnectionShape,
+    parallelism: z.int().min(1).max(64).default(8).describe('Objects fetched at the same time. Defaults to 8.'),
+    compression: Compression.describe('Compression of the tar stream: Gzip, Zstd or None (for already-compressed content such as images). Defaults to Gzip.'),
+  })
+  .describe('An S3-compatible bucket, written as one tar stream that keeps each key, content type and user metadata.');
+export type BucketSource = z.infer<typeof BucketSource>;
+
+export const BackupSource = withRules(
+  z.object({
+    name: DnsLabel.describe('Name of the source, unique within the list; used in object keys, Job names and restore targets.'),
+    postgres: PostgresSource.optional(),
+    bucket: BucketSource.optional(),
+  }),
+  [
+    {
+      rule: 'has(self.postgres) != has(self.bucket)',
+      message: 'set exactly one of postgres or bucket',
+      check: (source) => (source.postgres === undefined) !== (source.bucket === undefined),
+    },
+  ],
+).describe('One thing to back up: set exactly one of postgres or bucket.');
+export type BackupSource = z.infer<typeof BackupSource>;
+
+export const BackupSources = z
+  .array(BackupSource)
+  .min(1)
+  .max(16)
+  .meta({ 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['name'] })
+  .describe('What to back up. Each source becomes one artifact and one Job per run; names must be unique.');
