@@ -8,8 +8,7 @@ const tsJest = [
 const common = {
   extensionsToTreatAsEsm: ['.ts'],
   transform: { '^.+\\.ts$': tsJest },
-  testEnvironment: "node",
-  testTimeout: 120_000,
+  testEnvironment: 'node',
 };
 
 export default {
@@ -24,4 +23,6 @@ export default {
       slowTestThreshold: 30,
     },
   ],
+  // Read only at the top level (jest-circus ignores it inside projects).
+  testTimeout: 120_000,
 };

@@ -1,0 +1,150 @@
+// The process kubelet: a stand-in for the real kubelet in the test environment, where there is
+// no container runtime. It registers a Node, watches the pods bound to it and runs each
+// container as a local process (see pod-worker.ts), and serves their logs. Everything else in
+// the chain (API server, scheduler, controllers) is the real thing.
+import { chmod, mkdir, stat } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { KubeConfig } from '@kubernetes/client-node';
+import { type Logger, pino } from 'pino';
+import { KubeApi } from './kube-api.ts';
+import { startLogServer } from './log-server.ts';
+import { startNodeAgent } from './node-agent.ts';
+import { nodeAllocatable } from './node-object.ts';
+import { killOrphans } from './orphans.ts';
+import { startPodSource } from './pod-source.ts';
+import { PodWorkers } from './pod-workers.ts';
+import { readSystemInfo } from './system-info.ts';
+import { defaultTiming, type KubeletTiming } from './timing.ts';
+import { servingCertificate } from './tls.ts';
+
+export interface KubeletOptions {
+  readonly kubeconfig: string;
+  readonly nodeName: string;
+  /** Pod volumes, logs, pid files and the serving certificate live here. */
+  readonly workDir: string;
+  /** JSON `{ "<image name>": ["/abs/entrypoint", "arg", ...] }` for containers without a command. */
+  readonly imagesFile?: string;
+  readonly logger?: Logger;
+  /** Port for the log server; 0 or absent picks a free one. */
+  readonly logPort?: number;
+  readonly timing?: Partial<KubeletTiming>;
+  readonly registerTimeoutMs?: number;
+  /**
+   * Register the Node cordoned, so the scheduler places nothing on it: for a second kubelet
+   * in tests, which pins its pods with spec.nodeName.
+   */
+  readonly unschedulable?: boolean;
+}
+
+export interface Kubelet {
+  /** The log server's port (node.status.daemonEndpoints.kubeletEndpoint.Port). */
+  readonly logPort: number;
+  /** Kills every container process, stops watches, timers and the log server. */
+  stop(): Promise<void>;
+}
+
+export async function startKubelet(options: KubeletOptions): Promise<Kubelet> {
+  const log = options.logger ?? pino({ name: 'process-kubelet' }, pino.destination({ dest: 2, sync: true }));
+  const timing: KubeletTiming = { ...defaultTiming, ...options.timing };
+  const workDir = resolve(options.workDir);
+  const kubeletIsRoot = process.getuid?.() === 0;
+  await prepareWorkDir(workDir, kubeletIsRoot, log);
+
+  const orphans = await killOrphans(workDir);
+  if (orphans.length > 0) log.warn({ pids: orphans }, 'killed container processes left by an earlier kubelet');
+
+  const config = new KubeConfig();
+  config.loadFromFile(options.kubeconfig);
+  const api = new KubeApi(config);
+  const system = await readSystemInfo();
+  const server = api.serverAddress();
+
+  const workers = new PodWorkers({
+    api,
+    log,
+    workDir,
+    imagesFile: options.imagesFile ? resolve(options.imagesFile) : undefined,
+    allocatable: nodeAllocatable(system),
+    baseVariables: serviceVariables(server.host, server.port),
+    kubeletIsRoot,
+    timing,
+    now: () => new Date(),
+  });
+
+  const logServer = await startLogServer({
+    tls: await servingCertificate(`${workDir}/tls`, options.nodeName),
+    logs: workers,
+    log,
+    ...(options.logPort !== undefined ? { port: options.logPort } : {}),
+  });
+  let nodeAgent: { stop(): void };
+  try {
+    nodeAgent = await startNodeAgent({
+      api,
+      nodeName: options.nodeName,
+      system,
+      kubeletPort: logServer.port,
+      log,
+      timing,
+      now: () => new Date(),
+      registerTimeoutMs: options.registerTimeoutMs ?? 120_000,
+      unschedulable: options.unschedulable ?? false,
+    });
+  } catch (error) {
+    await logServer.close();
+    throw error;
+  }
+  const podSource = startPodSource(api, options.nodeName, workers, log, timing);
+  log.info({ node: options.nodeName, logPort: logServer.port, workDir, kubeletIsRoot }, 'process kubelet started');
+
+  let stopped: Promise<void> | undefined;
+  return {
+    logPort: logServer.port,
+    stop() {
+      stopped ??= (async () => {
+        await podSource.stop();
+        nodeAgent.stop();
+        await workers.shutdown();
+        await logServer.close();
+        log.info('process kubelet stopped');
+      })();
+      return stopped;
+    },
+  };
+}
+
+/**
+ * What the real kubelet gives every container for the `kubernetes` Service, pointed at the
+ * real API server address (the Service's cluster IP does not route here).
+ */
+function serviceVariables(host: string, port: string): Map<string, string> {
+  return new Map([
+    ['KUBERNETES_SERVICE_HOST', host],
+    ['KUBERNETES_SERVICE_PORT', port],
+    ['KUBERNETES_SERVICE_PORT_HTTPS', port],
+    ['KUBERNETES_PORT', `tcp://${host}:${port}`],
+    [`KUBERNETES_PORT_${port}_TCP`, `tcp://${host}:${port}`],
+    [`KUBERNETES_PORT_${port}_TCP_PROTO`, 'tcp'],
+    [`KUBERNETES_PORT_${port}_TCP_PORT`, port],
+    [`KUBERNETES_PORT_${port}_TCP_ADDR`, host],
+  ]);
+}
+
+/**
+ * Processes started as another user must reach their pod's directories, so the work dir is
+ * made traversable (not listable) by others; its parents are only checked.
+ */
+async function prepareWorkDir(workDir: string, kubeletIsRoot: boolean, log: Logger): Promise<void> {
+  await mkdir(workDir, { recursive: true });
+  if (!kubeletIsRoot) return;
+  const { mode } = await stat(workDir);
+  if ((mode & 0o011) !== 0o011) await chmod(workDir, mode | 0o011);
+  for (let dir = dirname(workDir); ; dir = dirname(dir)) {
+    const info = await stat(dir);
+    if ((info.mode & 0o001) === 0) {
+      log.warn({ dir }, 'pods with runAsUser cannot reach their files: this parent of the work dir is not traversable by others');
+      break;
+    }
+    if (dir === dirname(dir)) break;
+  }
+}
