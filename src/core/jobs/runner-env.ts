@@ -1,0 +1,43 @@
+// The environment contract between a Job and the runner (src/runner): the task as JSON, the
+// result file, and credentials, which reach the runner only through secretKeyRef variables.
+// The task names the variables (usernameEnv, credentialsEnvPrefix, keyEnv); it never holds a value.
+import type { V1EnvVar } from '@kubernetes/client-node';
+import type { PostgresCredentialsRef, S3CredentialsRef } from '../../api/index.ts';
+
+export const RunnerEnv = {
+  task: 'LIFEBOAT_TASK',
+  resultFile: 'LIFEBOAT_RESULT_FILE',
+  tmpDir: 'TMPDIR',
+  home: 'HOME',
+  postgresUser: 'PGUSER',
+  postgresPassword: 'PGPASSWORD',
+  /** The backup storage's key pair: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY (what AWS tools read too). */
+  storageCredentialsPrefix: 'AWS_',
+  /** A bucket source's key pair, kept apart from the storage's: SOURCE_AWS_ACCESS_KEY_ID, SOURCE_AWS_SECRET_ACCESS_KEY. */
+  sourceCredentialsPrefix: 'SOURCE_AWS_',
+  /** age recipients (or identities) every artifact is encrypted to, one per line. */
+  ageRecipients: 'LIFEBOAT_AGE_RECIPIENTS',
+} as const;
+
+/** Where the kubelet reads the termination message; the runner writes its JSON result there. */
+export const TERMINATION_MESSAGE_PATH = '/dev/termination-log';
+export const SCRATCH_PATH = '/scratch';
+
+export function secretEnv(name: string, secret: string, key: string): V1EnvVar {
+  return { name, valueFrom: { secretKeyRef: { name: secret, key } } };
+}
+
+export function postgresCredentialsEnv(ref: PostgresCredentialsRef): V1EnvVar[] {
+  return [
+    secretEnv(RunnerEnv.postgresUser, ref.name, ref.usernameKey),
+    secretEnv(RunnerEnv.postgresPassword, ref.name, ref.passwordKey),
+  ];
+}
+
+export function s3CredentialsEnv(prefix: string, ref: S3CredentialsRef | undefined): V1EnvVar[] {
+  if (!ref) return [];
+  return [
+    secretEnv(`${prefix}ACCESS_KEY_ID`, ref.name, ref.accessKeyIdKey),
+    secretEnv(`${prefix}SECRET_ACCESS_KEY`, ref.name, ref.secretAccessKeyKey),
+  ];
+}

@@ -1,0 +1,97 @@
+// The runner's task specs (src/runner/task.ts) from the API's sources and storage. The API speaks
+// Kubernetes (PascalCase enums, Secret references); the runner speaks in its own terms
+// (lowercase enums, the names of the env vars that hold credentials).
+import type { z } from 'zod';
+import type { BackupSource, BackupStorage } from '../../api/index.ts';
+import type { TASK_SCHEMAS } from '../../runner/task.ts';
+import { RunnerEnv } from './runner-env.ts';
+
+export type TaskInput<S extends keyof typeof TASK_SCHEMAS> = z.input<(typeof TASK_SCHEMAS)[S]>;
+
+/** Where a run's objects go: <prefix>/<namespace>/<schedule>/<run>/ (src/runner/layout.ts). */
+export interface RunLocation {
+  namespace: string;
+  schedule: string;
+  run: string;
+}
+
+/** The schedule segment of runs that name no schedule (created with sources and storage only). */
+export const UNSCHEDULED = 'unscheduled';
+
+type StorageTask = TaskInput<'finalize-run'>['storage'];
+
+export function storageTask(storage: BackupStorage): StorageTask {
+  return {
+    ...(storage.endpoint ? { endpoint: storage.endpoint } : {}),
+    region: storage.region,
+    forcePathStyle: storage.forcePathStyle,
+    credentialsEnvPrefix: RunnerEnv.storageCredentialsPrefix,
+    bucket: storage.bucket,
+    prefix: storage.prefix ?? '',
+  };
+}
+
+function encryptionTask(storage: BackupStorage): TaskInput<'postgres-backup'>['encryption'] {
+  // Recipients come from a Secret, so the task only names the variable that holds them.
+  return storage.encryption ? { recipients: [], keyEnv: RunnerEnv.ageRecipients } : undefined;
+}
+
+const lower = <T extends string>(value: T) => value.toLowerCase() as Lowercase<T>;
+
+export function postgresBackupTask(
+  location: RunLocation,
+  source: BackupSource & { postgres: NonNullable<BackupSource['postgres']> },
+  storage: BackupStorage,
+): TaskInput<'postgres-backup'> {
+  const { postgres } = source;
+  const encryption = encryptionTask(storage);
+  return {
+    storage: storageTask(storage),
+    location: { ...location, source: source.name },
+    postgres: {
+      host: postgres.host,
+      port: postgres.port,
+      database: postgres.database,
+      sslMode: postgres.sslMode,
+      usernameEnv: RunnerEnv.postgresUser,
+      passwordEnv: RunnerEnv.postgresPassword,
+    },
+    format: lower(postgres.format),
+    compression: lower(postgres.compression),
+    ...(encryption ? { encryption } : {}),
+  };
+}
+
+export function bucketBackupTask(
+  location: RunLocation,
+  source: BackupSource & { bucket: NonNullable<BackupSource['bucket']> },
+  storage: BackupStorage,
+): TaskInput<'bucket-backup'> {
+  const { bucket } = source;
+  const encryption = encryptionTask(storage);
+  return {
+    storage: storageTask(storage),
+    location: { ...location, source: source.name },
+    source: {
+      ...(bucket.endpoint ? { endpoint: bucket.endpoint } : {}),
+      region: bucket.region,
+      forcePathStyle: bucket.forcePathStyle,
+      // Without a Secret of its own, the source is read with the pod's default key pair (the
+      // storage's variables), which is what "the default credential chain" amounts to here.
+      credentialsEnvPrefix: bucket.credentialsSecret ? RunnerEnv.sourceCredentialsPrefix : RunnerEnv.storageCredentialsPrefix,
+      bucket: bucket.bucket,
+      prefix: bucket.prefix ?? '',
+    },
+    compression: lower(bucket.compression),
+    concurrency: bucket.parallelism,
+    ...(encryption ? { encryption } : {}),
+  };
+}
+
+export function finalizeRunTask(location: RunLocation, storage: BackupStorage, sources: readonly string[]): TaskInput<'finalize-run'> {
+  return { storage: storageTask(storage), location, sources: [...sources] };
+}
+
+export function verifyTask(location: RunLocation, storage: BackupStorage): TaskInput<'verify'> {
+  return { storage: storageTask(storage), location };
+}

@@ -1,0 +1,141 @@
+// decideSchedule: from what is (the schedule, its runs, the clock) to what to do (create,
+// replace and prune runs, record events) and the status to write. Pure: the I/O layer observes
+// and acts (STYLE #2).
+import { ConditionReasons, errorsOf, formatBytes, type BackupScheduleStatus, type Condition, type Problem } from '../../api/index.ts';
+import { conditionChanged, findCondition, removeCondition, setCondition } from '../conditions.ts';
+import { normal, warning, type RecordEvent } from '../events.ts';
+import { applyRetention, type RetentionDecision } from '../retention/retention.ts';
+import { compact, sameStatus } from '../same-status.ts';
+import { formatTime, keepSpelling, latest, parseTime } from '../time.ts';
+import { decideFire, type FireDecision } from './fire-decision.ts';
+import { rpoState } from './rpo.ts';
+import { isActive, newestFirst } from './run-view.ts';
+import { buildScheduledRun } from './scheduled-run.ts';
+import type { ObservedSchedule, ScheduleAction, ScheduleDecision, ScheduleRunView } from './types.ts';
+
+export const ScheduleReasons = {
+  Scheduled: 'Scheduled',
+  Suspended: 'Suspended',
+  InvalidSpec: ConditionReasons.InvalidSpec,
+} as const;
+
+const MAX_ACTIVE_LISTED = 16;
+
+export function decideSchedule(observed: ObservedSchedule, now: Date): ScheduleDecision {
+  const { spec, generation } = observed;
+  const before = observed.status ?? {};
+  const actions: ScheduleAction[] = [];
+  const errors = errorsOf(observed.problems);
+
+  if (before.observedGeneration !== generation) {
+    for (const problem of observed.problems.filter((p) => p.severity === 'Warning')) {
+      actions.push(warning('SpecWarning', `${problem.field}: ${problem.message}`));
+    }
+  }
+
+  const ready = readyCondition(observed, errors);
+  let conditions = setCondition(before.conditions, ready, now);
+  if (conditionChanged(findCondition(before.conditions, 'Ready'), findCondition(conditions, 'Ready')) && errors.length > 0) {
+    actions.push(warning('InvalidSpec', ready.message));
+  }
+
+  const lastScheduled = latest([parseTime(before.lastScheduleTime), ...observed.runs.map((run) => run.scheduledTime)]);
+  let fire: FireDecision = { replace: [], events: [] };
+  let retention: RetentionDecision | undefined;
+  let createdName: string | undefined;
+  if (errors.length === 0) {
+    fire = decideFire(
+      {
+        timing: { schedule: spec.schedule, timeZone: spec.timeZone },
+        suspend: spec.suspend,
+        concurrencyPolicy: spec.concurrencyPolicy,
+        startingDeadlineSeconds: spec.startingDeadlineSeconds,
+        since: latest([lastScheduled, observed.creationTime])!,
+        active: observed.runs.filter(isActive),
+      },
+      now,
+    );
+    actions.push(...fire.events);
+    for (const name of fire.replace) {
+      actions.push({ type: 'DeleteBackupRun', name, cause: 'Replaced' });
+      actions.push(normal('RunReplaced', `deleted ${name}, still running when the next run was due (concurrencyPolicy Replace)`));
+    }
+    if (fire.fire) {
+      const run = buildScheduledRun(observed, spec, fire.fire);
+      createdName = run.metadata.name;
+      actions.push({ type: 'CreateBackupRun', run });
+      actions.push(normal('RunCreated', `created ${createdName} for the run due at ${formatTime(fire.fire)}`));
+    }
+    retention = applyRetention(observed.runs, spec.retention, spec.timeZone);
+    for (const { name, reason } of retention.prune) {
+      actions.push({ type: 'DeleteBackupRun', name, cause: 'Pruned' });
+      actions.push(normal('RunPruned', `pruned ${name}: ${reason}`));
+    }
+  }
+
+  const pruned = new Set(retention?.prune.map((entry) => entry.name));
+  const successes = observed.runs.filter((run) => run.phase === 'Succeeded' && !run.deleting).sort(newestFirst);
+  const newestSuccess = successes[0];
+  const rpo = rpoState(spec.objectives?.rpo, newestSuccess, now, generation);
+  const rpoBefore = findCondition(before.conditions, 'RPOMet');
+  conditions = rpo ? setCondition(conditions, rpo.condition, now) : removeCondition(conditions, 'RPOMet');
+  actions.push(...rpoEvents(rpoBefore, findCondition(conditions, 'RPOMet')));
+
+  const activeNames = [
+    ...observed.runs.filter((run) => isActive(run) && !fire.replace.includes(run.name)).map((run) => run.name),
+    ...(createdName && !observed.runs.some((run) => run.name === createdName) ? [createdName] : []),
+  ].sort();
+  const kept = successes.filter((run) => !pruned.has(run.name));
+  const totalSizeBytes = kept.reduce((sum, run) => sum + (run.sizeBytes ?? 0), 0);
+
+  const status: BackupScheduleStatus = compact({
+    observedGeneration: generation,
+    conditions: conditions as Condition[],
+    lastScheduleTime: keepSpelling(before.lastScheduleTime, latest([lastScheduled, fire.fire])),
+    nextScheduleTime: errors.length === 0 ? keepSpelling(before.nextScheduleTime, fire.nextScheduleTime) : undefined,
+    lastSuccessfulRun: newestSuccess ? runReference(newestSuccess, before.lastSuccessfulRun) : undefined,
+    active: activeNames.length > 0 ? activeNames.slice(0, MAX_ACTIVE_LISTED).map((name) => ({ name })) : undefined,
+    backupCount: kept.length,
+    totalSizeBytes,
+    totalSize: formatBytes(totalSizeBytes),
+  });
+
+  const wakeTimes = [fire.wakeAt, rpo?.flipsAt].filter((time): time is Date => time !== undefined);
+  const wakeAt = wakeTimes.length > 0 ? Math.min(...wakeTimes.map((time) => time.getTime())) : undefined;
+  return {
+    actions,
+    status,
+    statusChanged: !sameStatus(observed.status, status),
+    requeueAfterMs: wakeAt === undefined ? undefined : Math.max(0, wakeAt - now.getTime()),
+    retention,
+  };
+}
+
+function readyCondition(observed: ObservedSchedule, errors: Problem[]) {
+  const base = { type: 'Ready', observedGeneration: observed.generation };
+  if (errors.length > 0) {
+    const message = errors.map((problem) => `${problem.field}: ${problem.message}`).join('; ');
+    return { ...base, status: 'False' as const, reason: ScheduleReasons.InvalidSpec, message };
+  }
+  const { schedule, timeZone, suspend } = observed.spec;
+  if (suspend) {
+    return { ...base, status: 'True' as const, reason: ScheduleReasons.Suspended, message: 'suspended: no new runs are created' };
+  }
+  return { ...base, status: 'True' as const, reason: ScheduleReasons.Scheduled, message: `runs are created on "${schedule}" in ${timeZone}` };
+}
+
+function rpoEvents(before: Condition | undefined, after: Condition | undefined): RecordEvent[] {
+  if (!before || !after || before.status === after.status) return [];
+  if (after.status === 'False') return [warning('ObjectiveMissed', after.message)];
+  if (after.status === 'True') return [normal('ObjectiveMet', after.message)];
+  return [];
+}
+
+function runReference(run: ScheduleRunView, before: BackupScheduleStatus['lastSuccessfulRun']) {
+  const same = before?.name === run.name ? before : undefined;
+  return compact({
+    name: run.name,
+    completionTime: keepSpelling(same?.completionTime, run.completionTime),
+    snapshotTime: keepSpelling(same?.snapshotTime, run.snapshotTime),
+  });
+}
