@@ -1,0 +1,227 @@
+// Reads an artifact back: download -> SHA-256 check -> decrypt -> decompress. The returned
+// stream holds back its last chunk until the stored bytes' SHA-256 and size have matched the
+// manifest, so a consumer (pg_restore, a bucket restore) cannot finish on corrupt data: on a
+// mismatch the stream errors instead of ending. When decryption or decompression fails, the
+// rest of the object is still hashed, so a corrupt object is reported as a checksum mismatch
+// rather than as a confusing decoder error.
+import type { S3Client } from '@aws-sdk/client-s3';
+import { createWriteStream } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { PassThrough, Readable, Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { AgeError, createAgeDecryptStream } from '../crypto/age-stream.ts';
+import { getObjectStream, readObjectRanges } from '../s3/download.ts';
+import { createDecompressStream } from './compression.ts';
+import { ChecksumMismatchError, RunnerError } from './errors.ts';
+import { Sha256Counter } from './hashing.ts';
+import type { StoredArtifact } from './manifest.ts';
+
+export interface OpenArtifactOptions {
+  bucket: string;
+  artifact: Pick<StoredArtifact, 'key' | 'sizeBytes' | 'sha256' | 'compression' | 'encryption'>;
+  /** age identities (AGE-SECRET-KEY-1...); required when the artifact is encrypted. */
+  identities?: string[];
+  signal?: AbortSignal;
+  /** Parallel ranged GETs instead of one stream (for large artifacts). */
+  ranges?: { concurrency?: number; rangeBytes?: number };
+  /** Progress: stored bytes read so far. */
+  onStoredBytes?: (count: number) => void;
+}
+
+export function openArtifact(client: S3Client, options: OpenArtifactOptions): Readable {
+  const { artifact } = options;
+  const stop = new AbortController();
+  const signal = options.signal ? AbortSignal.any([options.signal, stop.signal]) : stop.signal;
+  const stored = options.ranges
+    ? readObjectRanges(client, {
+        bucket: options.bucket,
+        key: artifact.key,
+        // Sized by a HEAD, not by the manifest: bytes appended to the object must count.
+        signal,
+        ...options.ranges,
+      })
+    : Readable.from(streamObject(client, options.bucket, artifact.key, signal), { objectMode: false });
+  return verifyAndDecode(stored, {
+    what: `artifact s3://${options.bucket}/${artifact.key}`,
+    artifact,
+    ...(options.identities ? { identities: options.identities } : {}),
+    signal,
+    onConsumerGone: () => stop.abort(new Error('reader closed')),
+    ...(options.onStoredBytes ? { onStoredBytes: options.onStoredBytes } : {}),
+  });
+}
+
+export interface VerifyAndDecodeOptions {
+  /** Names the artifact in error messages. */
+  what: string;
+  artifact: Pick<StoredArtifact, 'sizeBytes' | 'sha256' | 'compression' | 'encryption'>;
+  identities?: string[];
+  signal?: AbortSignal;
+  onConsumerGone?: () => void;
+  onStoredBytes?: (count: number) => void;
+}
+
+/** The stored bytes in, the verified plain bytes out (see the top of this file). */
+export function verifyAndDecode(stored: Readable, options: VerifyAndDecodeOptions): Readable {
+  const { artifact, what: where } = options;
+  if (artifact.encryption && (options.identities ?? []).length === 0) {
+    throw new RunnerError('DecryptionFailed', `${where} is encrypted (age) and no identity was given`);
+  }
+  const gate = new HoldBackGate(() => {
+    options.onConsumerGone?.();
+    stored.destroy();
+  });
+  const entry = new PassThrough();
+  const decoders: NodeJS.ReadWriteStream[] = [];
+  if (artifact.encryption) decoders.push(createAgeDecryptStream(options.identities ?? []));
+  decoders.push(createDecompressStream(artifact.compression));
+  const decoding = pipeline([entry, ...decoders, gate.sink]).then(
+    () => undefined,
+    (error: unknown) => error,
+  );
+
+  const hashing = (async () => {
+    const counter = new Sha256Counter();
+    for await (const chunk of stored) {
+      options.signal?.throwIfAborted();
+      counter.update(chunk as Buffer);
+      options.onStoredBytes?.((chunk as Buffer).length);
+      // After a decoder failure, keep reading only to finish the hash.
+      if (!entry.destroyed && !entry.write(chunk)) {
+        await drainedOrGone(entry);
+      }
+    }
+    entry.end();
+    return { sha256: counter.digest(), sizeBytes: counter.sizeBytes };
+  })();
+
+  void (async () => {
+    let failure: unknown;
+    try {
+      const actual = await hashing;
+      const decodeError = await decoding;
+      if (actual.sha256 !== artifact.sha256 || actual.sizeBytes !== artifact.sizeBytes) {
+        failure = new ChecksumMismatchError(where, artifact, actual);
+      } else if (decodeError !== undefined) {
+        failure = describeDecodeError(where, decodeError, artifact.encryption !== null);
+      }
+    } catch (error) {
+      failure = error;
+      stored.destroy();
+    }
+    if (failure === undefined) {
+      gate.release();
+    } else {
+      entry.destroy();
+      gate.fail(failure instanceof Error ? failure : new Error(String(failure)));
+    }
+  })();
+
+  return gate.out;
+}
+
+/** Resolves when `stream` can take more or has gone (its error is the pipeline's to report). */
+function drainedOrGone(stream: PassThrough): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      stream.off('drain', done);
+      stream.off('close', done);
+      resolve();
+    };
+    stream.on('drain', done);
+    stream.on('close', done);
+  });
+}
+
+async function* streamObject(client: S3Client, bucket: string, key: string, signal: AbortSignal): AsyncGenerator<Buffer> {
+  const { body } = await getObjectStream(client, { bucket, key, signal });
+  for await (const chunk of body) yield chunk as Buffer;
+}
+
+function describeDecodeError(where: string, error: unknown, encrypted: boolean): Error {
+  if (error instanceof RunnerError) return error;
+  const message = error instanceof Error ? error.message : String(error);
+  if (error instanceof AgeError || (encrypted && /age|identit|decrypt|authenticat/i.test(message))) {
+    return new RunnerError('DecryptionFailed', `${where} could not be decrypted: ${message}`, { cause: error });
+  }
+  return new RunnerError('ArtifactCorrupt', `${where} could not be decoded: ${message}`, { cause: error });
+}
+
+/**
+ * Forwards decoded bytes to `out` with backpressure, always keeping the latest chunk back
+ * until release(): the consumer sees the end of the data only once it has been verified.
+ */
+class HoldBackGate {
+  readonly out: Readable;
+  readonly sink: Writable;
+  private held: Buffer | undefined;
+  private waiting: ((error?: Error) => void) | undefined;
+  private settled = false;
+
+  constructor(onConsumerGone: () => void) {
+    this.out = new Readable({ read: () => this.resume() });
+    this.out.on('close', () => {
+      if (!this.settled) {
+        this.settled = true;
+        onConsumerGone();
+        this.resume(new Error('reader closed'));
+      }
+    });
+    this.sink = new Writable({
+      write: (chunk: Buffer, _encoding, callback) => {
+        if (this.out.destroyed) {
+          callback(new Error('reader closed'));
+          return;
+        }
+        const previous = this.held;
+        this.held = chunk;
+        if (previous === undefined || this.out.push(previous)) callback();
+        else this.waiting = callback;
+      },
+    });
+  }
+
+  release(): void {
+    if (this.settled) return;
+    this.settled = true;
+    if (this.held !== undefined) this.out.push(this.held);
+    this.held = undefined;
+    this.out.push(null);
+  }
+
+  fail(error: Error): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.held = undefined;
+    this.out.destroy(error);
+  }
+
+  private resume(error?: Error): void {
+    const waiting = this.waiting;
+    this.waiting = undefined;
+    waiting?.(error);
+  }
+}
+
+/**
+ * Restores need a local file for `pg_restore -j N`: downloads (parallel ranges), decodes and
+ * writes the plain artifact to `path`, and returns only once the checksum has matched. On
+ * any failure the partial file is removed.
+ */
+export async function downloadArtifactToFile(
+  client: S3Client,
+  options: OpenArtifactOptions & { path: string },
+): Promise<{ plainBytes: number }> {
+  const reader = openArtifact(client, { ...options, ranges: options.ranges ?? {} });
+  let plainBytes = 0;
+  reader.on('data', (chunk: Buffer) => {
+    plainBytes += chunk.length;
+  });
+  try {
+    await pipeline(reader, createWriteStream(options.path, { flags: 'wx' }));
+  } catch (error) {
+    await rm(options.path, { force: true });
+    throw error;
+  }
+  return { plainBytes };
+}

@@ -1,0 +1,27 @@
+// What every subcommand gets from main: a logger, S3 clients, the cancellation signal
+// (SIGTERM from the kubelet, the Job's deadline), a progress reporter and the environment
+// (which holds the credentials; tasks never carry secrets themselves).
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { Logger } from 'pino';
+import type { S3Endpoint } from '../s3/client.ts';
+import type { ProgressReporter } from './progress.ts';
+
+export interface RunnerContext {
+  logger: Logger;
+  /** Returns a client for the endpoint, shared between calls with the same endpoint. */
+  s3: (endpoint: S3Endpoint) => S3Client;
+  /** Fires on SIGTERM/SIGINT; long operations stop and clean up (abort uploads). */
+  signal: AbortSignal;
+  progress: ProgressReporter;
+  env: NodeJS.ProcessEnv;
+  now: () => Date;
+}
+
+/**
+ * What a subcommand hands back on success: a short summary that goes into the termination
+ * message (the result file) for the operator to copy into status. Keep it small: the whole
+ * message is capped at 4096 bytes.
+ */
+export type TaskSummary = Record<string, unknown>;
+
+export type TaskRunner<Task> = (task: Task, ctx: RunnerContext) => Promise<TaskSummary>;

@@ -1,0 +1,49 @@
+// Failures the runner reports as its one-line reason. A RunnerError's message is already
+// written for the person reading `kubectl describe`; anything else gets described by
+// describeFailure() in main.
+export type FailureCode =
+  | 'InvalidTask'
+  | 'ChecksumMismatch'
+  | 'DecryptionFailed'
+  | 'ArtifactCorrupt'
+  | 'DatabaseUnreachable'
+  | 'AuthenticationFailed'
+  | 'DatabaseError'
+  | 'ToolFailed'
+  | 'TargetNotEmpty'
+  | 'ManifestMissing'
+  | 'StorageUnavailable'
+  | 'BucketMissing'
+  | 'SourceChanged'
+  | 'AccessDenied'
+  | 'CheckFailed'
+  | 'Cancelled'
+  | 'Internal';
+
+export class RunnerError extends Error {
+  override name = 'RunnerError';
+  readonly code: FailureCode;
+  /** Facts worth reporting with the failure (e.g. which drill checks failed). */
+  readonly details: Record<string, unknown> | undefined;
+
+  constructor(code: FailureCode, message: string, options?: { cause?: unknown; details?: Record<string, unknown> }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.details = options?.details;
+  }
+}
+
+export class ChecksumMismatchError extends RunnerError {
+  override name = 'ChecksumMismatchError';
+
+  constructor(what: string, expected: { sha256: string; sizeBytes: number }, actual: { sha256: string; sizeBytes: number }) {
+    super(
+      'ChecksumMismatch',
+      `${what} does not match its manifest: SHA-256 ${short(actual.sha256)} (${actual.sizeBytes} bytes) instead of ${short(expected.sha256)} (${expected.sizeBytes} bytes); the stored object is corrupt or was modified`,
+    );
+  }
+}
+
+function short(sha256: string): string {
+  return `${sha256.slice(0, 12)}…`;
+}

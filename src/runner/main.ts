@@ -1,0 +1,160 @@
+// lifeboat-runner <subcommand> [--task-file PATH] [--result-file PATH]
+// The program inside Lifeboat's Jobs. Reads its task (JSON, from --task-file or
+// $LIFEBOAT_TASK), runs it, logs JSON lines to stdout, and writes a short JSON result to the
+// termination-message file. Exit 0 on success; on failure 1, with a one-line reason on
+// stderr and in the result.
+import { realpathSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import { pino, type Logger } from 'pino';
+import { s3ClientFactory } from '../s3/client.ts';
+import type { RunnerContext, TaskSummary } from './context.ts';
+import { describeFailure } from './describe-failure.ts';
+import { createProgressReporter } from './progress.ts';
+import { DEFAULT_RESULT_FILE, RESULT_FILE_ENV, writeResult, type RunnerResult } from './result.ts';
+import { TASK_SCHEMAS, isSubcommand, loadTask, type Subcommand, type TaskFor } from './task.ts';
+
+const USAGE = `usage: lifeboat-runner <subcommand> [--task-file PATH] [--result-file PATH]
+subcommands: ${Object.keys(TASK_SCHEMAS).join(', ')}
+The task is JSON, read from --task-file or the LIFEBOAT_TASK environment variable.`;
+
+/** Subcommands load their code on demand: a restore Job never loads the backup path. */
+async function dispatch<S extends Subcommand>(subcommand: S, task: TaskFor<S>, ctx: RunnerContext): Promise<TaskSummary> {
+  const run = async <T>(load: Promise<{ [name: string]: unknown }>, name: string): Promise<TaskSummary> => {
+    const module = await load;
+    return (module[name] as (task: T, ctx: RunnerContext) => Promise<TaskSummary>)(task as T, ctx);
+  };
+  switch (subcommand) {
+    case 'postgres-backup':
+      return run(import('./postgres-backup.ts'), 'runPostgresBackup');
+    case 'postgres-restore':
+      return run(import('./postgres-restore.ts'), 'runPostgresRestore');
+    case 'bucket-backup':
+      return run(import('./bucket-backup.ts'), 'runBucketBackup');
+    case 'bucket-restore':
+      return run(import('./bucket-restore.ts'), 'runBucketRestore');
+    case 'verify':
+      return run(import('./verify.ts'), 'runVerify');
+    case 'finalize-run':
+      return run(import('./finalize-run.ts'), 'runFinalizeRun');
+    case 'scratch-create':
+      return run(import('./scratch.ts'), 'runScratchCreate');
+    case 'scratch-drop':
+      return run(import('./scratch.ts'), 'runScratchDrop');
+    case 'drill-check':
+      return run(import('./drill-check.ts'), 'runDrillCheck');
+  }
+  throw new Error(`unknown subcommand ${subcommand as string}`);
+}
+
+export interface MainOptions {
+  argv: string[];
+  env: NodeJS.ProcessEnv;
+  logger?: Logger;
+  /** Cancellation; main installs SIGTERM/SIGINT handlers when absent. */
+  signal?: AbortSignal;
+}
+
+/** Runs one invocation; returns the exit code. */
+export async function main(options: MainOptions): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: options.argv,
+      allowPositionals: true,
+      options: {
+        'task-file': { type: 'string' },
+        'result-file': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (error) {
+    process.stderr.write(`lifeboat-runner: ${(error as Error).message}\n${USAGE}\n`);
+    return 2;
+  }
+  const [subcommand] = parsed.positionals;
+  if (parsed.values.help || !subcommand) {
+    process.stderr.write(`${USAGE}\n`);
+    return parsed.values.help ? 0 : 2;
+  }
+  if (!isSubcommand(subcommand) || parsed.positionals.length > 1) {
+    process.stderr.write(`lifeboat-runner: unknown subcommand ${parsed.positionals.join(' ')}\n${USAGE}\n`);
+    return 2;
+  }
+  const resultFile = parsed.values['result-file'] ?? options.env[RESULT_FILE_ENV] ?? DEFAULT_RESULT_FILE;
+  const logger = (options.logger ?? pino({ base: { component: 'lifeboat-runner' } })).child({ subcommand });
+  const controller = new AbortController();
+  const signal = options.signal ? AbortSignal.any([options.signal, controller.signal]) : controller.signal;
+  const removeSignalHandlers = options.signal ? () => undefined : installSignalHandlers(controller, logger);
+
+  const started = performance.now();
+  let result: RunnerResult;
+  try {
+    const task = await loadTask(subcommand, {
+      env: options.env,
+      ...(parsed.values['task-file'] ? { taskFile: parsed.values['task-file'] } : {}),
+    });
+    const ctx: RunnerContext = {
+      logger,
+      s3: s3ClientFactory({ env: options.env }),
+      signal,
+      progress: createProgressReporter(logger),
+      env: options.env,
+      now: () => new Date(),
+    };
+    logger.info('task started');
+    const summary = await dispatch(subcommand, task, ctx);
+    result = { ok: true, subcommand, summary };
+    logger.info({ summary, seconds: seconds(started) }, 'task succeeded');
+  } catch (error) {
+    const failure = describeFailure(error, signal);
+    result = { ok: false, subcommand, ...failure };
+    logger.error({ code: failure.code, reason: failure.reason, seconds: seconds(started), err: error }, 'task failed');
+    process.stderr.write(`lifeboat-runner ${subcommand}: ${failure.reason}\n`);
+  } finally {
+    removeSignalHandlers();
+  }
+  try {
+    await writeResult(resultFile, result);
+  } catch (error) {
+    logger.warn({ resultFile, err: error }, 'could not write the result file');
+  }
+  return result.ok ? 0 : 1;
+}
+
+function seconds(since: number): number {
+  return Math.round(performance.now() - since) / 1000;
+}
+
+function installSignalHandlers(controller: AbortController, logger: Logger): () => void {
+  const onSignal = (name: NodeJS.Signals): void => {
+    if (controller.signal.aborted) {
+      process.exit(130); // a second signal: stop waiting for cleanup
+    }
+    logger.warn({ signal: name }, 'termination requested: stopping and cleaning up');
+    controller.abort(new Error(`received ${name}`));
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  return () => {
+    process.off('SIGTERM', onSignal);
+    process.off('SIGINT', onSignal);
+  };
+}
+
+function isEntryPoint(): boolean {
+  const script = process.argv[1];
+  if (script === undefined) return false;
+  try {
+    return import.meta.url === pathToFileURL(realpathSync(script)).href;
+  } catch {
+    return false;
+  }
+}
+
+const invokedDirectly = isEntryPoint();
+if (invokedDirectly) {
+  const code = await main({ argv: process.argv.slice(2), env: process.env });
+  // Sockets kept alive by the S3 client would hold the process; the work is done.
+  process.exit(code);
+}

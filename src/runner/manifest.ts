@@ -1,0 +1,259 @@
+// Manifests are the source of truth about backups: a per-artifact manifest.json, written only
+// after its data object is complete, and a run manifest written last, whose presence means
+// the run is complete. A fresh cluster rediscovers backups by reading them.
+import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { z } from 'zod';
+import { Compression } from './compression.ts';
+import { ArtifactLocation, RunLocation, artifactManifestKey, runManifestKey } from './layout.ts';
+
+export const MANIFEST_FORMAT_VERSION = 1;
+
+const Sha256Hex = z.string().regex(/^[0-9a-f]{64}$/, 'a SHA-256 hex digest');
+const Timestamp = z.iso.datetime({ offset: true });
+
+export const StoredArtifact = z.object({
+  /** Full object key in the backup bucket. */
+  key: z.string().min(1),
+  /** Size and SHA-256 of the stored bytes (after compression and encryption), so they can
+   *  be verified without the key. */
+  sizeBytes: z.number().int().min(0),
+  sha256: Sha256Hex,
+  compression: Compression,
+  encryption: z
+    .object({
+      format: z.literal('age'),
+      /** Public recipients (age1...): not secret, they name the keys that can decrypt. */
+      recipients: z.array(z.string()),
+    })
+    .nullable(),
+  contentType: z.string().default('application/octet-stream'),
+});
+export type StoredArtifact = z.infer<typeof StoredArtifact>;
+
+export const TableRowCount = z.object({
+  schema: z.string(),
+  table: z.string(),
+  rows: z.number().int().min(0).nullable(),
+  /** "schema.table" of the partitioned parent, when this table is a partition. */
+  partitionOf: z.string().optional(),
+});
+export type TableRowCount = z.infer<typeof TableRowCount>;
+
+export const PostgresArtifactInfo = z.object({
+  host: z.string(),
+  port: z.number().int(),
+  database: z.string(),
+  format: z.enum(['custom', 'plain', 'tar']),
+  serverVersion: z.string(),
+  inRecovery: z.boolean(),
+  /** The source database's encoding and locale, used when a restore creates its target. */
+  encoding: z.string(),
+  collate: z.string(),
+  ctype: z.string(),
+  /** pg_export_snapshot() id: meaningful only while the backup ran, kept for the record. */
+  snapshotId: z.string(),
+  /** WAL position of the snapshot (replay position on a standby). */
+  lsn: z.string().nullable(),
+  /** Size of pg_dump's output before compression and encryption. */
+  dumpBytes: z.number().int().min(0),
+  rowCounts: z.object({
+    mode: z.enum(['exact', 'estimate', 'off']),
+    tables: z.array(TableRowCount),
+  }),
+});
+export type PostgresArtifactInfo = z.infer<typeof PostgresArtifactInfo>;
+
+export const BucketObjectEntry = z.object({
+  key: z.string(),
+  sizeBytes: z.number().int().min(0),
+  etag: z.string().optional(),
+  sha256: Sha256Hex.optional(),
+  /** The archive entry's path, where a stock `tar -x` puts the object (see src/archive/entry-path.ts). */
+  path: z.string().optional(),
+});
+
+export const BucketArtifactInfo = z.object({
+  endpoint: z.string().optional(),
+  bucket: z.string(),
+  prefix: z.string(),
+  objectCount: z.number().int().min(0),
+  totalBytes: z.number().int().min(0),
+  /** Every archived object, when the archive writer records them. */
+  objects: z.array(BucketObjectEntry).optional(),
+});
+export type BucketArtifactInfo = z.infer<typeof BucketArtifactInfo>;
+
+const ArtifactManifestBase = z.object({
+  formatVersion: z.literal(MANIFEST_FORMAT_VERSION),
+  location: ArtifactLocation,
+  startedAt: Timestamp,
+  completedAt: Timestamp,
+  /** The consistent point of the data: the PostgreSQL snapshot, or when the listing began. */
+  snapshotTime: Timestamp,
+  /** Tool name to version (runner, node, pg_dump, server, ...). */
+  tools: z.record(z.string(), z.string()),
+  artifact: StoredArtifact,
+});
+
+export const ArtifactManifest = z.discriminatedUnion('kind', [
+  ArtifactManifestBase.extend({ kind: z.literal('postgres'), postgres: PostgresArtifactInfo }),
+  ArtifactManifestBase.extend({ kind: z.literal('bucket'), bucket: BucketArtifactInfo }),
+]);
+export type ArtifactManifest = z.infer<typeof ArtifactManifest>;
+
+export const RunManifest = z.object({
+  formatVersion: z.literal(MANIFEST_FORMAT_VERSION),
+  location: RunLocation,
+  completedAt: Timestamp,
+  /** The oldest snapshot time among the sources: the run's data is at least this fresh. */
+  snapshotTime: Timestamp,
+  totalSizeBytes: z.number().int().min(0),
+  sources: z.array(
+    z.object({
+      name: z.string(),
+      kind: z.enum(['postgres', 'bucket']),
+      manifestKey: z.string(),
+      artifactKey: z.string(),
+      sizeBytes: z.number().int().min(0),
+      sha256: Sha256Hex,
+      snapshotTime: Timestamp,
+      encrypted: z.boolean(),
+    }),
+  ),
+});
+export type RunManifest = z.infer<typeof RunManifest>;
+
+export class ManifestNotFoundError extends Error {
+  override name = 'ManifestNotFoundError';
+}
+
+export class InvalidManifestError extends Error {
+  override name = 'InvalidManifestError';
+}
+
+async function putJson(client: S3Client, bucket: string, key: string, value: unknown, signal?: AbortSignal): Promise<void> {
+  await client.send(
+    new PutObjectCommand({
+      Bucket: bucket,
+      Key: key,
+      Body: `${JSON.stringify(value, null, 2)}\n`,
+      ContentType: 'application/json',
+    }),
+    signal ? { abortSignal: signal } : {},
+  );
+}
+
+async function getJson<T>(
+  client: S3Client,
+  bucket: string,
+  key: string,
+  schema: z.ZodType<T>,
+  signal?: AbortSignal,
+): Promise<T> {
+  let text: string;
+  try {
+    const response = await client.send(
+      new GetObjectCommand({ Bucket: bucket, Key: key }),
+      signal ? { abortSignal: signal } : {},
+    );
+    text = (await response.Body?.transformToString('utf8')) ?? '';
+  } catch (error) {
+    if ((error as { name?: string }).name === 'NoSuchKey') {
+      throw new ManifestNotFoundError(`no manifest at s3://${bucket}/${key} (the backup is missing or incomplete)`);
+    }
+    throw error;
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw new InvalidManifestError(`manifest s3://${bucket}/${key} is not valid JSON`);
+  }
+  const parsed = schema.safeParse(json);
+  if (!parsed.success) {
+    const first = parsed.error.issues[0];
+    throw new InvalidManifestError(
+      `manifest s3://${bucket}/${key} is invalid: ${first ? `${first.path.join('.')}: ${first.message}` : 'unknown'}`,
+    );
+  }
+  return parsed.data;
+}
+
+export interface ManifestStore {
+  bucket: string;
+  prefix: string;
+}
+
+/** Call only after the artifact's upload has completed. */
+export async function writeArtifactManifest(
+  client: S3Client,
+  store: ManifestStore,
+  manifest: ArtifactManifest,
+  signal?: AbortSignal,
+): Promise<string> {
+  const valid = ArtifactManifest.parse(manifest);
+  const key = artifactManifestKey(store.prefix, valid.location);
+  await putJson(client, store.bucket, key, valid, signal);
+  return key;
+}
+
+export async function readArtifactManifest(
+  client: S3Client,
+  store: ManifestStore,
+  location: ArtifactLocation,
+  signal?: AbortSignal,
+): Promise<ArtifactManifest> {
+  return getJson(client, store.bucket, artifactManifestKey(store.prefix, location), ArtifactManifest, signal);
+}
+
+export async function writeRunManifest(
+  client: S3Client,
+  store: ManifestStore,
+  manifest: RunManifest,
+  signal?: AbortSignal,
+): Promise<string> {
+  const valid = RunManifest.parse(manifest);
+  const key = runManifestKey(store.prefix, valid.location);
+  await putJson(client, store.bucket, key, valid, signal);
+  return key;
+}
+
+export async function readRunManifest(
+  client: S3Client,
+  store: ManifestStore,
+  location: RunLocation,
+  signal?: AbortSignal,
+): Promise<RunManifest> {
+  return getJson(client, store.bucket, runManifestKey(store.prefix, location), RunManifest, signal);
+}
+
+/** Builds the run manifest from the sources' manifests (all of which must exist). */
+export function summarizeRun(
+  store: ManifestStore,
+  location: RunLocation,
+  artifacts: ArtifactManifest[],
+  completedAt: Date,
+): RunManifest {
+  if (artifacts.length === 0) throw new InvalidManifestError('a run manifest needs at least one source');
+  const sources = artifacts.map((manifest) => ({
+    name: manifest.location.source,
+    kind: manifest.kind,
+    manifestKey: artifactManifestKey(store.prefix, manifest.location),
+    artifactKey: manifest.artifact.key,
+    sizeBytes: manifest.artifact.sizeBytes,
+    sha256: manifest.artifact.sha256,
+    snapshotTime: manifest.snapshotTime,
+    encrypted: manifest.artifact.encryption !== null,
+  }));
+  const snapshotTime = artifacts
+    .map((manifest) => manifest.snapshotTime)
+    .reduce((oldest, time) => (Date.parse(time) < Date.parse(oldest) ? time : oldest));
+  return {
+    formatVersion: MANIFEST_FORMAT_VERSION,
+    location,
+    completedAt: completedAt.toISOString(),
+    snapshotTime,
+    totalSizeBytes: sources.reduce((sum, source) => sum + source.sizeBytes, 0),
+    sources,
+  };
+}

@@ -1,0 +1,151 @@
+// postgres-restore: resolve the artifact from its manifest, prepare the target database
+// (create it, or check that it is empty unless `clean`), then restore. With one job the
+// archive streams into pg_restore inside a single transaction and the checksum is verified
+// before pg_restore can see the end of it; with N jobs (or a tar or plain dump) the artifact
+// is downloaded in parallel ranges, verified, and restored from the local file.
+import { randomUUID } from 'node:crypto';
+import { rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { connectionSettings, describeServer, libpqEnv, withConnection, type ConnectionSettings } from '../postgres/connection.ts';
+import { createDatabase, databaseContents, databaseExists, describeContents, dropDatabase, isEmpty } from '../postgres/database.ts';
+import { postgresFailure } from '../postgres/errors.ts';
+import { runRestoreTool } from '../postgres/restore.ts';
+import { toolVersion } from '../postgres/tools.ts';
+import { isStorageError, storageFailure } from '../s3/errors.ts';
+import { downloadArtifactToFile, openArtifact } from './artifact-reader.ts';
+import type { RunnerContext, TaskSummary } from './context.ts';
+import { RunnerError } from './errors.ts';
+import { resolveIdentities } from './keys.ts';
+import { readArtifactManifest, type ArtifactManifest } from './manifest.ts';
+import type { PostgresRestoreTask } from './task.ts';
+
+type PostgresManifest = Extract<ArtifactManifest, { kind: 'postgres' }>;
+
+export async function runPostgresRestore(task: PostgresRestoreTask, ctx: RunnerContext): Promise<TaskSummary> {
+  const started = performance.now();
+  const s3 = ctx.s3(task.storage);
+  const storageWhere = { bucket: task.storage.bucket, ...(task.storage.endpoint ? { endpoint: task.storage.endpoint } : {}) };
+  const manifest = await readArtifactManifest(s3, task.storage, task.artifact, ctx.signal).catch((error: unknown) => {
+    throw storageFailure(error, storageWhere, 'reading the manifest from');
+  });
+  if (manifest.kind !== 'postgres') {
+    throw new RunnerError('InvalidTask', `artifact ${task.artifact.source} is a ${manifest.kind} backup, not a PostgreSQL one`);
+  }
+  const identities = manifest.artifact.encryption ? resolveIdentities(task.decryption, ctx.env) : [];
+  const format = manifest.postgres.format;
+  // Only a custom archive can be restored in parallel; only a custom archive is safe to
+  // stream (pg_restore cannot reach its end, and so cannot commit, before the last byte).
+  const jobs = format === 'custom' ? task.jobs : 1;
+  const streaming = format === 'custom' && jobs === 1;
+  if (format === 'plain' && task.clean) {
+    throw new RunnerError('InvalidTask', 'clean needs a custom or tar archive: a plain SQL dump has no DROP statements');
+  }
+  await toolVersion(format === 'plain' ? 'psql' : 'pg_restore', ctx.env);
+
+  const target = connectionSettings(task.target, ctx.env);
+  const maintenance = connectionSettings(task.target, ctx.env, task.maintenanceDatabase);
+  const log = ctx.logger.child({ target: describeServer(target), key: manifest.artifact.key, jobs, streaming });
+  const created = await prepareTarget(task, manifest, target, maintenance);
+  log.info({ created }, 'target ready');
+
+  try {
+    const restore = {
+      format,
+      jobs,
+      clean: task.clean,
+      noOwner: task.noOwner,
+      noAcl: task.noAcl,
+      ...(task.role ? { role: task.role } : {}),
+      env: libpqEnv(target, ctx.env),
+      toolEnv: ctx.env,
+      signal: ctx.signal,
+    };
+    const reading = {
+      bucket: task.storage.bucket,
+      artifact: manifest.artifact,
+      identities,
+      signal: ctx.signal,
+      onStoredBytes: (count: number) => ctx.progress.addBytes(count),
+    };
+    if (streaming) {
+      ctx.progress.phase('restore', { bytes: manifest.artifact.sizeBytes });
+      await runRestoreTool(restore, openArtifact(s3, reading));
+      ctx.progress.finish();
+    } else {
+      const file = join(task.workDir ?? tmpdir(), `lifeboat-restore-${randomUUID()}`);
+      try {
+        ctx.progress.phase('download', { bytes: manifest.artifact.sizeBytes });
+        await downloadArtifactToFile(s3, {
+          ...reading,
+          path: file,
+          ranges: {
+            ...(task.download.concurrency ? { concurrency: task.download.concurrency } : {}),
+            ...(task.download.partSizeBytes ? { rangeBytes: task.download.partSizeBytes } : {}),
+          },
+        });
+        ctx.progress.finish();
+        log.info('artifact downloaded and verified');
+        ctx.progress.phase('restore');
+        await runRestoreTool({ ...restore, file });
+        ctx.progress.finish();
+      } finally {
+        await rm(file, { force: true });
+      }
+    }
+  } catch (error) {
+    if (created) {
+      // A database this task created and could not fill is removed: a half-restored
+      // database must not look like a restored one.
+      await withConnection(maintenance, (client) => dropDatabase(client, target.database)).catch(() => undefined);
+    }
+    if (!isStorageError(error)) throw error;
+    throw storageFailure(error, { ...storageWhere, key: manifest.artifact.key }, 'reading');
+  }
+  const durationSeconds = Math.round(performance.now() - started) / 1000;
+  log.info({ durationSeconds }, 'restore complete');
+  return {
+    database: target.database,
+    created,
+    jobs,
+    key: manifest.artifact.key,
+    sizeBytes: manifest.artifact.sizeBytes,
+    sha256: manifest.artifact.sha256,
+    checksumVerified: true,
+    snapshotTime: manifest.snapshotTime,
+    durationSeconds,
+  };
+}
+
+/** Creates the target or checks it; returns whether this task created it. */
+async function prepareTarget(
+  task: PostgresRestoreTask,
+  manifest: PostgresManifest,
+  target: ConnectionSettings,
+  maintenance: ConnectionSettings,
+): Promise<boolean> {
+  if (task.createDatabase) {
+    return withConnection(maintenance, async (client) => {
+      if (await databaseExists(client, target.database)) {
+        throw new RunnerError(
+          'TargetNotEmpty',
+          `target database ${target.database} already exists at ${target.host}:${target.port}; restore into it with createDatabase false (and clean to overwrite)`,
+        );
+      }
+      await createDatabase(client, target.database, manifest.postgres);
+      return true;
+    }).catch((error: unknown) => {
+      throw postgresFailure(error, maintenance, `creating database ${target.database}`);
+    });
+  }
+  const contents = await withConnection(target, databaseContents).catch((error: unknown) => {
+    throw postgresFailure(error, target, 'inspecting the target database');
+  });
+  if (!isEmpty(contents) && !task.clean) {
+    throw new RunnerError(
+      'TargetNotEmpty',
+      `target database ${describeServer(target)} is not empty (${describeContents(contents)}); set clean to restore over it`,
+    );
+  }
+  return false;
+}
