@@ -2,7 +2,7 @@
 //   node test/env/cli.ts up     start it in the background and print how to reach it
 //   node test/env/cli.ts down   stop it and remove its temp dir
 //   node test/env/cli.ts serve  (internal) run it in the foreground until SIGTERM
-import { rmSync, writeFileSync, renameSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startEnvironment } from './environment.ts';
@@ -61,6 +61,18 @@ function describe(state: Extract<SupervisorState, { status: 'ready' }>): string 
   ].join('\n');
 }
 
+/** `make demo` starts the operator as a background process next to the environment; it goes first. */
+function stopDemoOperator(): void {
+  const pidFile = join(repoRoot, '.testenv/operator.pid');
+  if (!existsSync(pidFile)) return;
+  const pid = Number(readFileSync(pidFile, 'utf8').trim());
+  if (pid > 0 && isAlive(pid)) {
+    process.kill(pid, 'SIGTERM');
+    console.log(`stopped the demo operator (pid ${pid})`);
+  }
+  rmSync(pidFile, { force: true });
+}
+
 async function main(): Promise<void> {
   const { positionals, values } = parseArgs({
     allowPositionals: true,
@@ -79,6 +91,7 @@ async function main(): Promise<void> {
       return;
     }
     case 'down': {
+      stopDemoOperator();
       const state = readState(stateFile);
       if (!state || !isAlive(state.pid)) {
         rmSync(stateFile, { force: true });

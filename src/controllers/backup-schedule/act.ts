@@ -1,0 +1,48 @@
+// Carries out decideSchedule's actions in order, stopping at the first that fails (the error
+// goes up and its kind decides the retry), then writes the status once, only if it changed.
+import type { BackupScheduleStatus } from '../../api/index.ts';
+import type { ScheduleDecision } from '../../core/index.ts';
+import type { KubeClient } from '../../kube/client.ts';
+import type { EventRecorder } from '../../kube/events.ts';
+import type { StoredRun, StoredSchedule } from '../informers.ts';
+import { recordEvent } from '../record-event.ts';
+import { BACKUP_RUNS, BACKUP_SCHEDULES } from '../resource-types.ts';
+import { mergePatchFor } from '../status-patch.ts';
+
+export interface ScheduleActInput {
+  client: KubeClient;
+  events: EventRecorder;
+  object: StoredSchedule;
+  decision: ScheduleDecision;
+  signal: AbortSignal;
+}
+
+export async function actOnSchedule({ client, events, object, decision, signal }: ScheduleActInput): Promise<void> {
+  const namespace = object.metadata.namespace ?? '';
+  for (const action of decision.actions) {
+    switch (action.type) {
+      case 'CreateBackupRun':
+        // Deterministic name: a second create (a restart, a stale cache) is a harmless 409.
+        await client.createIfAbsent(BACKUP_RUNS, action.run as StoredRun, { signal });
+        break;
+      case 'DeleteBackupRun':
+        // The run's finalizer deletes its artifacts before it goes away.
+        await client.delete(BACKUP_RUNS, namespace, action.name, { signal });
+        break;
+      case 'RecordEvent':
+        await recordEvent(events, object, action.event);
+        break;
+    }
+  }
+  if (decision.statusChanged) {
+    await writeStatus(client, object, decision.status, signal);
+  }
+}
+
+/** Conditional on the version decided from: a stale cache becomes a conflict and a fresh pass. */
+async function writeStatus(client: KubeClient, object: StoredSchedule, status: BackupScheduleStatus, signal: AbortSignal): Promise<void> {
+  await client.patchStatus(BACKUP_SCHEDULES, object.metadata.namespace, object.metadata.name ?? '', mergePatchFor(object.status, status), {
+    resourceVersion: object.metadata.resourceVersion,
+    signal,
+  });
+}

@@ -1,0 +1,6 @@
+// Lifeboat's domain controllers, in the order the operator starts them.
+import type { ControllerSetup } from '../runtime/controller-setup.ts';
+import { backupRunController } from './backup-run/controller.ts';
+import { backupScheduleController } from './backup-schedule/controller.ts';
+
+export const backupControllers: readonly ControllerSetup[] = [backupScheduleController, backupRunController];
