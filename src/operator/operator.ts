@@ -122,7 +122,7 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
   if (elector) elector.start();
   else void startActing();
   logger.info(
-    { identity, leaderElection: config.leaderElection.enabled, namespaces: config.watchNamespaces, http: http.url },
+    { leaseHolder: identity, leaderElection: config.leaderElection.enabled, namespaces: config.watchNamespaces, http: http.url },
     'operator started',
   );
 

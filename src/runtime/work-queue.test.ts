@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { FakeClock, settle } from './testing/fake-clock.ts';
-import { WorkQueue, type WorkQueueOptions } from './work-queue.ts';
+import { MAX_TIMER_DELAY_MS, WorkQueue, type WorkQueueOptions } from './work-queue.ts';
 
 /** A handler whose runs the test finishes one by one. */
 function recordingHandler() {
@@ -100,6 +100,17 @@ describe('WorkQueue', () => {
     await clock.advance(10_000);
     expect(work.started).toHaveLength(2);
     expect(clock.pendingTimers).toBe(0);
+  });
+
+  it('wakes a key no later than the longest timer Node honours, never at once, for a far-off requeue', async () => {
+    const { clock, queue, work } = queueWith();
+    queue.start(work.handler);
+    queue.addAfter('yearly', 365 * 24 * 3600 * 1000);
+
+    await clock.advance(1_000);
+    expect(work.started).toEqual([]);
+    await clock.advance(MAX_TIMER_DELAY_MS - 1_000);
+    expect(work.started).toEqual(['yearly']);
   });
 
   it('doubles the backoff with each failure up to the cap, and forget starts over', () => {

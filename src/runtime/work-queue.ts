@@ -27,6 +27,9 @@ export const DEFAULT_BACKOFF: BackoffPolicy = { initialMs: 1_000, maxMs: 5 * 60_
 
 type State = 'new' | 'running' | 'stopping' | 'stopped';
 
+/** The longest delay Node's timers honour. */
+export const MAX_TIMER_DELAY_MS = 2 ** 31 - 1;
+
 export class WorkQueue {
   readonly #clock: Clock;
   readonly #workers: number;
@@ -85,9 +88,12 @@ export class WorkQueue {
   }
 
   /** Adds `key` after `delayMs`. Of several pending delays for a key, the earliest wins. */
-  addAfter(key: string, delayMs: number): void {
+  addAfter(key: string, requestedDelayMs: number): void {
     if (this.isShuttingDown) return;
-    if (delayMs <= 0) return this.add(key);
+    if (requestedDelayMs <= 0) return this.add(key);
+    // Timers longer than 2^31-1 ms fire at once (a yearly cron would spin); waking early is
+    // harmless because a reconcile only re-reads state and asks for the rest of the wait.
+    const delayMs = Math.min(requestedDelayMs, MAX_TIMER_DELAY_MS);
     const dueAt = this.#clock.now() + delayMs;
     const pending = this.#delayed.get(key);
     if (pending && pending.dueAt <= dueAt) return;
