@@ -1,6 +1,7 @@
 // A bucket archive: one pax tar stream holding every object of a bucket (or prefix) as a
 // regular file, its exact key and metadata in pax records (object-entry.ts) and its path safe
 // for a stock `tar -x` (entry-path.ts). This module joins those rules to the tar codec.
+import { coalesce } from './coalesce.ts';
 import { EntryPathAllocator } from './entry-path.ts';
 import { type ArchivedObject, objectFromRecords, objectRecords } from './object-entry.ts';
 import { readTar } from './tar-reader.ts';
@@ -22,6 +23,9 @@ export interface ArchivedObjectEntry {
   body: AsyncIterable<Buffer>;
 }
 
+/** Archive bytes come out in chunks of at least this size (but the last). */
+const OUTPUT_CHUNK_BYTES = 128 * 1024;
+
 export function writeBucketArchive(objects: AsyncIterable<ObjectToArchive>): AsyncGenerator<Buffer> {
   const paths = new EntryPathAllocator();
   let index = 0;
@@ -33,7 +37,7 @@ export function writeBucketArchive(objects: AsyncIterable<ObjectToArchive>): Asy
       yield { path, size: object.size, mtimeSeconds, records: objectRecords(object), body };
     }
   }
-  return writeTar(entries());
+  return coalesce(writeTar(entries()), OUTPUT_CHUNK_BYTES);
 }
 
 export async function* readBucketArchive(source: AsyncIterable<Buffer>): AsyncGenerator<ArchivedObjectEntry> {

@@ -20,17 +20,18 @@ import type { BucketBackupTask } from './task.ts';
 import { baseTools } from './versions.ts';
 
 /**
- * Memory budget. The runner process idles at about 130 MB RSS (Node, the AWS SDK, pino, zod);
- * peak RSS must stay under 256 MB with a 300 MB object among 20,000 small ones. So at most
- * READ_AHEAD_BYTES of object data is fetched ahead of the tar stream, and the upload holds
- * about UPLOAD_PART_BYTES x (queue + 1). Ranges of RANGE_BYTES let READ_AHEAD_BYTES /
- * RANGE_BYTES GETs work on one large object at once.
+ * Memory budget: peak RSS must stay under 256 MB with a 300 MB object among 20,000 small ones
+ * (bench/runner-bucket-memory.ts). The compiled runner idles at about 100 MB RSS (Node, the
+ * AWS SDK, pino, zod) and V8's heap takes 50-100 MB more under load, so the data in flight
+ * is kept small: at most readAheadBytes fetched ahead of the tar stream (as ranges of
+ * rangeBytes for large objects, so several GETs still work on one object) and about
+ * uploadPartBytes x (uploadQueueSize + 2) in the upload.
  */
 export const BUCKET_BACKUP_TUNING = {
-  readAheadBytes: 16 * 1024 * 1024,
-  rangeBytes: 4 * 1024 * 1024,
+  readAheadBytes: 8 * 1024 * 1024,
+  rangeBytes: 2 * 1024 * 1024,
   uploadPartBytes: 5 * 1024 * 1024,
-  uploadQueueSize: 4,
+  uploadQueueSize: 2,
 };
 
 type ObjectRecord = NonNullable<BucketArtifactInfo['objects']>[number];

@@ -1,11 +1,13 @@
 // Writes one restored object with its content type, stored headers and user metadata: a
 // single PUT from memory for small objects, a streaming multipart upload for large ones.
-// "Only if absent" uses a conditional PUT (If-None-Match: *), so an object created in the
-// target while the restore runs is not overwritten under the Skip and Fail policies.
+// "Only if absent" makes the single PUT conditional (If-None-Match: *), so an object created
+// in the target while the restore runs is not overwritten under the Skip and Fail policies.
+// Multipart uploads are not conditional: the target listing made before the restore is what
+// protects existing large objects.
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { Readable } from 'node:stream';
 import type { ArchivedObject } from '../archive/object-entry.ts';
-import { storageFailure } from '../s3/errors.ts';
+import { isStorageError, storageFailure } from '../s3/errors.ts';
 import { uploadStream } from '../s3/upload.ts';
 
 export interface PutTarget {
@@ -70,7 +72,8 @@ export async function putStreamedObject(
     });
     return 'written';
   } catch (error) {
-    throw storageFailure(error, where(target, key), 'writing');
+    // The body may fail too (a corrupt archive): only S3's own failures are described as such.
+    throw isStorageError(error) ? storageFailure(error, where(target, key), 'writing') : error;
   }
 }
 

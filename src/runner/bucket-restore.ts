@@ -6,10 +6,12 @@
 // Overwrite policies:
 // - Overwrite: every object is written.
 // - Skip: objects whose key exists in the target are left alone (found by listing the target
-//   first; a conditional PUT also spares keys created while the restore runs).
+//   first; the single PUTs of small objects are conditional, If-None-Match: *, so they also
+//   spare keys created while the restore runs).
 // - Fail: if any key to be written exists, the restore fails BEFORE writing anything, so a
-//   failed restore never leaves a half-merged bucket. Keys created in the target during the
-//   restore are caught by the conditional PUT and fail it then.
+//   failed restore never leaves a half-merged bucket. A small object created in the target
+//   during the restore is caught by the conditional PUT and fails the restore then; a large
+//   one (multipart upload, which has no such condition here) is overwritten.
 //
 // The restore counts as done only once the whole artifact's SHA-256 has matched: the artifact
 // reader holds back the archive's last bytes until then, and every object's own SHA-256 is
@@ -35,9 +37,9 @@ type BucketManifest = Extract<ArtifactManifest, { kind: 'bucket' }>;
 
 export const BUCKET_RESTORE_TUNING = {
   /** Objects up to this size are read into memory and sent with one PUT. */
-  multipartThresholdBytes: 16 * 1024 * 1024,
+  multipartThresholdBytes: 8 * 1024 * 1024,
   /** Bytes held by PUTs in flight. */
-  inFlightBytes: 64 * 1024 * 1024,
+  inFlightBytes: 32 * 1024 * 1024,
   multipartPartBytes: 8 * 1024 * 1024,
   multipartQueueSize: 4,
 };

@@ -1,0 +1,95 @@
+// A bucket with awkward keys, zero-byte objects, user metadata and a 300 MB object goes through
+// bucket-backup and bucket-restore, and every key, body and metadata entry comes back
+// byte-identical. Keys the S3 server itself cannot store or list are reported, not hidden:
+// the archive format round-trips them exactly (src/archive/bucket-archive.test.ts).
+import { describe, expect, it } from '@jest/globals';
+import {
+  adminClient,
+  createBucket,
+  listedKeys,
+  locationFor,
+  objectFacts,
+  seedObjects,
+  storageFor,
+  uniqueBucket,
+  type SeedObject,
+} from './bucket-support.ts';
+import { runRunner } from './runner-harness.ts';
+
+const MB = 1024 * 1024;
+
+const AWKWARD: SeedObject[] = [
+  { key: 'a', body: Buffer.from('the file a'), metadata: { role: 'file' } },
+  { key: 'a/b', body: Buffer.from('the file a/b, under a'), metadata: { role: 'nested' } },
+  { key: 'ünïcödé/日本語/файл 🚀.txt', body: Buffer.from('unicode'), contentType: 'text/plain; charset=utf-8' },
+  { key: 'with spaces/and  double  spaces ', body: Buffer.from('spaces') },
+  { key: '../x', body: Buffer.from('parent') },
+  { key: './x', body: Buffer.from('dot') },
+  { key: '//', body: Buffer.from('slashes') },
+  { key: 'double//slash', body: Buffer.from('double slash') },
+  { key: `${'k'.repeat(250)}/${'k'.repeat(250)}/${'k'.repeat(250)}/${'k'.repeat(247)}`, body: Buffer.from('1,000-byte key') },
+  { key: 'k'.repeat(1000), body: Buffer.from('1,000-byte single-segment key') },
+  { key: 'tab\there and\nnewline', body: Buffer.from('control characters') },
+  { key: 'percent%20 plus+ question? hash# quote" apostrophe\' back\\slash &<xml>', body: Buffer.from('punctuation') },
+  { key: 'empty', body: Buffer.alloc(0), metadata: { empty: 'yes' } },
+  { key: 'folder/', body: Buffer.alloc(0), contentType: 'application/x-directory' },
+  {
+    key: 'meta/rich',
+    body: Buffer.from('rich metadata'),
+    metadata: { 'x-trace': 'id=1; a=b', owner: 'team-42', blank: '' },
+    contentType: 'application/json',
+    cacheControl: 'max-age=3600, immutable',
+    contentDisposition: 'attachment; filename="rich.json"',
+  },
+  { key: 'sizes/511', body: Buffer.alloc(511, 1) },
+  { key: 'sizes/512', body: Buffer.alloc(512, 2) },
+  { key: 'sizes/513', body: Buffer.alloc(513, 3) },
+  { key: 'sizes/4MiB+1', body: { size: 4 * MB + 1, seed: 'ranged' } },
+];
+
+const LARGE: SeedObject = { key: 'large/300MB.bin', body: { size: 300 * MB, seed: 'large' }, metadata: { kind: 'large' } };
+
+describe('bucket backup and restore round trip', () => {
+  it('brings back every key, body and metadata entry byte-identical, including a 300 MB object', async () => {
+    const s3 = adminClient();
+    const [source, backups, target] = [uniqueBucket('rt-src'), uniqueBucket('rt-bak'), uniqueBucket('rt-dst')];
+    await createBucket(s3, source);
+    await createBucket(s3, backups);
+
+    const refused = await seedObjects(s3, source, [...AWKWARD, LARGE]);
+    const listed = new Set(await listedKeys(s3, source));
+    const stored = [...AWKWARD, LARGE].map((object) => object.key).filter((key) => !refused.includes(key));
+    const unlisted = stored.filter((key) => !listed.has(key));
+    if (refused.length + unlisted.length > 0) {
+      // MinIO refuses `.`/`..`/empty segments and segments over 255 bytes, and does not list
+      // `a/b` when `a` exists (minio/minio#18120). Say so in the test output.
+      console.warn(
+        `S3 server limits, not tested end to end here: refused ${JSON.stringify(refused.map((k) => k.slice(0, 40)))}; stored but not listed ${JSON.stringify(unlisted)}`,
+      );
+    }
+    const expected = stored.filter((key) => listed.has(key));
+    expect(expected.length).toBeGreaterThanOrEqual(14);
+    const before = await objectFacts(s3, source, expected);
+
+    const location = locationFor('roundtrip');
+    const backup = await runRunner('bucket-backup', {
+      storage: storageFor(backups),
+      location,
+      source: { endpoint: storageFor(backups).endpoint, bucket: source },
+      compression: 'zstd',
+    });
+    expect(backup.result).toMatchObject({ ok: true, summary: { objects: expected.length, encrypted: false } });
+
+    const restore = await runRunner('bucket-restore', {
+      storage: storageFor(backups),
+      artifact: location,
+      target: { endpoint: storageFor(backups).endpoint, bucket: target },
+      overwrite: 'Fail',
+    });
+    expect(restore.result).toMatchObject({ ok: true, summary: { createdBucket: true, objects: expected.length, skippedObjects: 0 } });
+
+    expect((await listedKeys(s3, target)).sort()).toEqual([...expected].sort());
+    const after = await objectFacts(s3, target, expected);
+    for (const key of expected) expect({ key, ...after.get(key) }).toEqual({ key, ...before.get(key) });
+  }, 600_000);
+});
