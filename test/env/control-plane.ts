@@ -96,17 +96,23 @@ export async function startApiServer(
   return { url, kubeconfig, process: apiserver };
 }
 
-export async function startControllerManager(
+/**
+ * Starts a control-plane component that talks to the API server through a kubeconfig and
+ * serves /healthz on a secure port (kube-controller-manager, kube-scheduler), and waits
+ * until it is healthy.
+ */
+async function startComponent(
+  name: 'kube-controller-manager' | 'kube-scheduler',
   bin: string,
   workDir: string,
-  pki: Pki,
   kubeconfig: string,
+  extraArgs: string[],
 ): Promise<ManagedProcess> {
   const port = await freePort();
-  const cm = new ManagedProcess({
-    name: 'kube-controller-manager',
+  const component = new ManagedProcess({
+    name,
     command: bin,
-    logFile: join(workDir, 'logs/kube-controller-manager.log'),
+    logFile: join(workDir, `logs/${name}.log`),
     args: [
       `--kubeconfig=${kubeconfig}`,
       `--authentication-kubeconfig=${kubeconfig}`,
@@ -114,43 +120,31 @@ export async function startControllerManager(
       '--leader-elect=false',
       '--bind-address=127.0.0.1',
       `--secure-port=${port}`,
-      `--cert-dir=${join(workDir, 'controller-manager-certs')}`,
-      `--service-account-private-key-file=${pki.serviceAccountKey}`,
-      `--root-ca-file=${pki.caCert}`,
-      '--use-service-account-credentials=false',
-      `--cluster-signing-cert-file=${pki.caCert}`,
-      `--cluster-signing-key-file=${pki.caKey}`,
-      // The node lifecycle controller would taint the process kubelet's node whenever a
-      // heartbeat is late on a loaded machine, and evict its pods: not what tests are about.
-      '--controllers=*,-nodelifecycle',
+      `--cert-dir=${join(workDir, `${name}-certs`)}`,
       '--v=1',
+      ...extraArgs,
     ],
   });
-  cm.start();
-  await cm.waitUntil('healthy', () => httpOk(`https://127.0.0.1:${port}/healthz`, { insecure: true }), STARTUP_TIMEOUT_MS);
-  return cm;
+  component.start();
+  await component.waitUntil('healthy', () => httpOk(`https://127.0.0.1:${port}/healthz`, { insecure: true }), STARTUP_TIMEOUT_MS);
+  return component;
 }
 
-export async function startScheduler(bin: string, workDir: string, kubeconfig: string): Promise<ManagedProcess> {
-  const port = await freePort();
-  const scheduler = new ManagedProcess({
-    name: 'kube-scheduler',
-    command: bin,
-    logFile: join(workDir, 'logs/kube-scheduler.log'),
-    args: [
-      `--kubeconfig=${kubeconfig}`,
-      `--authentication-kubeconfig=${kubeconfig}`,
-      `--authorization-kubeconfig=${kubeconfig}`,
-      '--leader-elect=false',
-      '--bind-address=127.0.0.1',
-      `--secure-port=${port}`,
-      `--cert-dir=${join(workDir, 'scheduler-certs')}`,
-      '--v=1',
-    ],
-  });
-  scheduler.start();
-  await scheduler.waitUntil('healthy', () => httpOk(`https://127.0.0.1:${port}/healthz`, { insecure: true }), STARTUP_TIMEOUT_MS);
-  return scheduler;
+export function startControllerManager(bin: string, workDir: string, pki: Pki, kubeconfig: string): Promise<ManagedProcess> {
+  return startComponent('kube-controller-manager', bin, workDir, kubeconfig, [
+    `--service-account-private-key-file=${pki.serviceAccountKey}`,
+    `--root-ca-file=${pki.caCert}`,
+    '--use-service-account-credentials=false',
+    `--cluster-signing-cert-file=${pki.caCert}`,
+    `--cluster-signing-key-file=${pki.caKey}`,
+    // The node lifecycle controller would taint the process kubelet's node whenever a
+    // heartbeat is late on a loaded machine, and evict its pods: not what tests are about.
+    '--controllers=*,-nodelifecycle',
+  ]);
+}
+
+export function startScheduler(bin: string, workDir: string, kubeconfig: string): Promise<ManagedProcess> {
+  return startComponent('kube-scheduler', bin, workDir, kubeconfig, []);
 }
 
 export function ensureLogDir(workDir: string): void {
