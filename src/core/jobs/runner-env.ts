@@ -9,6 +9,8 @@ export const RunnerEnv = {
   resultFile: 'LIFEBOAT_RESULT_FILE',
   tmpDir: 'TMPDIR',
   home: 'HOME',
+  /** V8 heap limits derived from the container's memory limit (runner-heap.ts). */
+  nodeOptions: 'NODE_OPTIONS',
   postgresUser: 'PGUSER',
   postgresPassword: 'PGPASSWORD',
   /** The backup storage's key pair: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY (what AWS tools read too). */

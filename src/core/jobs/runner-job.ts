@@ -6,6 +6,7 @@ import type { V1EnvVar, V1Job, V1ResourceRequirements, V1SecurityContext } from 
 import type { JobTemplate } from '../../api/index.ts';
 import { controllerReference } from '../metadata.ts';
 import { RunnerEnv, SCRATCH_PATH, TERMINATION_MESSAGE_PATH } from './runner-env.ts';
+import { runnerNodeOptions } from './runner-heap.ts';
 
 /** Operator-wide settings for runner Jobs; a run's jobTemplate overrides them. */
 export interface RunnerJobOptions {
@@ -68,12 +69,15 @@ function resourcesOf(template: JobTemplate | undefined, options: RunnerJobOption
 export function buildRunnerJob(input: RunnerJobInput, options: RunnerJobOptions): V1Job {
   const template = input.jobTemplate;
   const imagePullPolicy = template?.imagePullPolicy ?? options.imagePullPolicy;
+  const resources = resourcesOf(template, options);
+  const nodeOptions = runnerNodeOptions(resources.limits?.memory);
   const env: V1EnvVar[] = [
     { name: RunnerEnv.task, value: JSON.stringify(input.task) },
     { name: RunnerEnv.resultFile, value: TERMINATION_MESSAGE_PATH },
     { name: RunnerEnv.tmpDir, value: SCRATCH_PATH },
     // pg_dump and friends look for files under HOME; the root file system is read-only.
     { name: RunnerEnv.home, value: SCRATCH_PATH },
+    ...(nodeOptions ? [{ name: RunnerEnv.nodeOptions, value: nodeOptions }] : []),
     ...input.credentials,
   ];
   return {
@@ -112,7 +116,7 @@ export function buildRunnerJob(input: RunnerJobInput, options: RunnerJobOptions)
               ...(imagePullPolicy ? { imagePullPolicy } : {}),
               args: [input.subcommand],
               env,
-              resources: resourcesOf(template, options),
+              resources,
               volumeMounts: [{ name: 'scratch', mountPath: SCRATCH_PATH }],
               terminationMessagePath: TERMINATION_MESSAGE_PATH,
               // A runner that dies before writing its result still leaves the tail of its log.

@@ -1,0 +1,34 @@
+// V8 sizes its heap from the machine's memory, not the container's limit: on a large node the
+// runner's young generation alone grew to 128 MB while archiving (peak RSS 350 MB for a 300 MB
+// object plus 20,000 small ones). Sizing the heap from the memory limit keeps the runner inside
+// it (205 MB with an 8 MB semi-space and a 128 MB old space, bench/runner-bucket-memory.ts).
+
+const UNITS: Record<string, number> = {
+  '': 1, k: 1e3, M: 1e6, G: 1e9, T: 1e12,
+  Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40,
+};
+
+/** Bytes of a Kubernetes memory quantity such as "1Gi", "512Mi", "2G" or "1073741824"; undefined if unreadable. */
+export function memoryBytes(quantity: string | number | undefined): number | undefined {
+  if (quantity === undefined) return undefined;
+  const match = /^(\d+(?:\.\d+)?)(k|M|G|T|Ki|Mi|Gi|Ti)?$/.exec(String(quantity).trim());
+  if (!match) return undefined;
+  return Number(match[1]) * (UNITS[match[2] ?? ''] ?? 1);
+}
+
+const SEMI_SPACE_MB = 8;
+const MIN_OLD_SPACE_MB = 128;
+const MAX_OLD_SPACE_MB = 4096;
+
+/**
+ * NODE_OPTIONS for a runner with this memory limit: a small young generation (the runner streams,
+ * so short-lived buffers die young anyway) and an old space of half the limit, leaving the rest
+ * for buffers outside the heap, pg_dump and the page cache. No limit: V8's defaults.
+ */
+export function runnerNodeOptions(memoryLimit: string | number | undefined): string | undefined {
+  const bytes = memoryBytes(memoryLimit);
+  if (bytes === undefined) return undefined;
+  const half = Math.floor(bytes / 2 / 2 ** 20);
+  const oldSpace = Math.min(MAX_OLD_SPACE_MB, Math.max(MIN_OLD_SPACE_MB, half));
+  return `--max-semi-space-size=${SEMI_SPACE_MB} --max-old-space-size=${oldSpace}`;
+}
