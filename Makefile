@@ -7,7 +7,7 @@ export PATH := $(CURDIR)/node_modules/.bin:$(PATH)
 NODE := $(CURDIR)/node_modules/.bin/node
 JEST := NODE_OPTIONS=--experimental-vm-modules $(NODE) node_modules/jest/bin/jest.js
 
-.PHONY: all deps build lint typecheck unit integration test testbin testenv-up testenv-down crds demo clean
+.PHONY: all deps build lint typecheck unit integration test testbin testenv-up testenv-down crds demo bench-runner clean
 
 all: build
 
@@ -53,6 +53,13 @@ testenv-up: build testbin
 
 testenv-down: deps
 	@$(NODE) test/env/cli.ts down
+
+# Runner speed as ratios against baselines measured in the same run (docs/benchmarks.md).
+# Not part of `make test`: the datasets take minutes to generate.
+bench-runner: build testbin
+	$(NODE) bench/runner-postgres.ts
+	$(NODE) bench/runner-bucket.ts
+	$(NODE) bench/runner-bucket-memory.ts
 
 demo: build testbin
 	@bash hack/demo.sh

@@ -83,7 +83,7 @@ export function timed(command: string, args: string[], env: NodeJS.ProcessEnv, o
   return new Promise((resolvePromise, reject) => {
     const child = spawn(command, args, { env, stdio: [options.stdin ? 'pipe' : 'ignore', 'ignore', 'pipe'] });
     let stderr = '';
-    child.stderr.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)));
+    child.stderr?.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)));
     if (options.stdin && child.stdin) options.stdin.pipe(child.stdin);
     child.on('error', reject);
     child.on('close', (code) => {
