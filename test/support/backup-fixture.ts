@@ -141,6 +141,8 @@ export interface ScheduleOptions {
   databaseSecret?: string;
   /** Only these sources (default: the database and the three buckets). */
   sources?: string[];
+  /** The backup storage's endpoint (default: the test MinIO), e.g. a proxy a test can cut. */
+  storageEndpoint?: string;
 }
 
 export function scheduleManifest(env: TestEnvInfo, fixture: AppFixture, options: ScheduleOptions) {
@@ -165,7 +167,7 @@ export function scheduleManifest(env: TestEnvInfo, fixture: AppFixture, options:
       storage: {
         bucket: fixture.backupBucket,
         prefix: 'backups',
-        endpoint: env.s3.endpoint,
+        endpoint: options.storageEndpoint ?? env.s3.endpoint,
         region: env.s3.region,
         forcePathStyle: true,
         credentialsSecret: { name: SECRET_NAMES.storage },

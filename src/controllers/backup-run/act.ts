@@ -63,18 +63,32 @@ async function carryOut(action: BackupRunAction, context: ActionContext): Promis
       await client.delete(JOBS, namespace, action.name, { propagationPolicy: 'Foreground', signal });
       return object;
     case 'DeleteArtifacts':
-      await withStorageClient(
-        client,
-        namespace,
-        action.storage,
-        (s3) => deletePrefix(s3, { bucket: action.storage.bucket, prefix: action.prefix, endpoint: action.storage.endpoint }, signal),
-        signal,
-      );
+      try {
+        await withStorageClient(
+          client,
+          namespace,
+          action.storage,
+          (s3) => deletePrefix(s3, { bucket: action.storage.bucket, prefix: action.prefix, endpoint: action.storage.endpoint }, signal),
+          signal,
+        );
+      } catch (error) {
+        // The finalizer stays and the pass is retried with backoff; say why where `kubectl
+        // describe` shows it (the message names the storage, never its credentials).
+        if (!signal.aborted) await recordEvent(context.events, object, { type: 'Warning', reason: ARTIFACTS_DELETE_FAILED, message: errorMessage(error) });
+        throw error;
+      }
       return object;
     case 'RecordEvent':
       await recordEvent(context.events, object, action.event);
       return object;
   }
+}
+
+/** Warning event: the finalizer could not delete the run's artifacts (yet). */
+export const ARTIFACTS_DELETE_FAILED = 'ArtifactsDeleteFailed';
+
+function errorMessage(error: unknown): string {
+  return `could not delete the artifacts, will retry: ${error instanceof Error ? error.message : String(error)}`;
 }
 
 async function writeStatus(client: KubeClient, current: KubeObject, before: BackupRunStatus | undefined, status: BackupRunStatus, signal: AbortSignal): Promise<void> {

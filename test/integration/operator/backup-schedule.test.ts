@@ -3,57 +3,29 @@
 // printer columns show them, and deleting the run removes its objects.
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import type { RunningOperator } from '../../../src/operator/operator.ts';
-import { listObjects, type AppFixture } from '../../support/backup-fixture.ts';
-import { testEnv } from '../../support/env.ts';
 import { ok } from '../api/kubectl.ts';
-import {
-  applySchedule,
-  BACKUP_RUNS,
-  BACKUP_SCHEDULES,
-  createNamespace,
-  ensureCrds,
-  eventReasons,
-  getRun,
-  listJobs,
-  listRuns,
-  makeKubectl,
-  NAMESPACES,
-  seedFixture,
-  startTestOperator,
-  testClient,
-  waitFor,
-  waitForFinalRun,
-  type RunObject,
-} from './support.ts';
+import { BACKUP_RUNS, BACKUP_SCHEDULES, makeKubectl, Scene, waitFor, type RunObject } from './support.ts';
 
 jest.setTimeout(240_000);
 
 describe('a BackupSchedule that fires every minute', () => {
-  const client = testClient();
   const kubectl = makeKubectl();
-  let namespace: string;
-  let fixture: AppFixture;
+  let scene: Scene;
   let operator: RunningOperator;
   let run: RunObject;
 
   beforeAll(async () => {
-    await ensureCrds(kubectl);
-    namespace = await createNamespace(client, 'op-sched');
-    fixture = await seedFixture(client, namespace);
-    operator = await startTestOperator({ namespace });
-    await applySchedule(client, fixture, { name: 'app', schedule: '* * * * *' });
+    scene = await Scene.create('op-sched');
+    operator = await scene.startOperator();
+    await scene.applySchedule({ name: 'app', schedule: '* * * * *' });
   });
 
-  afterAll(async () => {
-    await operator?.stop();
-    await client.delete(NAMESPACES, undefined, namespace).catch(() => undefined);
-    await client.close();
-  });
+  afterAll(() => scene?.tearDown());
 
   it('creates a run at the next minute that succeeds with one artifact per source', async () => {
-    const first = await waitFor(async () => (await listRuns(client, namespace))[0], { what: 'the schedule to fire', timeoutMs: 75_000, intervalMs: 1_000 });
+    const first = await waitFor(async () => (await scene.runs())[0], { what: 'the schedule to fire', timeoutMs: 75_000, intervalMs: 1_000 });
     expect(first.metadata.name).toMatch(/^app-\d{10}$/);
-    run = await waitForFinalRun(client, namespace, first.metadata.name!);
+    run = await scene.finalRun(first.metadata.name!);
     expect(run.status?.phase).toBe('Succeeded');
     expect(run.status?.artifacts?.map((artifact) => [artifact.source, artifact.phase])).toEqual([
       ['app-db', 'Succeeded'],
@@ -67,14 +39,13 @@ describe('a BackupSchedule that fires every minute', () => {
     }
     expect(run.status?.sizeBytes).toBe((run.status?.artifacts ?? []).reduce((sum, artifact) => sum + (artifact.sizeBytes ?? 0), 0));
     expect(run.status?.snapshotTime).toBeDefined();
-    expect(run.status?.manifestKey).toBe(`backups/${namespace}/app/${run.metadata.name}/manifest.json`);
+    expect(run.status?.manifestKey).toBe(`backups/${scene.namespace}/app/${run.metadata.name}/manifest.json`);
     expect(run.status?.conditions?.find((condition) => condition.type === 'Complete')?.status).toBe('True');
   });
 
   it('wrote every artifact and its manifest, and the run manifest, to the bucket', async () => {
-    const prefix = `backups/${namespace}/app/${run.metadata.name}/`;
-    const keys = (await listObjects(testEnv(), fixture.backupBucket, prefix)).map((object) => object.key.slice(prefix.length)).sort();
-    expect(keys).toEqual([
+    const prefix = `backups/${scene.namespace}/app/${run.metadata.name}/`;
+    expect(await scene.objectsOf('app', run.metadata.name!)).toEqual([
       'app-db/database.dump.gz',
       'app-db/manifest.json',
       'diagrams/bucket.tar.gz',
@@ -91,41 +62,40 @@ describe('a BackupSchedule that fires every minute', () => {
   });
 
   it('ran one Job per source plus finalize and verify, and recorded what happened as events', async () => {
-    const jobs = (await listJobs(client, namespace)).filter((job) => job.metadata.labels?.['lifeboat.dev/backup-run'] === run.metadata.name);
+    const jobs = await scene.jobsOf(run.metadata.name!);
     expect(jobs.map((job) => job.metadata.name).sort()).toEqual(
       ['app-db', 'diagrams', 'exports', 'uploads', '-finalize', '-verify'].map((suffix) => `${run.metadata.name}-${suffix}`).sort(),
     );
     const verified = await waitFor(async () => {
-      const current = await getRun(client, namespace, run.metadata.name!);
+      const current = await scene.run(run.metadata.name!);
       return current?.status?.conditions?.find((condition) => condition.type === 'Verified' && condition.status !== 'Unknown');
     }, { what: 'the run to be verified', timeoutMs: 60_000 });
     expect(verified.status).toBe('True');
-    expect(await eventReasons(client, namespace, run.metadata.name!)).toEqual(expect.arrayContaining(['JobCreated']));
+    expect(await scene.eventReasons(run.metadata.name!)).toEqual(expect.arrayContaining(['JobCreated']));
   });
 
   it('shows the run in the schedule status, the printer columns and the metrics', async () => {
     const schedule = await waitFor(async () => {
-      const current = await client.get<{ metadata: object; status?: { lastSuccessfulRun?: { name: string }; conditions?: { type: string; status: string }[] } }>(BACKUP_SCHEDULES, namespace, 'app');
+      const current = await scene.client.get<{ metadata: object; status?: { lastSuccessfulRun?: { name: string }; conditions?: { type: string; status: string }[] } }>(BACKUP_SCHEDULES, scene.namespace, 'app');
       return current.status?.lastSuccessfulRun?.name ? current : undefined;
     }, { what: 'the schedule status to name the successful run' });
     expect(schedule.status?.conditions?.find((condition) => condition.type === 'Ready')?.status).toBe('True');
 
-    const table = await ok(kubectl, ['get', 'backupruns', '-n', namespace, run.metadata.name!]);
+    const table = await ok(kubectl, ['get', 'backupruns', '-n', scene.namespace, run.metadata.name!]);
     expect(table.split('\n')[0]).toMatch(/NAME\s+SCHEDULE\s+PHASE\s+SIZE\s+DURATION\s+AGE/);
     expect(table).toContain('Succeeded');
     expect(table).toContain(run.status?.size);
 
     const metrics = await (await fetch(`${operator.httpUrl}/metrics`)).text();
-    expect(metrics).toMatch(new RegExp(`lifeboat_backup_last_success_timestamp_seconds\\{namespace="${namespace}",schedule="app"\\} \\d+`));
-    expect(metrics).toMatch(new RegExp(`lifeboat_backup_last_size_bytes\\{namespace="${namespace}",schedule="app"\\} ${run.status?.sizeBytes}`));
+    expect(metrics).toMatch(new RegExp(`lifeboat_backup_last_success_timestamp_seconds\\{namespace="${scene.namespace}",schedule="app"\\} \\d+`));
+    expect(metrics).toMatch(new RegExp(`lifeboat_backup_last_size_bytes\\{namespace="${scene.namespace}",schedule="app"\\} ${run.status?.sizeBytes}`));
   });
 
   it('deletes the run\'s objects from the bucket when the run is deleted', async () => {
     // Stop firing first, so no new run writes into the bucket meanwhile.
-    await client.mergePatch(BACKUP_SCHEDULES, namespace, 'app', { spec: { suspend: true } });
-    const prefix = `backups/${namespace}/app/${run.metadata.name}/`;
-    await client.delete(BACKUP_RUNS, namespace, run.metadata.name!);
-    await waitFor(async () => !(await getRun(client, namespace, run.metadata.name!)), { what: 'the run to be gone', timeoutMs: 60_000 });
-    expect(await listObjects(testEnv(), fixture.backupBucket, prefix)).toEqual([]);
+    await scene.client.mergePatch(BACKUP_SCHEDULES, scene.namespace, 'app', { spec: { suspend: true } });
+    await scene.client.delete(BACKUP_RUNS, scene.namespace, run.metadata.name!);
+    await waitFor(async () => !(await scene.run(run.metadata.name!)), { what: 'the run to be gone', timeoutMs: 60_000 });
+    expect(await scene.objectsOf('app', run.metadata.name!)).toEqual([]);
   });
 });

@@ -4,68 +4,43 @@
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { SECRETS } from '../../../src/kube/resource-type.ts';
 import type { KubeObject } from '../../../src/kube/types.ts';
-import type { RunningOperator } from '../../../src/operator/operator.ts';
-import { secretManifests, type AppFixture } from '../../support/backup-fixture.ts';
+import { secretManifests } from '../../support/backup-fixture.ts';
 import { testEnv } from '../../support/env.ts';
-import {
-  applySchedule,
-  createManualRun,
-  createNamespace,
-  ensureCrds,
-  eventReasons,
-  getRun,
-  listRuns,
-  NAMESPACES,
-  seedFixture,
-  startTestOperator,
-  testClient,
-  waitFor,
-  waitForFinalRun,
-  type RunObject,
-} from './support.ts';
+import { createNamespace, NAMESPACES, Scene, waitFor, type RunObject } from './support.ts';
 
 jest.setTimeout(240_000);
 
 describe('catalog sync into a rebuilt namespace', () => {
-  const client = testClient();
-  let namespace: string;
-  let fixture: AppFixture;
-  let operator: RunningOperator | undefined;
+  let scene: Scene;
   let original: RunObject;
 
   beforeAll(async () => {
-    await ensureCrds();
-    namespace = await createNamespace(client, 'op-catalog');
-    fixture = await seedFixture(client, namespace);
-    await applySchedule(client, fixture, { name: 'app', schedule: '0 0 1 1 *' });
-    operator = await startTestOperator({ namespace });
+    scene = await Scene.create('op-catalog');
+    await scene.applySchedule({ name: 'app', schedule: '0 0 1 1 *' });
+    await scene.startOperator();
     // Retain: deleting the namespace must not delete the backup (a lost cluster does not either).
-    await createManualRun(client, namespace, 'nightly', 'app', { deletionPolicy: 'Retain' });
-    original = await waitForFinalRun(client, namespace, 'nightly');
+    await scene.createManualRun('nightly', 'app', { deletionPolicy: 'Retain' });
+    original = await scene.finalRun('nightly');
     expect(original.status?.phase).toBe('Succeeded');
   });
 
-  afterAll(async () => {
-    await operator?.stop();
-    await client.delete(NAMESPACES, undefined, namespace).catch(() => undefined);
-    await client.close();
-  });
+  afterAll(() => scene?.tearDown());
 
   it('recreates the run with its status from the bucket', async () => {
+    const { client, namespace, fixture } = scene;
     // The cluster loses everything: the operator, the namespace with its schedule and runs.
-    await operator?.stop();
-    operator = undefined;
+    await scene.stopOperators();
     await client.delete(NAMESPACES, undefined, namespace);
     await waitFor(async () => !(await client.find(NAMESPACES, undefined, namespace)), { what: 'the namespace to be gone', timeoutMs: 120_000, intervalMs: 1_000 });
 
     // Rebuilt by GitOps: the same namespace, Secrets and schedule, and a new operator.
     await createNamespace(client, 'unused', namespace);
     for (const secret of secretManifests(testEnv(), fixture)) await client.apply(SECRETS, secret as KubeObject, { force: true });
-    operator = await startTestOperator({ namespace });
-    await applySchedule(client, fixture, { name: 'app', schedule: '0 0 1 1 *' });
+    await scene.startOperator();
+    await scene.applySchedule({ name: 'app', schedule: '0 0 1 1 *' });
 
     const imported = await waitFor(async () => {
-      const run = await getRun(client, namespace, 'nightly');
+      const run = await scene.run('nightly');
       return run?.status?.phase ? run : undefined;
     }, { what: 'catalog sync to recreate the run', timeoutMs: 60_000, intervalMs: 500 });
     expect(imported.status?.phase).toBe('Succeeded');
@@ -75,7 +50,7 @@ describe('catalog sync into a rebuilt namespace', () => {
     expect(imported.status?.snapshotTime).toBeDefined();
     const facts = (run: RunObject) => (run.status?.artifacts ?? []).map((artifact) => [artifact.source, artifact.key, artifact.sha256, artifact.sizeBytes]);
     expect(facts(imported)).toEqual(facts(original));
-    expect((await listRuns(client, namespace)).map((run) => run.metadata.name)).toEqual(['nightly']);
-    expect(await eventReasons(client, namespace, 'app')).toContain('CatalogSynced');
+    expect(await scene.runNames()).toEqual(['nightly']);
+    expect(await scene.eventReasons('app')).toContain('CatalogSynced');
   });
 });

@@ -2,23 +2,11 @@
 // with the runner's reason in the status and an event, and the password nowhere.
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { readFileSync, writeFileSync } from 'node:fs';
-import type { RunningOperator } from '../../../src/operator/operator.ts';
 import { SECRETS, EVENTS } from '../../../src/kube/resource-type.ts';
 import type { KubeObject } from '../../../src/kube/types.ts';
-import { listObjects, withDatabase, type AppFixture } from '../../support/backup-fixture.ts';
+import { withDatabase } from '../../support/backup-fixture.ts';
 import { testEnv } from '../../support/env.ts';
-import {
-  applySchedule,
-  createManualRun,
-  createNamespace,
-  ensureCrds,
-  NAMESPACES,
-  seedFixture,
-  startTestOperator,
-  testClient,
-  waitFor,
-  waitForFinalRun,
-} from './support.ts';
+import { Scene, waitFor } from './support.ts';
 
 jest.setTimeout(180_000);
 
@@ -27,17 +15,12 @@ const RIGHT = 'the-right-password';
 const WRONG = 'Wr0ng-0perator-Pa55word';
 
 describe('a run whose database password is wrong', () => {
-  const client = testClient();
-  let namespace: string;
-  let fixture: AppFixture;
-  let operator: RunningOperator;
+  let scene: Scene;
   let hbaFile: string;
   let hba: Buffer;
 
   beforeAll(async () => {
-    await ensureCrds();
-    namespace = await createNamespace(client, 'op-fail');
-    fixture = await seedFixture(client, namespace);
+    scene = await Scene.create('op-fail');
     // The test PostgreSQL trusts local connections; make this one role prove its password.
     const env = testEnv();
     hbaFile = await withDatabase(env, 'postgres', async (c) => String((await c.query('SHOW hba_file')).rows[0].hba_file));
@@ -48,18 +31,18 @@ describe('a run whose database password is wrong', () => {
       await c.query(`CREATE ROLE ${ROLE} LOGIN SUPERUSER PASSWORD '${RIGHT}'`);
       await c.query('SELECT pg_reload_conf()');
     });
-    await client.apply(SECRETS, {
+    await scene.client.apply(SECRETS, {
       apiVersion: 'v1',
       kind: 'Secret',
-      metadata: { name: 'wrong-db-credentials', namespace },
+      metadata: { name: 'wrong-db-credentials', namespace: scene.namespace },
       stringData: { username: ROLE, password: WRONG },
     } as KubeObject, { force: true });
-    await applySchedule(client, fixture, { name: 'db-only', schedule: '0 0 1 1 *', databaseSecret: 'wrong-db-credentials', sources: ['app-db'] });
-    operator = await startTestOperator({ namespace });
+    await scene.applySchedule({ name: 'db-only', schedule: '0 0 1 1 *', databaseSecret: 'wrong-db-credentials', sources: ['app-db'] });
+    await scene.startOperator();
   });
 
   afterAll(async () => {
-    await operator?.stop();
+    await scene?.stopOperators();
     if (hba) {
       writeFileSync(hbaFile, hba);
       await withDatabase(testEnv(), 'postgres', async (c) => {
@@ -67,13 +50,12 @@ describe('a run whose database password is wrong', () => {
         await c.query(`DROP ROLE IF EXISTS ${ROLE}`);
       });
     }
-    await client.delete(NAMESPACES, undefined, namespace).catch(() => undefined);
-    await client.close();
+    await scene?.tearDown();
   });
 
   it('ends Failed with the runner\'s reason, writes nothing to the bucket, and never shows the password', async () => {
-    await createManualRun(client, namespace, 'now', 'db-only');
-    const run = await waitForFinalRun(client, namespace, 'now');
+    await scene.createManualRun('now', 'db-only');
+    const run = await scene.finalRun('now');
     expect(run.status?.phase).toBe('Failed');
     const artifact = run.status?.artifacts?.[0];
     expect(artifact).toMatchObject({ source: 'app-db', phase: 'Failed' });
@@ -85,12 +67,12 @@ describe('a run whose database password is wrong', () => {
     expect(run.status?.manifestKey).toBeUndefined();
 
     const events = await waitFor(async () => {
-      const all = (await client.list<KubeObject & { reason?: string; note?: string; regarding?: { name?: string } }>(EVENTS, { namespace })).items;
+      const all = (await scene.client.list<KubeObject & { reason?: string; note?: string; regarding?: { name?: string } }>(EVENTS, { namespace: scene.namespace })).items;
       const mine = all.filter((event) => event.regarding?.name === 'now');
       return mine.some((event) => event.reason === 'BackupFailed') ? mine : undefined;
     }, { what: 'a failure event on the run' });
     expect(JSON.stringify(events)).not.toContain(WRONG);
     expect(JSON.stringify(run)).not.toContain(WRONG);
-    expect(await listObjects(testEnv(), fixture.backupBucket, `backups/${namespace}/db-only/now/`)).toEqual([]);
+    expect(await scene.objectsOf('db-only', 'now')).toEqual([]);
   });
 });

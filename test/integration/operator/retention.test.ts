@@ -3,40 +3,23 @@
 // them (marked imported, so they start no Jobs), to avoid waiting for many cron ticks.
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
-import type { RunningOperator } from '../../../src/operator/operator.ts';
-import { adminS3, listObjects, type AppFixture } from '../../support/backup-fixture.ts';
+import { adminS3, listObjects } from '../../support/backup-fixture.ts';
 import { testEnv } from '../../support/env.ts';
-import {
-  applySchedule,
-  BACKUP_RUNS,
-  createNamespace,
-  ensureCrds,
-  listRuns,
-  NAMESPACES,
-  seedFixture,
-  startTestOperator,
-  testClient,
-  waitFor,
-  type RunObject,
-} from './support.ts';
+import { BACKUP_RUNS, Scene, waitFor, type RunObject } from './support.ts';
 
 jest.setTimeout(120_000);
 
 const DAY = 86_400_000;
 
 describe('retention keepLast 2 over four successful runs', () => {
-  const client = testClient();
-  let namespace: string;
-  let fixture: AppFixture;
-  let operator: RunningOperator | undefined;
+  let scene: Scene;
   const names: string[] = [];
 
   beforeAll(async () => {
-    await ensureCrds();
-    namespace = await createNamespace(client, 'op-keep');
-    fixture = await seedFixture(client, namespace);
+    scene = await Scene.create('op-keep');
+    const { client, namespace, fixture } = scene;
     // Never fires during the test: only retention acts.
-    const schedule = await applySchedule(client, fixture, { name: 'app', schedule: '0 0 1 1 *', retention: { keepLast: 2 } });
+    const schedule = await scene.applySchedule({ name: 'app', schedule: '0 0 1 1 *', retention: { keepLast: 2 } });
     const s3 = adminS3(testEnv());
     const now = Date.now();
     for (let index = 0; index < 4; index++) {
@@ -63,22 +46,18 @@ describe('retention keepLast 2 over four successful runs', () => {
       await client.patchStatus(BACKUP_RUNS, namespace, name, { observedGeneration: 1, phase: 'Succeeded', completionTime: at, snapshotTime: at, sizeBytes: 100, size: '100 B' });
     }
     s3.destroy();
-    operator = await startTestOperator({ namespace });
+    await scene.startOperator();
   });
 
-  afterAll(async () => {
-    await operator?.stop();
-    await client.delete(NAMESPACES, undefined, namespace).catch(() => undefined);
-    await client.close();
-  });
+  afterAll(() => scene?.tearDown());
 
   it('deletes the two oldest runs and their objects, and keeps the two newest with theirs', async () => {
     const [oldest, older, newer, newest] = names as [string, string, string, string];
     await waitFor(async () => {
-      const left = (await listRuns(client, namespace)).map((run) => run.metadata.name).sort();
+      const left = (await scene.runNames()).sort();
       return left.length === 2 && left.join() === [newer, newest].sort().join();
     }, { what: 'retention to leave the two newest runs', timeoutMs: 60_000, intervalMs: 500 });
-    const keys = (await listObjects(testEnv(), fixture.backupBucket, `backups/${namespace}/app/`)).map((object) => object.key);
+    const keys = (await listObjects(testEnv(), scene.fixture.backupBucket, `backups/${scene.namespace}/app/`)).map((object) => object.key);
     const runsWithObjects = [...new Set(keys.map((key) => key.split('/')[3]))].sort();
     expect(runsWithObjects).toEqual([newer, newest].sort());
     expect(runsWithObjects).not.toContain(oldest);

@@ -1,7 +1,10 @@
-// Shared helpers of the operator's end-to-end tests: the operator started in-process against the
-// test environment (watching only the test's namespace, with its own lease), the application
-// fixture, and readers for BackupRuns, Jobs and the backup bucket.
+// Shared helpers of the operator's end-to-end tests: the operator started in-process (or as its
+// own process) against the test environment, watching only the test's namespace, with its own
+// lease; the application fixture; readers for BackupRuns, Jobs and the backup bucket; and Scene,
+// which ties them to one test file's namespace.
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
 import pino from 'pino';
 import { BACKUP_RUNS, BACKUP_SCHEDULES } from '../../../src/controllers/resource-types.ts';
 import { KubeClient } from '../../../src/kube/client.ts';
@@ -11,7 +14,17 @@ import { controllers } from '../../../src/operator/controllers.ts';
 import { startOperator, type RunningOperator } from '../../../src/operator/operator.ts';
 import { loadConfig } from '../../../src/runtime/config.ts';
 import { installCrds, makeKubectl, type Kubectl } from '../api/kubectl.ts';
-import { appFixture, scheduleManifest, secretManifests, seedBuckets, seedDatabase, type AppFixture, type ScheduleOptions } from '../../support/backup-fixture.ts';
+import { repoRoot } from '../../env/paths.ts';
+import {
+  appFixture,
+  listObjects,
+  scheduleManifest,
+  secretManifests,
+  seedBuckets,
+  seedDatabase,
+  type AppFixture,
+  type ScheduleOptions,
+} from '../../support/backup-fixture.ts';
 import { testEnv } from '../../support/env.ts';
 import { waitFor } from '../../support/wait.ts';
 
@@ -56,24 +69,26 @@ export interface OperatorOptions {
   identity?: string;
 }
 
+/** The operator's environment for a test: only `namespace`, its own lease, short timings, quiet logs. */
+export function operatorEnv(namespace: string, leaseName: string): Record<string, string> {
+  return {
+    LIFEBOAT_RUNNER_IMAGE: 'ghcr.io/lifeboat-dev/lifeboat-runner:dev',
+    LIFEBOAT_WATCH_NAMESPACES: namespace,
+    LIFEBOAT_LEASE_NAMESPACE: namespace,
+    LIFEBOAT_LEASE_NAME: leaseName,
+    LIFEBOAT_HTTP_HOST: '127.0.0.1',
+    LIFEBOAT_HTTP_PORT: '0',
+    LIFEBOAT_LEASE_DURATION_SECONDS: '4',
+    LIFEBOAT_RENEW_DEADLINE_SECONDS: '3',
+    LIFEBOAT_RETRY_PERIOD_SECONDS: '1',
+    LIFEBOAT_SHUTDOWN_TIMEOUT_SECONDS: '5',
+    LIFEBOAT_LOG_LEVEL: process.env.LIFEBOAT_TEST_LOG_LEVEL ?? 'warn',
+  };
+}
+
 /** Starts the operator in this process, watching `namespace` only. Logs go to a quiet logger. */
 export async function startTestOperator(options: OperatorOptions): Promise<RunningOperator> {
-  const config = loadConfig(
-    {
-      LIFEBOAT_RUNNER_IMAGE: 'ghcr.io/lifeboat-dev/lifeboat-runner:dev',
-      LIFEBOAT_WATCH_NAMESPACES: options.namespace,
-      LIFEBOAT_LEASE_NAMESPACE: options.namespace,
-      LIFEBOAT_LEASE_NAME: options.leaseName ?? 'lifeboat-operator',
-      LIFEBOAT_HTTP_HOST: '127.0.0.1',
-      LIFEBOAT_HTTP_PORT: '0',
-      LIFEBOAT_LEASE_DURATION_SECONDS: '4',
-      LIFEBOAT_RENEW_DEADLINE_SECONDS: '3',
-      LIFEBOAT_RETRY_PERIOD_SECONDS: '1',
-      LIFEBOAT_SHUTDOWN_TIMEOUT_SECONDS: '5',
-      LIFEBOAT_LOG_LEVEL: process.env.LIFEBOAT_TEST_LOG_LEVEL ?? 'warn',
-    },
-    { hostname: options.identity ?? 'test-operator' },
-  );
+  const config = loadConfig(operatorEnv(options.namespace, options.leaseName ?? 'lifeboat-operator'), { hostname: options.identity ?? 'test-operator' });
   const logger = pino({ level: config.logLevel, base: { replica: options.identity ?? 'test-operator' } }, pino.destination(2));
   return startOperator({ config, logger, client: testClient(), controllers, processMetrics: false });
 }
@@ -133,6 +148,122 @@ export async function waitForFinalRun(client: KubeClient, namespace: string, nam
 export async function eventReasons(client: KubeClient, namespace: string, name: string): Promise<string[]> {
   const events = (await client.list<KubeObject & { reason?: string; regarding?: { name?: string } }>(EVENTS, { namespace })).items;
   return events.filter((event) => event.regarding?.name === name).map((event) => event.reason ?? '');
+}
+
+/** Environment of an operator started as its own process (restart and standby tests). */
+export interface OperatorProcessOptions {
+  namespace: string;
+  leaseName: string;
+  /** POD_NAME: the lease identity's prefix, so a test can tell the replicas apart. */
+  podName?: string;
+  /** Overrides, e.g. a longer LIFEBOAT_LEASE_DURATION_SECONDS. */
+  env?: Record<string, string>;
+}
+
+/** The built operator (dist/) as its own process, so that it can be stopped or killed for real. */
+export function spawnOperator(options: OperatorProcessOptions): ChildProcess {
+  const processEnv = {
+    PATH: process.env.PATH,
+    KUBECONFIG: testEnv().kubeconfig,
+    ...operatorEnv(options.namespace, options.leaseName),
+    ...(options.podName ? { POD_NAME: options.podName } : {}),
+    ...options.env,
+  };
+  return spawn(process.execPath, [join(repoRoot, 'dist/operator/main.js')], { env: processEnv, stdio: ['ignore', 'ignore', 'inherit'] });
+}
+
+/**
+ * One test file's world: a namespace of its own with the application fixture (database,
+ * buckets, Secrets) and optionally a schedule, the operators the test starts, and readers
+ * scoped to the namespace. tearDown() stops the operators, deletes the namespace and closes
+ * the client.
+ */
+export class Scene {
+  readonly client: KubeClient;
+  readonly namespace: string;
+  readonly fixture: AppFixture;
+  readonly #operators = new Set<RunningOperator>();
+  readonly #processes = new Set<ChildProcess>();
+
+  private constructor(client: KubeClient, namespace: string, fixture: AppFixture) {
+    this.client = client;
+    this.namespace = namespace;
+    this.fixture = fixture;
+  }
+
+  static async create(prefix: string): Promise<Scene> {
+    const client = testClient();
+    await ensureCrds();
+    const namespace = await createNamespace(client, prefix);
+    return new Scene(client, namespace, await seedFixture(client, namespace));
+  }
+
+  applySchedule(options: ScheduleOptions): Promise<KubeObject> {
+    return applySchedule(this.client, this.fixture, options);
+  }
+
+  /** An operator in this process, watching this namespace; stopped by tearDown if still running. */
+  async startOperator(options: Omit<OperatorOptions, 'namespace'> = {}): Promise<RunningOperator> {
+    const operator = await startTestOperator({ ...options, namespace: this.namespace });
+    this.#operators.add(operator);
+    return operator;
+  }
+
+  async stopOperators(): Promise<void> {
+    const operators = [...this.#operators];
+    this.#operators.clear();
+    await Promise.all(operators.map((operator) => operator.stop()));
+  }
+
+  /** An operator as its own process; killed by tearDown if still running. */
+  spawnOperator(options: Omit<OperatorProcessOptions, 'namespace'>): ChildProcess {
+    const child = spawnOperator({ ...options, namespace: this.namespace });
+    this.#processes.add(child);
+    child.once('exit', () => this.#processes.delete(child));
+    return child;
+  }
+
+  createManualRun(name: string, schedule: string, extra: Record<string, unknown> = {}): Promise<RunObject> {
+    return createManualRun(this.client, this.namespace, name, schedule, extra);
+  }
+
+  run(name: string): Promise<RunObject | undefined> {
+    return getRun(this.client, this.namespace, name);
+  }
+
+  runs(): Promise<RunObject[]> {
+    return listRuns(this.client, this.namespace);
+  }
+
+  async runNames(): Promise<string[]> {
+    return (await this.runs()).map((run) => run.metadata.name ?? '');
+  }
+
+  /** The Jobs of one run (label lifeboat.dev/backup-run). */
+  async jobsOf(run: string): Promise<JobObject[]> {
+    return (await listJobs(this.client, this.namespace)).filter((job) => job.metadata.labels?.['lifeboat.dev/backup-run'] === run);
+  }
+
+  finalRun(name: string, timeoutMs?: number): Promise<RunObject> {
+    return waitForFinalRun(this.client, this.namespace, name, timeoutMs);
+  }
+
+  eventReasons(name: string): Promise<string[]> {
+    return eventReasons(this.client, this.namespace, name);
+  }
+
+  /** Keys under the run's folder in the backup bucket, relative to it. */
+  async objectsOf(schedule: string, run: string): Promise<string[]> {
+    const prefix = `backups/${this.namespace}/${schedule}/${run}/`;
+    return (await listObjects(testEnv(), this.fixture.backupBucket, prefix)).map((object) => object.key.slice(prefix.length)).sort();
+  }
+
+  async tearDown(): Promise<void> {
+    for (const child of this.#processes) child.kill('SIGKILL');
+    await this.stopOperators();
+    await this.client.delete(NAMESPACES, undefined, this.namespace).catch(() => undefined);
+    await this.client.close();
+  }
 }
 
 export { BACKUP_RUNS, BACKUP_SCHEDULES, makeKubectl, NAMESPACES };

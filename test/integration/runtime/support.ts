@@ -78,11 +78,15 @@ export class BreakableProxy {
     return proxy;
   }
 
-  /** https://127.0.0.1:<port>: the API server's certificate names 127.0.0.1, so TLS still verifies. */
-  get url(): string {
+  get port(): number {
     const address = this.#server.address();
     if (!address || typeof address === 'string') throw new Error('proxy not listening');
-    return `https://127.0.0.1:${address.port}`;
+    return address.port;
+  }
+
+  /** https://127.0.0.1:<port>: the API server's certificate names 127.0.0.1, so TLS still verifies. */
+  get url(): string {
+    return `https://127.0.0.1:${this.port}`;
   }
 
   /** Resets every open connection, as a dropped network would. */
