@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # The Debian packages the tests need: openssl (test certificates), PostgreSQL 15 server and
-# client (throwaway clusters, pg_dump/pg_restore), tar and zstd (stock-tool restores), age
+# client (throwaway clusters, pg_dump/pg_restore), tar, zstd and curl (stock-tool restores), age
 # (decrypting backups without Lifeboat) and Go (building the test servers). Installs what is
 # missing when run as root; otherwise says what to install.
 set -euo pipefail
 declare -A need=(
-  [openssl]=openssl [pg_dump]=postgresql-client [initdb]=postgresql [tar]=tar [zstd]=zstd [age]=age [setpriv]=util-linux
+  [openssl]=openssl [curl]=curl [pg_dump]=postgresql-client [initdb]=postgresql [tar]=tar [zstd]=zstd [age]=age [setpriv]=util-linux
 )
 missing=()
 for cmd in "${!need[@]}"; do

@@ -1,9 +1,11 @@
 // Runs pg_dump on an exported snapshot and exposes its output as a stream that ends only
-// once pg_dump has exited 0. If pg_dump fails, the stream errors with pg_dump's own reason,
-// so the upload behind it is aborted instead of completing a truncated dump.
-import { Transform, type Readable } from 'node:stream';
+// once pg_dump (and zstd, when it compresses) has exited 0. If pg_dump fails, the stream
+// errors with pg_dump's own reason, so the upload behind it is aborted instead of completing
+// a truncated dump.
+import { Transform, type Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { runTool, type RunningTool } from './tools.ts';
+import { startZstd, zstdCompressArgs } from '../runner/zstd-process.ts';
+import { runTool } from './tools.ts';
 
 export type StreamableFormat = 'custom' | 'plain' | 'tar';
 
@@ -36,37 +38,69 @@ export function pgDumpArgs(options: Pick<PgDumpOptions, 'format' | 'snapshotId' 
 }
 
 export interface RunningDump {
-  /** pg_dump's output; ends only after a successful exit, errors otherwise. */
+  /** pg_dump's output (zstd-compressed when compressWith was given); ends only after every
+   *  process exited 0, errors otherwise. */
   output: Readable;
-  tool: RunningTool;
+  /** Stops pg_dump (and zstd). */
+  kill: () => void;
 }
 
-export function startPgDump(options: PgDumpOptions): RunningDump {
-  const tool = runTool('pg_dump', pgDumpArgs(options), {
+/**
+ * With compressWith, pg_dump writes straight into a zstd process through a kernel pipe and
+ * only the compressed bytes reach this process.
+ */
+export function startPgDump(options: PgDumpOptions & { compressWith?: { zstd: string; level: number } }): RunningDump {
+  const signal = options.signal ? { signal: options.signal } : {};
+  const zstd = options.compressWith
+    ? startZstd(options.compressWith.zstd, zstdCompressArgs(options.compressWith.level), {
+        stdin: 'pipe',
+        stdout: 'pipe',
+        env: options.toolEnv,
+        ...signal,
+      })
+    : undefined;
+  const pgDump = runTool('pg_dump', pgDumpArgs(options), {
     env: options.env,
     toolEnv: options.toolEnv,
     stdin: 'ignore',
-    ...(options.signal ? { signal: options.signal } : {}),
+    stdout: zstd ? (zstd.child.stdin as Writable) : 'pipe',
+    ...signal,
   });
+  // pg_dump holds the pipe into zstd now; closing our end lets zstd see the end of input.
+  zstd?.child.stdin?.destroy();
+  const processes = zstd ? [pgDump, zstd] : [pgDump];
+  const kill = (): void => processes.forEach((process) => process.kill());
+
+  // zstd failing makes pg_dump fail too (a broken pipe): then zstd's reason is the cause.
+  const allExited = Promise.allSettled(processes.map((process) => process.exited)).then(([dumped, compressed]) => {
+    if (compressed?.status === 'rejected') throw compressed.reason;
+    if (dumped?.status === 'rejected') throw dumped.reason;
+  });
+  allExited.catch(() => undefined);
+
   const gate = new Transform({
     transform(chunk: Buffer, _encoding, callback) {
       callback(null, chunk);
     },
     flush(callback) {
-      tool.exited.then(() => callback(), callback);
+      allExited.then(() => callback(), callback);
     },
   });
-  const stdout = tool.child.stdout as Readable;
-  // If a later stage fails, the gate is destroyed: stop pg_dump rather than let it block.
+  const stdout = (zstd ?? pgDump).child.stdout as Readable;
+  // If a later stage fails, the gate is destroyed: stop the processes rather than let them block.
   gate.on('close', () => {
-    if (!gate.writableFinished) tool.kill();
+    if (!gate.writableFinished) kill();
   });
-  // pg_dump dying early also ends stdout: the flush above then reports its exit status.
   void pipeline(stdout, gate).catch((error: unknown) => {
-    tool.kill();
+    kill();
     gate.destroy(error as Error);
   });
-  // An exit failure before stdout is drained (e.g. a connection error) fails the gate at once.
-  tool.exited.catch((error: unknown) => gate.destroy(error as Error));
-  return { output: gate, tool };
+  // A process failing before the output is drained (e.g. a connection error) fails the gate at once.
+  for (const process of processes) {
+    process.exited.catch(() => {
+      kill();
+      allExited.catch((error: unknown) => gate.destroy(error as Error));
+    });
+  }
+  return { output: gate, kill };
 }

@@ -3,6 +3,7 @@
 import type { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { RunnerError } from '../runner/errors.ts';
+import { startZstd, zstdDecompressArgs } from '../runner/zstd-process.ts';
 import { runTool } from './tools.ts';
 
 export interface RestoreToolOptions {
@@ -17,9 +18,12 @@ export interface RestoreToolOptions {
   env: NodeJS.ProcessEnv;
   toolEnv: NodeJS.ProcessEnv;
   signal?: AbortSignal;
+  /** A zstd binary: the input is zstd-compressed and a zstd process decompresses it
+   *  straight into the tool's stdin. */
+  decompressWith?: string;
 }
 
-export function pgRestoreArgs(options: Omit<RestoreToolOptions, 'env' | 'toolEnv' | 'signal'>): string[] {
+export function pgRestoreArgs(options: Omit<RestoreToolOptions, 'env' | 'toolEnv' | 'signal' | 'decompressWith'>): string[] {
   // An empty --dbname makes pg_restore restore into a database (instead of printing SQL)
   // while libpq takes the actual name from PGDATABASE.
   const args = ['--dbname=', '--no-password', '--exit-on-error'];
@@ -70,22 +74,40 @@ export async function runRestoreTool(options: RestoreToolOptions, input?: Readab
     await tool.exited;
     return;
   }
-  const stdin = tool.child.stdin as Writable;
-  // EPIPE when the tool exits early; its exit status tells why.
+  const zstd = options.decompressWith
+    ? startZstd(options.decompressWith, zstdDecompressArgs(), {
+        stdin: 'pipe',
+        stdout: tool.child.stdin as Writable,
+        env: options.toolEnv,
+        ...(options.signal ? { signal: options.signal } : {}),
+      })
+    : undefined;
+  // zstd holds the pipe into the tool now; closing our end lets the tool see the end of input.
+  if (zstd) tool.child.stdin?.destroy();
+  const stdin = (zstd ?? tool).child.stdin as Writable;
+  // EPIPE when a process exits early; its exit status tells why.
   stdin.on('error', () => undefined);
+  // Kill the restore tool first: without all its input it cannot commit, and killed it
+  // rolls its transaction back.
+  const stop = (): void => {
+    tool.kill();
+    zstd?.kill();
+  };
   let inputError: unknown;
   input.once('error', (error) => {
     inputError = error;
-    tool.kill();
+    stop();
   });
   const feeding = pipeline(input, stdin).catch((error: unknown) => {
     inputError ??= error;
-    tool.kill();
+    stop();
   });
-  const [exit] = await Promise.allSettled([tool.exited, feeding]);
-  // The input's failure (checksum, decryption) is the cause; the tool's is its consequence.
+  const [restored, decompressed] = await Promise.allSettled([tool.exited, zstd?.exited, feeding]);
+  // The input's failure (checksum, decryption) is the cause; the tools' are its consequence,
+  // and a zstd failure (corrupt data) explains the restore tool's.
   if (inputError !== undefined && !isPipeError(inputError)) throw inputError;
-  if (exit.status === 'rejected') throw exit.reason;
+  if (decompressed?.status === 'rejected') throw decompressed.reason;
+  if (restored.status === 'rejected') throw restored.reason;
 }
 
 function isPipeError(error: unknown): boolean {

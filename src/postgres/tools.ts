@@ -1,8 +1,9 @@
 // The PostgreSQL client tools (pg_dump, pg_restore, psql): where they are, which version,
-// and running them with their stderr kept for the failure reason.
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+// and running them (runner/child-process.ts keeps their stderr for the failure reason).
+import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { runProcess, type RunningProcess, type StdioEnd } from '../runner/child-process.ts';
 import { RunnerError } from '../runner/errors.ts';
 
 /** Directory of the client binaries; PATH when unset. The runner image sets it. */
@@ -26,37 +27,7 @@ export async function toolVersion(tool: PgTool, env: NodeJS.ProcessEnv): Promise
   }
 }
 
-/** Keeps the last bytes a tool wrote to stderr: the reason it failed is at the end. */
-class StderrTail {
-  private text = '';
-  private readonly limit = 16 * 1024;
-
-  append(chunk: Buffer): void {
-    this.text = (this.text + chunk.toString('utf8')).slice(-this.limit);
-  }
-
-  /** The most telling line: the last "error:"/"FATAL" line, else the last non-empty one. */
-  reason(): string | undefined {
-    const lines = this.text
-      .split('\n')
-      .map((line) => line.trim())
-      .filter((line) => line.length > 0);
-    const errorLine = [...lines].reverse().find((line) => /error:|FATAL|fatal:/i.test(line));
-    return errorLine ?? lines.at(-1);
-  }
-
-  all(): string {
-    return this.text;
-  }
-}
-
-export interface RunningTool {
-  child: ChildProcess;
-  /** Resolves on exit 0; rejects with the stderr reason otherwise. */
-  exited: Promise<void>;
-  stderr: () => string;
-  kill: () => void;
-}
+export type RunningTool = RunningProcess;
 
 export function runTool(
   tool: PgTool,
@@ -66,37 +37,14 @@ export function runTool(
     env: NodeJS.ProcessEnv;
     /** The runner's environment, to locate the binary. */
     toolEnv: NodeJS.ProcessEnv;
-    stdin: 'pipe' | 'ignore';
+    stdin: StdioEnd;
+    stdout?: StdioEnd;
     signal?: AbortSignal;
   },
 ): RunningTool {
-  const child = spawn(toolPath(tool, options.toolEnv), args, {
+  return runProcess(tool, toolPath(tool, options.toolEnv), args, {
     env: options.env,
-    stdio: [options.stdin, 'pipe', 'pipe'],
+    stdio: [options.stdin, options.stdout ?? 'pipe'],
+    ...(options.signal ? { signal: options.signal } : {}),
   });
-  const tail = new StderrTail();
-  child.stderr?.on('data', (chunk: Buffer) => {
-    tail.append(chunk);
-  });
-  const kill = (): void => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-  };
-  options.signal?.addEventListener('abort', kill, { once: true });
-  const exited = new Promise<void>((resolve, reject) => {
-    child.once('error', (error) => {
-      reject(new RunnerError('ToolFailed', `cannot run ${tool}: ${error.message}`, { cause: error }));
-    });
-    child.once('close', (code, signal) => {
-      options.signal?.removeEventListener('abort', kill);
-      if (code === 0) {
-        resolve();
-        return;
-      }
-      const status = signal ? `was killed by ${signal}` : `exited with status ${code}`;
-      const reason = tail.reason();
-      reject(new RunnerError('ToolFailed', reason ? `${tool} ${status}: ${reason}` : `${tool} ${status}`));
-    });
-  });
-  exited.catch(() => undefined);
-  return { child, exited, stderr: () => tail.all(), kill };
 }

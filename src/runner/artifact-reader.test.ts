@@ -97,6 +97,19 @@ describe('verifyAndDecode', () => {
     expect(result.data.length).toBeLessThan(data.length);
   });
 
+  it('can leave the output compressed, holding back at least the given tail until verified', async () => {
+    const stored = await encode(data, 'zstd');
+    const artifact = manifestOf(stored, 'zstd', false);
+    const options = { what: 'a', artifact, decompress: false, holdBackBytes: 1024 * 1024 };
+    const good = await consume(verifyAndDecode(storedStream(stored), options));
+    expect(good.data.equals(stored)).toBe(true);
+    const corrupt = Buffer.from(stored);
+    corrupt.writeUInt8(corrupt.readUInt8(corrupt.length - 1) ^ 0x01, corrupt.length - 1);
+    const bad = await consume(verifyAndDecode(storedStream(corrupt), options));
+    expect((bad.error as RunnerError).code).toBe('ChecksumMismatch');
+    expect(bad.data.length).toBeLessThanOrEqual(stored.length - 1024 * 1024);
+  });
+
   it('detects bytes appended to the stored object', async () => {
     const stored = await encode(data, 'none');
     const artifact = manifestOf(stored, 'none', false);

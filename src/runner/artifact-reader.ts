@@ -6,7 +6,7 @@
 // rather than as a confusing decoder error.
 import type { S3Client } from '@aws-sdk/client-s3';
 import { createWriteStream } from 'node:fs';
-import { rm } from 'node:fs/promises';
+import { open, rm } from 'node:fs/promises';
 import { PassThrough, Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { AgeError, createAgeDecryptStream } from '../crypto/age-stream.ts';
@@ -14,6 +14,7 @@ import { getObjectStream, readObjectRanges } from '../s3/download.ts';
 import { createDecompressStream } from './compression.ts';
 import { ChecksumMismatchError, RunnerError } from './errors.ts';
 import { Sha256Counter } from './hashing.ts';
+import { startZstd, zstdDecompressArgs } from './zstd-process.ts';
 import type { StoredArtifact } from './manifest.ts';
 
 export interface OpenArtifactOptions {
@@ -26,6 +27,10 @@ export interface OpenArtifactOptions {
   ranges?: { concurrency?: number; rangeBytes?: number };
   /** Progress: stored bytes read so far. */
   onStoredBytes?: (count: number) => void;
+  /** false: leave the output compressed, for a zstd process downstream to decompress. */
+  decompress?: boolean;
+  /** Bytes kept back until the checksum matched (at least the last chunk is). */
+  holdBackBytes?: number;
 }
 
 export function openArtifact(client: S3Client, options: OpenArtifactOptions): Readable {
@@ -48,6 +53,8 @@ export function openArtifact(client: S3Client, options: OpenArtifactOptions): Re
     signal,
     onConsumerGone: () => stop.abort(new Error('reader closed')),
     ...(options.onStoredBytes ? { onStoredBytes: options.onStoredBytes } : {}),
+    ...(options.decompress === false ? { decompress: false } : {}),
+    ...(options.holdBackBytes ? { holdBackBytes: options.holdBackBytes } : {}),
   });
 }
 
@@ -59,6 +66,8 @@ export interface VerifyAndDecodeOptions {
   signal?: AbortSignal;
   onConsumerGone?: () => void;
   onStoredBytes?: (count: number) => void;
+  decompress?: boolean;
+  holdBackBytes?: number;
 }
 
 /** The stored bytes in, the verified plain bytes out (see the top of this file). */
@@ -67,14 +76,14 @@ export function verifyAndDecode(stored: Readable, options: VerifyAndDecodeOption
   if (artifact.encryption && (options.identities ?? []).length === 0) {
     throw new RunnerError('DecryptionFailed', `${where} is encrypted (age) and no identity was given`);
   }
-  const gate = new HoldBackGate(() => {
+  const gate = new HoldBackGate(options.holdBackBytes ?? 1, () => {
     options.onConsumerGone?.();
     stored.destroy();
   });
   const entry = new PassThrough();
   const decoders: NodeJS.ReadWriteStream[] = [];
   if (artifact.encryption) decoders.push(createAgeDecryptStream(options.identities ?? []));
-  decoders.push(createDecompressStream(artifact.compression));
+  if (options.decompress !== false) decoders.push(createDecompressStream(artifact.compression));
   const decoding = pipeline([entry, ...decoders, gate.sink]).then(
     () => undefined,
     (error: unknown) => error,
@@ -148,17 +157,21 @@ function describeDecodeError(where: string, error: unknown, encrypted: boolean):
 }
 
 /**
- * Forwards decoded bytes to `out` with backpressure, always keeping the latest chunk back
- * until release(): the consumer sees the end of the data only once it has been verified.
+ * Forwards decoded bytes to `out` with backpressure, always keeping at least the last
+ * `minHeldBytes` (and the last chunk) back until release(): the consumer sees the end of the
+ * data only once it has been verified.
  */
 class HoldBackGate {
   readonly out: Readable;
   readonly sink: Writable;
-  private held: Buffer | undefined;
+  private readonly minHeldBytes: number;
+  private held: Buffer[] = [];
+  private heldBytes = 0;
   private waiting: ((error?: Error) => void) | undefined;
   private settled = false;
 
-  constructor(onConsumerGone: () => void) {
+  constructor(minHeldBytes: number, onConsumerGone: () => void) {
+    this.minHeldBytes = Math.max(1, minHeldBytes);
     this.out = new Readable({ read: () => this.resume() });
     this.out.on('close', () => {
       if (!this.settled) {
@@ -173,9 +186,15 @@ class HoldBackGate {
           callback(new Error('reader closed'));
           return;
         }
-        const previous = this.held;
-        this.held = chunk;
-        if (previous === undefined || this.out.push(previous)) callback();
+        this.held.push(chunk);
+        this.heldBytes += chunk.length;
+        let more = true;
+        for (let first = this.held[0]; first && this.held.length > 1 && this.heldBytes - first.length >= this.minHeldBytes; first = this.held[0]) {
+          this.held.shift();
+          this.heldBytes -= first.length;
+          more = this.out.push(first) && more;
+        }
+        if (more) callback();
         else this.waiting = callback;
       },
     });
@@ -184,15 +203,15 @@ class HoldBackGate {
   release(): void {
     if (this.settled) return;
     this.settled = true;
-    if (this.held !== undefined) this.out.push(this.held);
-    this.held = undefined;
+    for (const chunk of this.held) this.out.push(chunk);
+    this.held = [];
     this.out.push(null);
   }
 
   fail(error: Error): void {
     if (this.settled) return;
     this.settled = true;
-    this.held = undefined;
+    this.held = [];
     this.out.destroy(error);
   }
 
@@ -206,22 +225,45 @@ class HoldBackGate {
 /**
  * Restores need a local file for `pg_restore -j N`: downloads (parallel ranges), decodes and
  * writes the plain artifact to `path`, and returns only once the checksum has matched. On
- * any failure the partial file is removed.
+ * any failure the partial file is removed. With a zstd binary, a zstd process decompresses
+ * straight into the file.
  */
 export async function downloadArtifactToFile(
   client: S3Client,
-  options: OpenArtifactOptions & { path: string },
-): Promise<{ plainBytes: number }> {
-  const reader = openArtifact(client, { ...options, ranges: options.ranges ?? {} });
-  let plainBytes = 0;
-  reader.on('data', (chunk: Buffer) => {
-    plainBytes += chunk.length;
-  });
+  options: OpenArtifactOptions & { path: string; zstd?: { bin: string; env: NodeJS.ProcessEnv } },
+): Promise<void> {
+  const external = options.zstd !== undefined && options.artifact.compression === 'zstd' ? options.zstd : undefined;
+  const reader = openArtifact(client, { ...options, ranges: options.ranges ?? {}, decompress: external === undefined });
   try {
-    await pipeline(reader, createWriteStream(options.path, { flags: 'wx' }));
+    if (!external) {
+      await pipeline(reader, createWriteStream(options.path, { flags: 'wx' }));
+      return;
+    }
+    const file = await open(options.path, 'wx');
+    let zstd;
+    try {
+      zstd = startZstd(external.bin, zstdDecompressArgs(), {
+        stdin: 'pipe',
+        stdout: file.fd,
+        env: external.env,
+        ...(options.signal ? { signal: options.signal } : {}),
+      });
+    } finally {
+      await file.close();
+    }
+    const [fed, decompressed] = await Promise.allSettled([pipeline(reader, zstd.child.stdin as Writable), zstd.exited]);
+    // The reader's failure (checksum, decryption) is the cause; zstd's, its consequence.
+    if (fed.status === 'rejected' && !isPipeError(fed.reason)) throw fed.reason;
+    if (decompressed.status === 'rejected') throw decompressed.reason;
+    if (fed.status === 'rejected') throw fed.reason;
   } catch (error) {
+    reader.destroy();
     await rm(options.path, { force: true });
     throw error;
   }
-  return { plainBytes };
+}
+
+function isPipeError(error: unknown): boolean {
+  const code = (error as { code?: string }).code;
+  return code === 'EPIPE' || code === 'ERR_STREAM_PREMATURE_CLOSE' || code === 'ERR_STREAM_DESTROYED';
 }

@@ -16,11 +16,13 @@ export interface WriteArtifactOptions {
   source: Readable;
   compression: Compression;
   compressionLevel?: number;
+  /** The source is already compressed as `compression` says (by a zstd process). */
+  sourceCompressed?: boolean;
   encryption?: { recipients: string[] };
   signal?: AbortSignal;
   partSizeBytes?: number;
   queueSize?: number;
-  /** Progress: bytes read from the source so far (before compression). */
+  /** Progress: bytes read from the source (uncompressed unless sourceCompressed). */
   onSourceBytes?: (count: number) => void;
 }
 
@@ -28,8 +30,9 @@ export interface WrittenArtifact {
   key: string;
   sizeBytes: number;
   sha256: string;
-  /** Bytes read from the source, before compression and encryption. */
-  sourceBytes: number;
+  /** Bytes read from the source, before compression and encryption; unknown when the source
+   *  came compressed. */
+  sourceBytes: number | null;
   compression: Compression;
   encrypted: boolean;
 }
@@ -51,7 +54,8 @@ export async function writeArtifact(client: S3Client, options: WriteArtifactOpti
     },
   });
   const hasher = new HashingStream();
-  const stages: NodeJS.ReadWriteStream[] = [counter, createCompressStream(options.compression, options.compressionLevel)];
+  const stages: NodeJS.ReadWriteStream[] = [counter];
+  if (!options.sourceCompressed) stages.push(createCompressStream(options.compression, options.compressionLevel));
   if (recipients.length > 0) stages.push(createAgeEncryptStream(recipients));
 
   const producing = pipeline([options.source, ...stages, hasher], signal ? { signal } : {});
@@ -77,7 +81,7 @@ export async function writeArtifact(client: S3Client, options: WriteArtifactOpti
     key: options.key,
     sizeBytes: hasher.sizeBytes,
     sha256: hasher.sha256(),
-    sourceBytes,
+    sourceBytes: options.sourceCompressed ? null : sourceBytes,
     compression: options.compression,
     encrypted: recipients.length > 0,
   };

@@ -10,7 +10,7 @@ export type Compression = z.infer<typeof Compression>;
 export const CompressionLevel = z.number().int().min(1).max(19);
 
 /** zstd level 3 is zstd's own default: several hundred MB/s per core at a good ratio. */
-const DEFAULT_ZSTD_LEVEL = 3;
+export const DEFAULT_ZSTD_LEVEL = 3;
 /** gzip level 1: the higher levels cost several times the CPU for a few percent. */
 const DEFAULT_GZIP_LEVEL = 1;
 

@@ -4,6 +4,7 @@
 import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { z } from 'zod';
 import { Compression } from './compression.ts';
+import { RunnerError } from './errors.ts';
 import { ArtifactLocation, RunLocation, artifactManifestKey, runManifestKey } from './layout.ts';
 
 export const MANIFEST_FORMAT_VERSION = 1;
@@ -54,8 +55,9 @@ export const PostgresArtifactInfo = z.object({
   snapshotId: z.string(),
   /** WAL position of the snapshot (replay position on a standby). */
   lsn: z.string().nullable(),
-  /** Size of pg_dump's output before compression and encryption. */
-  dumpBytes: z.number().int().min(0),
+  /** Size of pg_dump's output before compression and encryption; null when pg_dump wrote
+   *  straight into a zstd process and the runner never saw the uncompressed bytes. */
+  dumpBytes: z.number().int().min(0).nullable(),
   rowCounts: z.object({
     mode: z.enum(['exact', 'estimate', 'off']),
     tables: z.array(TableRowCount),
@@ -123,12 +125,20 @@ export const RunManifest = z.object({
 });
 export type RunManifest = z.infer<typeof RunManifest>;
 
-export class ManifestNotFoundError extends Error {
+export class ManifestNotFoundError extends RunnerError {
   override name = 'ManifestNotFoundError';
+
+  constructor(message: string) {
+    super('ManifestMissing', message);
+  }
 }
 
-export class InvalidManifestError extends Error {
+export class InvalidManifestError extends RunnerError {
   override name = 'InvalidManifestError';
+
+  constructor(message: string) {
+    super('ArtifactCorrupt', message);
+  }
 }
 
 async function putJson(client: S3Client, bucket: string, key: string, value: unknown, signal?: AbortSignal): Promise<void> {

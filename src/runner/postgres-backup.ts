@@ -10,13 +10,14 @@ import { toolVersion } from '../postgres/tools.ts';
 import { deleteObjectQuietly, requireBucket } from '../s3/bucket.ts';
 import { isStorageError, storageFailure } from '../s3/errors.ts';
 import { writeArtifact, type WrittenArtifact } from './artifact-writer.ts';
-import { compressionExtension } from './compression.ts';
+import { DEFAULT_ZSTD_LEVEL, compressionExtension } from './compression.ts';
 import type { RunnerContext, TaskSummary } from './context.ts';
 import { resolveRecipients } from './keys.ts';
 import { artifactDataKey } from './layout.ts';
 import { writeArtifactManifest, type ArtifactManifest, type TableRowCount } from './manifest.ts';
 import type { PostgresBackupTask } from './task.ts';
 import { baseTools } from './versions.ts';
+import { locateZstd } from './zstd-process.ts';
 
 const DATA_FILE = { custom: 'database.dump', plain: 'database.sql', tar: 'database.tar' } as const;
 
@@ -32,10 +33,14 @@ export async function runPostgresBackup(task: PostgresBackupTask, ctx: RunnerCon
   const server = describeServer(settings);
   const s3 = ctx.s3(task.storage);
   const storageWhere = { bucket: task.storage.bucket, ...(task.storage.endpoint ? { endpoint: task.storage.endpoint } : {}) };
-  const recipients = await resolveRecipients(task.encryption, ctx.env);
-  const pgDumpVersion = await toolVersion('pg_dump', ctx.env);
-  // Fail on a missing bucket before the database is touched.
-  await requireBucket(s3, task.storage.bucket, task.storage.endpoint, ctx.signal);
+  // Everything that can fail without touching the database, at once: the keys, the tools,
+  // and the bucket (a missing bucket fails here, before the database is touched).
+  const [recipients, pgDumpVersion, zstd] = await Promise.all([
+    resolveRecipients(task.encryption, ctx.env),
+    toolVersion('pg_dump', ctx.env),
+    task.compression === 'zstd' ? locateZstd(ctx.env) : undefined,
+    requireBucket(s3, task.storage.bucket, task.storage.endpoint, ctx.signal),
+  ]);
 
   const key = artifactDataKey(task.storage.prefix, task.location, artifactFileName(task, recipients.length > 0));
   const log = ctx.logger.child({ server, key });
@@ -56,7 +61,9 @@ export async function runPostgresBackup(task: PostgresBackupTask, ctx: RunnerCon
     // either stops the other.
     const stop = new AbortController();
     const signal = AbortSignal.any([ctx.signal, stop.signal]);
+    const level = task.compressionLevel ?? DEFAULT_ZSTD_LEVEL;
     const dump = startPgDump({
+      ...(zstd ? { compressWith: { zstd: zstd.bin, level } } : {}),
       format,
       snapshotId: snapshot.snapshotId,
       schemas: task.schemas,
@@ -82,6 +89,7 @@ export async function runPostgresBackup(task: PostgresBackupTask, ctx: RunnerCon
         key,
         source: dump.output,
         compression: task.compression,
+        sourceCompressed: zstd !== undefined,
         ...(task.compressionLevel ? { compressionLevel: task.compressionLevel } : {}),
         ...(recipients.length > 0 ? { encryption: { recipients } } : {}),
         signal,
@@ -90,7 +98,7 @@ export async function runPostgresBackup(task: PostgresBackupTask, ctx: RunnerCon
         onSourceBytes: (count) => ctx.progress.addBytes(count),
       });
     } catch (error) {
-      dump.tool.kill();
+      dump.kill();
       if (stop.signal.aborted) throw stop.signal.reason;
       throw isStorageError(error) ? storageFailure(error, { ...storageWhere, key }, 'uploading') : error;
     }
@@ -114,7 +122,12 @@ export async function runPostgresBackup(task: PostgresBackupTask, ctx: RunnerCon
         startedAt: startedAt.toISOString(),
         completedAt: ctx.now().toISOString(),
         snapshotTime: snapshot.snapshotTime.toISOString(),
-        tools: { ...baseTools(), pg_dump: pgDumpVersion, server: snapshot.serverVersion },
+        tools: {
+          ...baseTools(),
+          pg_dump: pgDumpVersion,
+          server: snapshot.serverVersion,
+          ...(zstd ? { zstd: zstd.version } : {}),
+        },
         artifact: {
           key: written.key,
           sizeBytes: written.sizeBytes,

@@ -15,10 +15,12 @@ import { toolVersion } from '../postgres/tools.ts';
 import { isStorageError, storageFailure } from '../s3/errors.ts';
 import { downloadArtifactToFile, openArtifact } from './artifact-reader.ts';
 import type { RunnerContext, TaskSummary } from './context.ts';
-import { RunnerError } from './errors.ts';
+import { ChecksumMismatchError, RunnerError } from './errors.ts';
 import { resolveIdentities } from './keys.ts';
 import { readArtifactManifest, type ArtifactManifest } from './manifest.ts';
 import type { PostgresRestoreTask } from './task.ts';
+import { verifyStoredArtifact } from './verify.ts';
+import { locateZstd } from './zstd-process.ts';
 
 type PostgresManifest = Extract<ArtifactManifest, { kind: 'postgres' }>;
 
@@ -38,6 +40,7 @@ export async function runPostgresRestore(task: PostgresRestoreTask, ctx: RunnerC
   // stream (pg_restore cannot reach its end, and so cannot commit, before the last byte).
   const jobs = format === 'custom' ? task.jobs : 1;
   const streaming = format === 'custom' && jobs === 1;
+  const zstd = manifest.artifact.compression === 'zstd' ? await locateZstd(ctx.env) : undefined;
   if (format === 'plain' && task.clean) {
     throw new RunnerError('InvalidTask', 'clean needs a custom or tar archive: a plain SQL dump has no DROP statements');
   }
@@ -68,7 +71,14 @@ export async function runPostgresRestore(task: PostgresRestoreTask, ctx: RunnerC
       signal: ctx.signal,
       onStoredBytes: (count: number) => ctx.progress.addBytes(count),
     };
-    if (streaming) {
+    if (streaming && zstd) {
+      ctx.progress.phase('restore', { bytes: manifest.artifact.sizeBytes });
+      // The tail held back must reach into zstd's last data block, or zstd could emit the
+      // end of the archive before the checksum is known: 1 MiB is far more than a block.
+      const compressed = openArtifact(s3, { ...reading, decompress: false, holdBackBytes: 1024 * 1024 });
+      await runRestoreTool({ ...restore, decompressWith: zstd.bin }, compressed);
+      ctx.progress.finish();
+    } else if (streaming) {
       ctx.progress.phase('restore', { bytes: manifest.artifact.sizeBytes });
       await runRestoreTool(restore, openArtifact(s3, reading));
       ctx.progress.finish();
@@ -79,6 +89,7 @@ export async function runPostgresRestore(task: PostgresRestoreTask, ctx: RunnerC
         await downloadArtifactToFile(s3, {
           ...reading,
           path: file,
+          ...(zstd ? { zstd: { bin: zstd.bin, env: ctx.env } } : {}),
           ranges: {
             ...(task.download.concurrency ? { concurrency: task.download.concurrency } : {}),
             ...(task.download.partSizeBytes ? { rangeBytes: task.download.partSizeBytes } : {}),
@@ -99,6 +110,7 @@ export async function runPostgresRestore(task: PostgresRestoreTask, ctx: RunnerC
       // database must not look like a restored one.
       await withConnection(maintenance, (client) => dropDatabase(client, target.database)).catch(() => undefined);
     }
+    await explainCorruption(error, () => verifyStoredArtifact(s3, task.storage.bucket, manifest.artifact, ctx));
     if (!isStorageError(error)) throw error;
     throw storageFailure(error, { ...storageWhere, key: manifest.artifact.key }, 'reading');
   }
@@ -115,6 +127,20 @@ export async function runPostgresRestore(task: PostgresRestoreTask, ctx: RunnerC
     snapshotTime: manifest.snapshotTime,
     durationSeconds,
   };
+}
+
+/**
+ * When zstd or pg_restore choked on the data, the stored object may be corrupt: a zstd
+ * process fails on it before the checksum is known. Re-reading it tells, and a mismatch is
+ * then the reason reported.
+ */
+async function explainCorruption(error: unknown, verify: () => Promise<void>): Promise<void> {
+  if (!(error instanceof RunnerError) || (error.code !== 'ToolFailed' && error.code !== 'ArtifactCorrupt')) return;
+  try {
+    await verify();
+  } catch (mismatch) {
+    if (mismatch instanceof ChecksumMismatchError) throw mismatch;
+  }
 }
 
 /** Creates the target or checks it; returns whether this task created it. */

@@ -55,13 +55,19 @@ describe('the awkward schema', () => {
   });
 });
 
+// zstd runs as its own process between pg_dump/pg_restore and the runner when the binary is
+// there (LIFEBOAT_ZSTD unset), and in-process otherwise (LIFEBOAT_ZSTD=off).
+const IN_PROCESS = { LIFEBOAT_ZSTD: 'off' };
+
 describe.each([
-  { name: 'custom, zstd, age, streamed into pg_restore', format: 'custom', compression: 'zstd', encrypt: true, jobs: 1, into: 'new' },
-  { name: 'custom, gzip, downloaded in ranges and restored with 3 jobs', format: 'custom', compression: 'gzip', encrypt: false, jobs: 3, into: 'existing' },
-  { name: 'plain SQL, zstd, age, through psql', format: 'plain', compression: 'zstd', encrypt: true, jobs: 1, into: 'new' },
-  { name: 'tar, uncompressed', format: 'tar', compression: 'none', encrypt: false, jobs: 1, into: 'existing' },
-] as const)('round trip: $name', ({ format, compression, encrypt, jobs, into }) => {
-  const run = `run-${format}-${compression}-${jobs}`;
+  { name: 'custom, zstd process, age, streamed into pg_restore', format: 'custom', compression: 'zstd', encrypt: true, jobs: 1, into: 'new', env: {} },
+  { name: 'custom, zstd in-process, streamed into pg_restore', format: 'custom', compression: 'zstd', encrypt: false, jobs: 1, into: 'new', env: IN_PROCESS },
+  { name: 'custom, zstd process, downloaded in ranges and restored with 2 jobs', format: 'custom', compression: 'zstd', encrypt: true, jobs: 2, into: 'new', env: {} },
+  { name: 'custom, gzip, downloaded in ranges and restored with 3 jobs', format: 'custom', compression: 'gzip', encrypt: false, jobs: 3, into: 'existing', env: {} },
+  { name: 'plain SQL, zstd, age, through psql', format: 'plain', compression: 'zstd', encrypt: true, jobs: 1, into: 'new', env: IN_PROCESS },
+  { name: 'tar, uncompressed', format: 'tar', compression: 'none', encrypt: false, jobs: 1, into: 'existing', env: {} },
+] as const)('round trip: $name', ({ format, compression, encrypt, jobs, into, env }) => {
+  const run = `run-${format}-${compression}-${jobs}-${encrypt ? 'age' : 'plain'}-${Object.keys(env).length}`;
   let backup: Awaited<ReturnType<typeof runRunner>>;
 
   beforeAll(async () => {
@@ -73,7 +79,7 @@ describe.each([
       compression,
       ...(encrypt ? { encryption: { recipients: [recipient] } } : {}),
       upload: { partSizeBytes: 5 * 1024 * 1024 },
-    });
+    }, { env });
   });
 
   it('backs up with the snapshot, its row counts and a manifest', async () => {
@@ -87,6 +93,10 @@ describe.each([
       artifact: { key: summary.key, sizeBytes: summary.sizeBytes, sha256: summary.sha256, compression },
       postgres: { format, database: source, encoding: 'UTF8', rowCounts: { mode: 'exact' } },
     });
+    // The runner sees the uncompressed dump only when it compresses in-process.
+    const external = compression === 'zstd' && Object.keys(env).length === 0;
+    expect(manifest.postgres.dumpBytes === null).toBe(external);
+    expect('zstd' in manifest.tools).toBe(external);
     expect(manifest.artifact.encryption).toEqual(encrypt ? { format: 'age', recipients: [recipient] } : null);
     expect(manifest.tools.pg_dump).toMatch(/^pg_dump \(PostgreSQL\) \d+/);
     const counts = Object.fromEntries(
@@ -111,7 +121,7 @@ describe.each([
         jobs,
         ...(encrypt ? { decryption: { identityEnv: 'RESTORE_KEY' } } : {}),
       },
-      { env: encrypt ? { RESTORE_KEY: identity } : {} },
+      { env: { ...env, ...(encrypt ? { RESTORE_KEY: identity } : {}) } },
     );
     expect(restore.stderr).toBe('');
     expect(restore.result).toMatchObject({ ok: true, summary: { database: target, checksumVerified: true, created: into === 'new' } });
