@@ -2,7 +2,6 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
@@ -21,8 +20,9 @@ export type Kubectl = (args: string[], input?: string) => Promise<KubectlResult>
 
 /** A kubectl with its own discovery cache, so that CRDs installed by this test are seen. */
 export function makeKubectl(): Kubectl {
-  const { kubeconfig, binDir } = testEnv();
-  const cacheDir = mkdtempSync(join(tmpdir(), 'lifeboat-kubectl-cache-'));
+  const { kubeconfig, binDir, workDir } = testEnv();
+  // Inside the environment's work dir, so it goes when the environment does.
+  const cacheDir = mkdtempSync(join(workDir, 'kubectl-cache-'));
   return (args, input) =>
     new Promise((resolve, reject) => {
       const child = spawn(join(binDir, 'kubectl'), [`--kubeconfig=${kubeconfig}`, `--cache-dir=${cacheDir}`, ...args], {
