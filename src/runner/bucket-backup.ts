@@ -15,7 +15,7 @@ import { RunnerError } from './errors.ts';
 import { Sha256Counter } from './hashing.ts';
 import { resolveRecipients } from './keys.ts';
 import { artifactDataKey } from './layout.ts';
-import { writeArtifactManifest, type ArtifactManifest, type BucketArtifactInfo } from './manifest.ts';
+import { storedArtifact, writeArtifactManifest, type ArtifactManifest, type BucketArtifactInfo } from './manifest.ts';
 import type { BucketBackupTask } from './task.ts';
 import { baseTools } from './versions.ts';
 
@@ -105,14 +105,7 @@ export async function runBucketBackup(task: BucketBackupTask, ctx: RunnerContext
     completedAt: ctx.now().toISOString(),
     snapshotTime: snapshotTime.toISOString(),
     tools: baseTools(),
-    artifact: {
-      key: written.key,
-      sizeBytes: written.sizeBytes,
-      sha256: written.sha256,
-      compression: written.compression,
-      encryption: written.encrypted ? { format: 'age', recipients } : null,
-      contentType: 'application/octet-stream',
-    },
+    artifact: storedArtifact(written, recipients),
     bucket: {
       ...(task.source.endpoint ? { endpoint: task.source.endpoint } : {}),
       bucket: task.source.bucket,

@@ -3,6 +3,7 @@
 // the run is complete. A fresh cluster rediscovers backups by reading them.
 import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { z } from 'zod';
+import type { WrittenArtifact } from './artifact-writer.ts';
 import { Compression } from './compression.ts';
 import { RunnerError } from './errors.ts';
 import { ArtifactLocation, RunLocation, artifactManifestKey, runManifestKey } from './layout.ts';
@@ -30,6 +31,18 @@ export const StoredArtifact = z.object({
   contentType: z.string().default('application/octet-stream'),
 });
 export type StoredArtifact = z.infer<typeof StoredArtifact>;
+
+/** How a freshly written artifact is recorded in its manifest; `recipients` are the public age recipients. */
+export function storedArtifact(written: WrittenArtifact, recipients: string[]): StoredArtifact {
+  return {
+    key: written.key,
+    sizeBytes: written.sizeBytes,
+    sha256: written.sha256,
+    compression: written.compression,
+    encryption: written.encrypted ? { format: 'age', recipients } : null,
+    contentType: 'application/octet-stream',
+  };
+}
 
 export const TableRowCount = z.object({
   schema: z.string(),

@@ -14,7 +14,7 @@ import { DEFAULT_ZSTD_LEVEL, compressionExtension } from './compression.ts';
 import type { RunnerContext, TaskSummary } from './context.ts';
 import { resolveRecipients } from './keys.ts';
 import { artifactDataKey } from './layout.ts';
-import { writeArtifactManifest, type ArtifactManifest, type TableRowCount } from './manifest.ts';
+import { storedArtifact, writeArtifactManifest, type ArtifactManifest, type TableRowCount } from './manifest.ts';
 import type { PostgresBackupTask } from './task.ts';
 import { baseTools } from './versions.ts';
 import { locateZstd } from './zstd-process.ts';
@@ -128,14 +128,7 @@ export async function runPostgresBackup(task: PostgresBackupTask, ctx: RunnerCon
           server: snapshot.serverVersion,
           ...(zstd ? { zstd: zstd.version } : {}),
         },
-        artifact: {
-          key: written.key,
-          sizeBytes: written.sizeBytes,
-          sha256: written.sha256,
-          compression: written.compression,
-          encryption: written.encrypted ? { format: 'age', recipients } : null,
-          contentType: 'application/octet-stream',
-        },
+        artifact: storedArtifact(written, recipients),
         postgres: {
           host: settings.host,
           port: settings.port,
