@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the real servers the tests run against (etcd, kube-apiserver, kube-controller-manager,
-# kube-scheduler, kubectl, MinIO) from their Go modules into a cache outside the repo.
+# kube-scheduler, kubectl, MinIO, gofakes3) from their Go modules into a cache outside the repo.
 # Skips any binary that is already there. Prints the directory on its last line.
 set -euo pipefail
 
@@ -38,6 +38,13 @@ fi
 if need minio; then
   log "building MinIO $MINIO_VERSION"
   timed env GOBIN="$dir" go install -pgo=off -trimpath -ldflags "-s -w" "github.com/minio/minio@$MINIO_VERSION"
+fi
+
+# A second S3 server whose storage is a key-value store (bbolt), as AWS S3's is: it keeps keys
+# such as '../x', '//' or both 'a' and 'a/b', which MinIO's file layout refuses.
+if need gofakes3; then
+  log "building gofakes3 $GOFAKES3_VERSION"
+  timed env GOBIN="$dir" go install -pgo=off -trimpath -ldflags "-s -w" "github.com/johannesboyne/gofakes3/cmd/gofakes3@$GOFAKES3_VERSION"
 fi
 
 echo "$dir"

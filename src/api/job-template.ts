@@ -36,7 +36,7 @@ export const JobTemplate = z
       .max(7 * 24 * 3600)
       .optional()
       .describe('Seconds a Job may run before Kubernetes stops it and the source counts as failed.'),
-    backoffLimit: z.int().min(0).max(10).default(2).describe('Retries of a failed Job pod before the source counts as failed. Defaults to 2.'),
+    backoffLimit: z.int().min(0).max(10).default(2).describe('Retries of a failed Job pod before the source counts as failed. Defaults to 2. Only failures that may pass on a retry (a server unreachable, a tool that crashed) are retried; a permanent one (wrong password, corrupt artifact, non-empty target) fails the Job at once through its podFailurePolicy.'),
     ttlSecondsAfterFinished: z
       .int()
       .min(0)

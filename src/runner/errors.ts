@@ -20,6 +20,28 @@ export type FailureCode =
   | 'Cancelled'
   | 'Internal';
 
+/**
+ * Failures a retry of the same task cannot fix: they need a person to change the task, a
+ * Secret, a grant or the data. The rest (unreachable servers, a tool that crashed, an object
+ * that changed while it was read, cancellation) may pass on the next attempt.
+ */
+const PERMANENT: ReadonlySet<string> = new Set<FailureCode>([
+  'InvalidTask',
+  'ChecksumMismatch',
+  'DecryptionFailed',
+  'ArtifactCorrupt',
+  'AuthenticationFailed',
+  'TargetNotEmpty',
+  'ManifestMissing',
+  'BucketMissing',
+  'AccessDenied',
+  'CheckFailed',
+]);
+
+export function isPermanentFailure(code: string): boolean {
+  return PERMANENT.has(code);
+}
+
 export class RunnerError extends Error {
   override name = 'RunnerError';
   readonly code: FailureCode;

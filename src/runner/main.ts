@@ -1,8 +1,9 @@
 // lifeboat-runner <subcommand> [--task-file PATH] [--result-file PATH]
 // The program inside Lifeboat's Jobs. Reads its task (JSON, from --task-file or
 // $LIFEBOAT_TASK), runs it, logs JSON lines to stdout, and writes a short JSON result to the
-// termination-message file. Exit 0 on success; on failure 1, with a one-line reason on
-// stderr and in the result.
+// termination-message file. Exit 0 on success; on failure a one-line reason on stderr and in
+// the result, and exit 3 when a retry cannot help (RunnerExit.permanent, which the Job's
+// podFailurePolicy turns into a failed Job at once) or 1 when it may; 2 for a bad command line.
 import { realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -10,6 +11,8 @@ import { pino, type Logger } from 'pino';
 import { s3ClientFactory } from '../s3/client.ts';
 import type { RunnerContext, TaskSummary } from './context.ts';
 import { describeFailure } from './describe-failure.ts';
+import { RunnerExit } from '../core/jobs/runner-env.ts';
+import { isPermanentFailure } from './errors.ts';
 import { createProgressReporter } from './progress.ts';
 import { DEFAULT_RESULT_FILE, RESULT_FILE_ENV, writeResult, type RunnerResult } from './result.ts';
 import { TASK_SCHEMAS, isSubcommand, loadTask, type Subcommand, type TaskFor } from './task.ts';
@@ -70,16 +73,16 @@ export async function main(options: MainOptions): Promise<number> {
     });
   } catch (error) {
     process.stderr.write(`lifeboat-runner: ${(error as Error).message}\n${USAGE}\n`);
-    return 2;
+    return RunnerExit.usage;
   }
   const [subcommand] = parsed.positionals;
   if (parsed.values.help || !subcommand) {
     process.stderr.write(`${USAGE}\n`);
-    return parsed.values.help ? 0 : 2;
+    return parsed.values.help ? RunnerExit.succeeded : RunnerExit.usage;
   }
   if (!isSubcommand(subcommand) || parsed.positionals.length > 1) {
     process.stderr.write(`lifeboat-runner: unknown subcommand ${parsed.positionals.join(' ')}\n${USAGE}\n`);
-    return 2;
+    return RunnerExit.usage;
   }
   const resultFile = parsed.values['result-file'] ?? options.env[RESULT_FILE_ENV] ?? DEFAULT_RESULT_FILE;
   const logger = (options.logger ?? pino({ base: { component: 'lifeboat-runner' } })).child({ subcommand });
@@ -105,11 +108,14 @@ export async function main(options: MainOptions): Promise<number> {
     logger.info('task started');
     const summary = await dispatch(subcommand, task, ctx);
     result = { ok: true, subcommand, summary };
-    logger.info({ summary, seconds: seconds(started) }, 'task succeeded');
+    logger.info({ summary, seconds: seconds(started), peakRssBytes: peakRssBytes() }, 'task succeeded');
   } catch (error) {
     const failure = describeFailure(error, signal);
     result = { ok: false, subcommand, ...failure };
-    logger.error({ code: failure.code, reason: failure.reason, seconds: seconds(started), err: error }, 'task failed');
+    logger.error(
+      { code: failure.code, reason: failure.reason, seconds: seconds(started), peakRssBytes: peakRssBytes(), err: error },
+      'task failed',
+    );
     process.stderr.write(`lifeboat-runner ${subcommand}: ${failure.reason}\n`);
   } finally {
     removeSignalHandlers();
@@ -119,11 +125,17 @@ export async function main(options: MainOptions): Promise<number> {
   } catch (error) {
     logger.warn({ resultFile, err: error }, 'could not write the result file');
   }
-  return result.ok ? 0 : 1;
+  if (result.ok) return RunnerExit.succeeded;
+  return isPermanentFailure(result.code) ? RunnerExit.permanent : RunnerExit.retryable;
 }
 
 function seconds(since: number): number {
   return Math.round(performance.now() - since) / 1000;
+}
+
+/** The most memory this process has held at once, so a Job's memory limit can be sized from a real run. */
+function peakRssBytes(): number {
+  return process.resourceUsage().maxRSS * 1024;
 }
 
 function installSignalHandlers(controller: AbortController, logger: Logger): () => void {

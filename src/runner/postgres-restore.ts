@@ -20,6 +20,7 @@ import { resolveIdentities } from './keys.ts';
 import { readArtifactManifest, type ArtifactManifest } from './manifest.ts';
 import type { PostgresRestoreTask } from './task.ts';
 import { verifyStoredArtifact } from './verify.ts';
+import { baseTools } from './versions.ts';
 import { locateZstd } from './zstd-process.ts';
 
 type PostgresManifest = Extract<ArtifactManifest, { kind: 'postgres' }>;
@@ -44,7 +45,8 @@ export async function runPostgresRestore(task: PostgresRestoreTask, ctx: RunnerC
   if (format === 'plain' && task.clean) {
     throw new RunnerError('InvalidTask', 'clean needs a custom or tar archive: a plain SQL dump has no DROP statements');
   }
-  await toolVersion(format === 'plain' ? 'psql' : 'pg_restore', ctx.env);
+  const restoreTool = format === 'plain' ? 'psql' : 'pg_restore';
+  const restoreToolVersion = await toolVersion(restoreTool, ctx.env);
 
   const target = connectionSettings(task.target, ctx.env);
   const maintenance = connectionSettings(task.target, ctx.env, task.maintenanceDatabase);
@@ -126,6 +128,9 @@ export async function runPostgresRestore(task: PostgresRestoreTask, ctx: RunnerC
     checksumVerified: true,
     snapshotTime: manifest.snapshotTime,
     durationSeconds,
+    // What did the restore, beside what wrote the artifact (the manifest's tools), so a drill
+    // report can tell which client versions a recovery was proven with.
+    tools: { ...baseTools(), [restoreTool]: restoreToolVersion, ...(zstd ? { zstd: zstd.version } : {}) },
   };
 }
 

@@ -11,6 +11,7 @@ export const REQUIRED_BINARIES = [
   'kube-scheduler',
   'kubectl',
   'minio',
+  'gofakes3',
 ] as const;
 
 export type BinaryName = (typeof REQUIRED_BINARIES)[number];

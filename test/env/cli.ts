@@ -51,6 +51,7 @@ function describe(state: Extract<SupervisorState, { status: 'ready' }>): string 
     `  kube-apiserver  ${info.kubeconfig} (admin kubeconfig)`,
     `  PostgreSQL      postgresql://${info.postgres.user}@${info.postgres.host}:${info.postgres.port}/postgres (trust auth)`,
     `  S3 (MinIO)      ${info.s3.endpoint} (credentials in ${state.infoFile})`,
+    `  S3 (gofakes3)   ${info.keyValueS3.endpoint} (keeps keys MinIO refuses; signatures not checked)`,
     `  logs            ${info.workDir}/logs`,
     '',
     `  export KUBECONFIG=${info.kubeconfig}`,

@@ -1,6 +1,7 @@
 // The whole test environment in one call: the real control plane, the process kubelet, a
-// throwaway PostgreSQL and an S3 server, all on 127.0.0.1. The Jest global setup, `make
-// testenv-up` and `make demo` all start it through here.
+// throwaway PostgreSQL and two S3 servers (MinIO, and gofakes3 for keys MinIO refuses), all
+// on 127.0.0.1. The Jest global setup, `make testenv-up` and `make demo` all start it through
+// here.
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,6 +16,7 @@ import {
   startScheduler,
 } from './control-plane.ts';
 import { ManagedProcess } from './managed-process.ts';
+import { startKeyValueS3 } from './keyvalue-s3.ts';
 import { startMinio } from './minio.ts';
 import { repoRoot } from './paths.ts';
 import { createPki } from './pki.ts';
@@ -66,12 +68,13 @@ export async function startEnvironment(options: StartOptions = {}): Promise<Envi
     const pki = createPki(pkiDir);
     log(`work dir ${workDir}`);
 
-    const [etcd, postgres, s3] = await Promise.all([
+    const [etcd, postgres, s3, keyValueS3] = await Promise.all([
       startEtcd(bins.etcd, workDir).then(started),
       startPostgres(workDir).then(started),
       startMinio(bins.minio, workDir).then(started),
+      startKeyValueS3(bins.gofakes3, workDir).then(started),
     ]);
-    log(`etcd ${etcd.url}, PostgreSQL 127.0.0.1:${postgres.port}, S3 ${s3.endpoint}`);
+    log(`etcd ${etcd.url}, PostgreSQL 127.0.0.1:${postgres.port}, S3 ${s3.endpoint} (MinIO) and ${keyValueS3.endpoint} (gofakes3)`);
 
     const apiserver = started(await startApiServer(bins['kube-apiserver'], workDir, pki, etcd.url));
     log(`kube-apiserver ${apiserver.url}`);
@@ -107,6 +110,12 @@ export async function startEnvironment(options: StartOptions = {}): Promise<Envi
       binDir,
       postgres: { host: postgres.host, port: postgres.port, user: postgres.user, binDir: postgres.binDir },
       s3: { endpoint: s3.endpoint, region: s3.region, accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey },
+      keyValueS3: {
+        endpoint: keyValueS3.endpoint,
+        region: keyValueS3.region,
+        accessKeyId: keyValueS3.accessKeyId,
+        secretAccessKey: keyValueS3.secretAccessKey,
+      },
     };
     const infoFile = join(workDir, 'env.json');
     writeFileSync(infoFile, JSON.stringify(info, null, 2), { mode: 0o600 });

@@ -20,12 +20,20 @@ export interface TestEnvInfo {
     /** Directory of the PostgreSQL client and server binaries used. */
     binDir: string;
   };
-  s3: {
-    endpoint: string;
-    region: string;
-    accessKeyId: string;
-    secretAccessKey: string;
-  };
+  /** MinIO: the S3 server every test uses unless it says otherwise. */
+  s3: S3ServerInfo;
+  /**
+   * gofakes3 over bbolt: stores keys verbatim, as AWS S3 does, for the keys MinIO refuses.
+   * It does not check signatures.
+   */
+  keyValueS3: S3ServerInfo;
+}
+
+export interface S3ServerInfo {
+  endpoint: string;
+  region: string;
+  accessKeyId: string;
+  secretAccessKey: string;
 }
 
 export const TESTENV_VAR = 'LIFEBOAT_TESTENV';

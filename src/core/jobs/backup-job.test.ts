@@ -166,6 +166,14 @@ describe('buildBackupJob', () => {
     expect(container(job).resources).toEqual({ requests: { cpu: '100m', memory: '256Mi' }, limits: { memory: '1Gi' } });
   });
 
+  it('fails at once on a permanent runner failure and does not count evictions', () => {
+    const rules = job.spec!.podFailurePolicy!.rules;
+    expect(rules).toContainEqual({ action: 'FailJob', onExitCodes: { containerName: 'runner', operator: 'In', values: [2, 3] } });
+    expect(rules).toContainEqual({ action: 'Ignore', onPodConditions: [{ type: 'DisruptionTarget', status: 'True' }] });
+    // The exit-code rule names the container the runner runs in.
+    expect(container(job).name).toBe('runner');
+  });
+
   it('takes deadlines, retries, resources, placement and service account from the job template', () => {
     const jobTemplate = {
       activeDeadlineSeconds: 3600,

@@ -21,6 +21,14 @@ export const RunnerEnv = {
   ageRecipients: 'LIFEBOAT_AGE_RECIPIENTS',
 } as const;
 
+/**
+ * How the runner exits. A permanent failure (wrong password, corrupt artifact, non-empty
+ * target...) cannot succeed on a retry, so the Job's podFailurePolicy fails the Job at once
+ * instead of spending its backoffLimit; a retryable one (database or S3 unreachable, a tool
+ * that crashed) is retried.
+ */
+export const RunnerExit = { succeeded: 0, retryable: 1, usage: 2, permanent: 3 } as const;
+
 /** Where the kubelet reads the termination message; the runner writes its JSON result there. */
 export const TERMINATION_MESSAGE_PATH = '/dev/termination-log';
 export const SCRATCH_PATH = '/scratch';

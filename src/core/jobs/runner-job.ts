@@ -5,7 +5,7 @@
 import type { V1EnvVar, V1Job, V1ResourceRequirements, V1SecurityContext } from '@kubernetes/client-node';
 import type { JobTemplate } from '../../api/index.ts';
 import { controllerReference } from '../metadata.ts';
-import { RunnerEnv, SCRATCH_PATH, TERMINATION_MESSAGE_PATH } from './runner-env.ts';
+import { RunnerEnv, RunnerExit, SCRATCH_PATH, TERMINATION_MESSAGE_PATH } from './runner-env.ts';
 import { runnerNodeOptions } from './runner-heap.ts';
 
 /** Operator-wide settings for runner Jobs; a run's jobTemplate overrides them. */
@@ -93,6 +93,14 @@ export function buildRunnerJob(input: RunnerJobInput, options: RunnerJobOptions)
       backoffLimit: template?.backoffLimit ?? DEFAULT_BACKOFF_LIMIT,
       activeDeadlineSeconds: template?.activeDeadlineSeconds ?? options.activeDeadlineSeconds ?? DEFAULT_ACTIVE_DEADLINE_SECONDS,
       ...(template?.ttlSecondsAfterFinished === undefined ? {} : { ttlSecondsAfterFinished: template.ttlSecondsAfterFinished }),
+      podFailurePolicy: {
+        rules: [
+          // A wrong password or a corrupt artifact fails the same way on every attempt.
+          { action: 'FailJob', onExitCodes: { containerName: 'runner', operator: 'In', values: [RunnerExit.usage, RunnerExit.permanent] } },
+          // An evicted or preempted pod is not the runner's failure: retry without counting it.
+          { action: 'Ignore', onPodConditions: [{ type: 'DisruptionTarget', status: 'True' }] },
+        ],
+      },
       template: {
         metadata: { labels: input.labels },
         spec: {

@@ -1,5 +1,6 @@
-// What the user sees when a backup cannot work: a wrong database password ends the run Failed,
-// with the runner's reason in the status and an event, and the password nowhere.
+// What the user sees when a backup cannot work: a wrong database password ends the run Failed
+// after one attempt, with the runner's reason in the status and an event, and the password
+// nowhere.
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { SECRETS, EVENTS } from '../../../src/kube/resource-type.ts';
@@ -65,6 +66,12 @@ describe('a run whose database password is wrong', () => {
     expect(complete).toMatchObject({ status: 'True', reason: 'Failed' });
     expect(complete?.message).toContain('app-db');
     expect(run.status?.manifestKey).toBeUndefined();
+
+    // A wrong password is permanent: the podFailurePolicy fails the Job after one pod instead
+    // of retrying up to backoffLimit.
+    const [job] = (await scene.jobsOf('now')).filter((j) => j.metadata.name?.includes('app-db'));
+    expect(job?.status?.failed).toBe(1);
+    expect(job?.status?.conditions).toContainEqual(expect.objectContaining({ type: 'Failed', status: 'True', reason: 'PodFailurePolicy' }));
 
     const events = await waitFor(async () => {
       const all = (await scene.client.list<KubeObject & { reason?: string; note?: string; regarding?: { name?: string } }>(EVENTS, { namespace: scene.namespace })).items;

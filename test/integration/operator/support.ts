@@ -46,7 +46,7 @@ export interface RunObject extends KubeObject {
 }
 
 export interface JobObject extends KubeObject {
-  status?: { conditions?: { type: string; status: string }[]; succeeded?: number; failed?: number; active?: number };
+  status?: { conditions?: { type: string; status: string; reason?: string }[]; succeeded?: number; failed?: number; active?: number };
 }
 
 export function testClient(): KubeClient {

@@ -7,14 +7,14 @@ import { createCipheriv, createHash, randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { listObjects } from '../../../src/runner/bucket-listing.ts';
-import { testEnv } from '../../support/env.ts';
+import { testEnv, type S3ServerInfo } from '../../support/env.ts';
 
-export function s3Info() {
+/** The S3 server a test talks to: MinIO unless it asks for another. */
+export function s3Info(): S3ServerInfo {
   return testEnv().s3;
 }
 
-export function adminClient(): S3Client {
-  const s3 = s3Info();
+export function adminClient(s3: S3ServerInfo = s3Info()): S3Client {
   return new S3Client({
     region: s3.region,
     endpoint: s3.endpoint,
@@ -32,8 +32,8 @@ export async function createBucket(client: S3Client, bucket: string): Promise<vo
   await client.send(new CreateBucketCommand({ Bucket: bucket }));
 }
 
-export function storageFor(bucket: string, prefix = 'backups') {
-  return { endpoint: s3Info().endpoint, region: s3Info().region, bucket, prefix };
+export function storageFor(bucket: string, prefix = 'backups', s3: S3ServerInfo = s3Info()) {
+  return { endpoint: s3.endpoint, region: s3.region, bucket, prefix };
 }
 
 export function locationFor(run: string, source = 'files') {
@@ -160,4 +160,24 @@ export async function flipStoredByte(client: S3Client, bucket: string, key: stri
   const at = offset < 0 ? body.length + offset : offset;
   body.writeUInt8(body.readUInt8(at) ^ 0x01, at);
   await client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body }));
+}
+
+/**
+ * Puts `count` objects of 4-16 KiB of random bytes under `prefix`, 32 at a time; returns their
+ * total size.
+ */
+export async function putSmallObjects(client: S3Client, bucket: string, prefix: string, count: number): Promise<number> {
+  const pool = randomBytes(16 * 1024);
+  let next = 0;
+  let bytes = 0;
+  const worker = async () => {
+    for (let i = next++; i < count; i = next++) {
+      const size = 4096 + ((i * 7919) % (12 * 1024));
+      bytes += size;
+      const body = pool.subarray(0, size);
+      await client.send(new PutObjectCommand({ Bucket: bucket, Key: `${prefix}${String(i).padStart(6, '0')}`, Body: body }));
+    }
+  };
+  await Promise.all(Array.from({ length: 32 }, worker));
+  return bytes;
 }

@@ -1,5 +1,5 @@
-// Every way a PostgreSQL backup or restore can fail ends with exit 1, a one-line reason and
-// no manifest: a failed backup never looks like a good one, and a corrupt or undecryptable
+// Every way a PostgreSQL backup or restore can fail ends with exit 1 or 3 (retryable or not),
+// a one-line reason and no manifest: a failed backup never looks like a good one, and a corrupt or undecryptable
 // artifact never becomes a restored database.
 import { ListMultipartUploadsCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';

@@ -125,6 +125,8 @@ describe.each([
     );
     expect(restore.stderr).toBe('');
     expect(restore.result).toMatchObject({ ok: true, summary: { database: target, checksumVerified: true, created: into === 'new' } });
+    const restoreTool = format === 'plain' ? 'psql' : 'pg_restore';
+    expect(restore.result.summary?.tools).toMatchObject({ [restoreTool]: expect.stringMatching(new RegExp(`^${restoreTool} \\(PostgreSQL\\) \\d+`)) });
     const restored = await fingerprint(target);
     expect(restored.schema).toEqual(original.schema);
     expect(restored.tables).toEqual(original.tables);
@@ -148,7 +150,7 @@ describe('restoring over existing data', () => {
 
   it('is refused without clean, and the data stays', async () => {
     const restore = await runRunner('postgres-restore', { storage: storageFor(bucket), artifact: location(run), target: connectionTo(target) });
-    expect(restore.code).toBe(1);
+    expect(restore.code).toBe(3); // permanent: a retry would be refused the same way
     expect(restore.result.code).toBe('TargetNotEmpty');
     expect(restore.result.reason).toMatch(/is not empty \(1 relations\); set clean to restore over it/);
     expect(await withDatabase(target, async (c) => (await c.query('SELECT x FROM keep_me')).rows)).toEqual([{ x: 1 }]);

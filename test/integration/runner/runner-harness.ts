@@ -8,6 +8,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import pg from 'pg';
+import { RunnerExit } from '../../../src/core/jobs/runner-env.ts';
+import { isPermanentFailure } from '../../../src/runner/errors.ts';
 import { createS3Client } from '../../../src/s3/client.ts';
 import { testEnv, type TestEnvInfo } from '../../support/env.ts';
 
@@ -76,9 +78,14 @@ export async function runRunner(
   }
 }
 
-/** Asserts the shape every failure must have: exit 1, one line on stderr, the same reason in the result. */
+/**
+ * The facts of a failure, after checking the exit status: 3 when a retry cannot help, 1 when
+ * it may (what the Job's podFailurePolicy acts on).
+ */
 export function failureOf(run: RunnerRun): { code: string; reason: string; stderrLine: string } {
   if (run.code === 0) throw new Error(`expected the runner to fail, it succeeded: ${JSON.stringify(run.result)}`);
+  const exit = isPermanentFailure(String(run.result.code)) ? RunnerExit.permanent : RunnerExit.retryable;
+  if (run.code !== exit) throw new Error(`a ${String(run.result.code)} failure must exit ${exit}, the runner exited ${run.code}`);
   const lines = run.stderr.split('\n').filter((line) => line.trim() !== '' && !line.includes('ExperimentalWarning') && !line.includes('--trace-warnings'));
   return { code: String(run.result.code), reason: String(run.result.reason), stderrLine: lines.join('\n') };
 }

@@ -1,0 +1,14 @@
+import { describe, expect, it } from '@jest/globals';
+import { isPermanentFailure, type FailureCode } from './errors.ts';
+
+describe('isPermanentFailure', () => {
+  it.each<FailureCode>(['InvalidTask', 'AuthenticationFailed', 'AccessDenied', 'ChecksumMismatch', 'DecryptionFailed', 'TargetNotEmpty', 'BucketMissing', 'ManifestMissing', 'ArtifactCorrupt', 'CheckFailed'])(
+    '%s needs a person: a retry would fail the same way',
+    (code) => expect(isPermanentFailure(code)).toBe(true),
+  );
+
+  it.each<FailureCode>(['DatabaseUnreachable', 'StorageUnavailable', 'SourceChanged', 'ToolFailed', 'DatabaseError', 'Cancelled', 'Internal'])(
+    '%s may pass on the next attempt',
+    (code) => expect(isPermanentFailure(code)).toBe(false),
+  );
+});
