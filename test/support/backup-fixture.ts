@@ -143,6 +143,8 @@ export interface ScheduleOptions {
   sources?: string[];
   /** The backup storage's endpoint (default: the test MinIO), e.g. a proxy a test can cut. */
   storageEndpoint?: string;
+  /** Retries of a failed Job pod (default 0: tests want a failure at once). */
+  backoffLimit?: number;
 }
 
 export function scheduleManifest(env: TestEnvInfo, fixture: AppFixture, options: ScheduleOptions) {
@@ -187,7 +189,7 @@ export function scheduleManifest(env: TestEnvInfo, fixture: AppFixture, options:
       ].filter((source) => !options.sources || options.sources.includes(source.name)),
       ...(options.retention ? { retention: options.retention } : {}),
       objectives: { rpo: '1h' },
-      jobTemplate: { activeDeadlineSeconds: 600, backoffLimit: 0 },
+      jobTemplate: { activeDeadlineSeconds: 600, backoffLimit: options.backoffLimit ?? 0 },
     },
   };
 }

@@ -38,7 +38,7 @@ describe('a run whose database password is wrong', () => {
       metadata: { name: 'wrong-db-credentials', namespace: scene.namespace },
       stringData: { username: ROLE, password: WRONG },
     } as KubeObject, { force: true });
-    await scene.applySchedule({ name: 'db-only', schedule: '0 0 1 1 *', databaseSecret: 'wrong-db-credentials', sources: ['app-db'] });
+    await scene.applySchedule({ name: 'db-only', schedule: '0 0 1 1 *', databaseSecret: 'wrong-db-credentials', sources: ['app-db'], backoffLimit: 2 });
     await scene.startOperator();
   });
 
@@ -68,7 +68,7 @@ describe('a run whose database password is wrong', () => {
     expect(run.status?.manifestKey).toBeUndefined();
 
     // A wrong password is permanent: the podFailurePolicy fails the Job after one pod instead
-    // of retrying up to backoffLimit.
+    // of retrying up to backoffLimit (2 here).
     const [job] = (await scene.jobsOf('now')).filter((j) => j.metadata.name?.includes('app-db'));
     expect(job?.status?.failed).toBe(1);
     expect(job?.status?.conditions).toContainEqual(expect.objectContaining({ type: 'Failed', status: 'True', reason: 'PodFailurePolicy' }));

@@ -1,6 +1,7 @@
 // Memory stays flat: archiving a bucket that holds a 300 MB object and 20,000 small objects,
-// the runner's peak RSS stays under 256 MB. It runs with the NODE_OPTIONS a Job with a 256Mi
-// memory limit gets (src/core/jobs/runner-heap.ts) and reports its own peak RSS
+// the runner's peak RSS stays under 256 MB. It runs as in the image (the compiled runner) with
+// the NODE_OPTIONS a Job with a 256Mi memory limit gets (src/core/jobs/runner-heap.ts), and
+// reports its own peak RSS
 // (getrusage's ru_maxrss) in its last log line. The zstd child process is not counted: its
 // memory is fixed by the compression level (a few MB at the default), not by the data.
 import { describe, expect, it } from '@jest/globals';
@@ -33,7 +34,7 @@ describe('bucket backup memory', () => {
     const backup = await runRunner(
       'bucket-backup',
       { storage: storageFor(backups), location: locationFor('memory'), source: { endpoint: storageFor(backups).endpoint, bucket: source }, compression: 'zstd' },
-      { env: { NODE_OPTIONS: nodeOptions } },
+      { env: { NODE_OPTIONS: nodeOptions }, compiled: true },
     );
     expect(backup.result).toMatchObject({ ok: true, summary: { objects: 20_001 } });
     const finished = backup.logs.find((line) => line.msg === 'task succeeded');

@@ -4,7 +4,7 @@
 import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import pg from 'pg';
@@ -15,6 +15,8 @@ import { testEnv, type TestEnvInfo } from '../../support/env.ts';
 
 export const repoRoot = resolve(import.meta.dirname, '../../..');
 const RUNNER = join(repoRoot, 'src/runner/main.ts');
+/** What the runner image runs: the compiled runner from `make build` (no type stripper loaded). */
+const COMPILED_RUNNER = join(repoRoot, 'dist/runner/main.js');
 
 export interface RunnerRun {
   code: number | null;
@@ -47,12 +49,13 @@ export function runnerEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
 export async function runRunner(
   subcommand: string,
   task: unknown,
-  options: { env?: NodeJS.ProcessEnv; onSpawn?: (pid: number) => void } = {},
+  options: { env?: NodeJS.ProcessEnv; onSpawn?: (pid: number) => void; compiled?: boolean } = {},
 ): Promise<RunnerRun> {
+  if (options.compiled && !existsSync(COMPILED_RUNNER)) throw new Error(`${COMPILED_RUNNER} is missing: run 'make build' first`);
   const dir = mkdtempSync(join(tmpdir(), 'lifeboat-runner-test-'));
   const resultFile = join(dir, 'termination-log');
   try {
-    const child = spawn(process.execPath, [RUNNER, subcommand], {
+    const child = spawn(process.execPath, [options.compiled ? COMPILED_RUNNER : RUNNER, subcommand], {
       env: { ...runnerEnv(options.env), LIFEBOAT_TASK: JSON.stringify(task), LIFEBOAT_RESULT_FILE: resultFile },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
