@@ -154,6 +154,10 @@ export const RUNNER_NODE_OPTIONS = '--max-semi-space-size=8 --max-old-space-size
 export interface RunnerMeasurement {
   ok: boolean;
   seconds: number;
+  /** User + system CPU time of the runner process (its zstd child excluded). */
+  cpuSeconds: number;
+  userSeconds: number;
+  systemSeconds: number;
   peakRssBytes: number;
   result: { ok: boolean; summary?: Record<string, unknown>; reason?: string };
 }
@@ -181,13 +185,14 @@ export async function runRunnerMeasured(server: S3Server, subcommand: string, ta
     const code = await new Promise<number | null>((done) => child.on('close', done));
     const seconds = (performance.now() - started) / 1000;
     const peak = /Maximum resident set size \(kbytes\): (\d+)/.exec(stderr);
+    const cpu = ['User time \\(seconds\\)', 'System time \\(seconds\\)'].map((label) => Number(new RegExp(`${label}: ([\\d.]+)`).exec(stderr)?.[1] ?? NaN));
     let result: RunnerMeasurement['result'];
     try {
       result = JSON.parse(readFileSync(resultFile, 'utf8'));
     } catch {
       result = { ok: false, reason: `no result (exit ${code}): ${stderr.slice(0, 500)}` };
     }
-    return { ok: code === 0 && result.ok, seconds, peakRssBytes: peak ? Number(peak[1]) * 1024 : NaN, result };
+    return { ok: code === 0 && result.ok, seconds, cpuSeconds: (cpu[0] as number) + (cpu[1] as number), userSeconds: cpu[0] as number, systemSeconds: cpu[1] as number, peakRssBytes: peak ? Number(peak[1]) * 1024 : NaN, result };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -64,7 +64,7 @@ export async function runBucketBackup(task: BucketBackupTask, ctx: RunnerContext
 
   ctx.progress.phase('archive');
   const listing = listObjects(source, { bucket: task.source.bucket, prefix: task.source.prefix, signal: ctx.signal });
-  const fetched = fetchInOrder(source, listing, {
+  const fetched = fetchInOrder(ctx.objects(task.source), listing, {
     ...sourceWhere,
     concurrency: task.concurrency,
     readAheadBytes: BUCKET_BACKUP_TUNING.readAheadBytes,

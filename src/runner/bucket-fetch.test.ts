@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import type { S3Client } from '@aws-sdk/client-s3';
 import { setImmediate as nextTurn } from 'node:timers/promises';
+import { S3ResponseError, type GetObject } from '../s3/object-reader.ts';
 import { fetchInOrder, type FetchOptions } from './bucket-fetch.ts';
 import type { ListedObject } from './bucket-listing.ts';
 
@@ -10,32 +10,28 @@ function fakeBucket(bodies: Map<string, Buffer>, options: { vanish?: string[]; c
   let launched = 0;
   let maxOutstanding = 0;
   let outstanding = 0;
-  const client = {
-    async send(command: { input: { Key: string; Range?: string; IfMatch?: string } }) {
-      const { Key: key, Range: range, IfMatch: ifMatch } = command.input;
-      requests.push({ key, ...(range ? { range } : {}), ...(ifMatch ? { ifMatch } : {}) });
-      outstanding += 1;
-      maxOutstanding = Math.max(maxOutstanding, outstanding);
-      // Later requests often finish first: order must come from the fetcher, not from S3.
-      for (let turns = (launched++ * 7) % 5; turns > 0; turns--) await nextTurn();
-      outstanding -= 1;
-      if (options.vanish?.includes(key)) throw Object.assign(new Error('gone'), { name: 'NoSuchKey', $metadata: { httpStatusCode: 404 } });
-      if (options.changed?.includes(key) && range && !range.startsWith('bytes=0-')) {
-        throw Object.assign(new Error('changed'), { name: 'PreconditionFailed', $metadata: { httpStatusCode: 412 } });
-      }
-      const body = bodies.get(key) as Buffer;
-      const [start, end] = range ? (range.slice(6).split('-').map(Number) as [number, number]) : [0, body.length - 1];
-      return {
-        Body: (async function* () {
-          yield body.subarray(start, end + 1);
-        })(),
-        ETag: `"etag-${key}"`,
-        ContentType: 'text/plain',
-        Metadata: { origin: key },
-      };
-    },
+  const getObject: GetObject = async ({ key, range: asked, ifMatch }) => {
+    const range = asked ? `bytes=${asked.start}-${asked.end}` : undefined;
+    requests.push({ key, ...(range ? { range } : {}), ...(ifMatch ? { ifMatch } : {}) });
+    outstanding += 1;
+    maxOutstanding = Math.max(maxOutstanding, outstanding);
+    // Later requests often finish first: order must come from the fetcher, not from S3.
+    for (let turns = (launched++ * 7) % 5; turns > 0; turns--) await nextTurn();
+    outstanding -= 1;
+    if (options.vanish?.includes(key)) throw new S3ResponseError('NoSuchKey', 'gone', 404);
+    if (options.changed?.includes(key) && asked && asked.start !== 0) throw new S3ResponseError('PreconditionFailed', 'changed', 412);
+    const body = bodies.get(key) as Buffer;
+    const [start, end] = asked ? [asked.start, asked.end] : [0, body.length - 1];
+    return {
+      body: (async function* () {
+        yield body.subarray(start, end + 1);
+      })(),
+      etag: `"etag-${key}"`,
+      contentType: 'text/plain',
+      metadata: { origin: key },
+    };
   };
-  return { client: client as unknown as S3Client, requests, maxOutstanding: () => maxOutstanding };
+  return { getObject, requests, maxOutstanding: () => maxOutstanding };
 }
 
 function listingOf(bodies: Map<string, Buffer>): ListedObject[] {
@@ -48,7 +44,7 @@ async function* asAsync<T>(items: T[]): AsyncGenerator<T> {
 
 async function drain(bodies: Map<string, Buffer>, fake: ReturnType<typeof fakeBucket>, options: Partial<FetchOptions> = {}) {
   const read: { key: string; body: Buffer; contentType?: string; metadata: Record<string, string> }[] = [];
-  const fetching = fetchInOrder(fake.client, asAsync(listingOf(bodies)), {
+  const fetching = fetchInOrder(fake.getObject, asAsync(listingOf(bodies)), {
     bucket: 'b',
     concurrency: 4,
     readAheadBytes: 1000,

@@ -8,9 +8,9 @@
 // Every GET carries If-Match with the listed ETag, so an object replaced during the backup
 // fails the backup (its parts would otherwise mix two versions) instead of being archived
 // inconsistently. An object deleted since the listing is skipped: it no longer exists.
-import { GetObjectCommand, type GetObjectCommandOutput, type S3Client } from '@aws-sdk/client-s3';
 import type { ArchivedObject } from '../archive/object-entry.ts';
 import { storageFailure } from '../s3/errors.ts';
+import type { GetObject, GetObjectResponse } from '../s3/object-reader.ts';
 import type { ListedObject } from './bucket-listing.ts';
 import { RunnerError } from './errors.ts';
 
@@ -43,7 +43,7 @@ interface PartPlan {
   end: number;
 }
 
-type PartResult = { chunks: Buffer[]; response: GetObjectCommandOutput } | { vanished: true };
+type PartResult = { chunks: Buffer[]; response: GetObjectResponse } | { vanished: true };
 
 interface LaunchedPart {
   plan: PartPlan;
@@ -52,12 +52,12 @@ interface LaunchedPart {
 
 const PART_ATTEMPTS = 3;
 
-export function fetchInOrder(client: S3Client, listing: AsyncIterable<ListedObject>, options: FetchOptions): AsyncGenerator<FetchedObject> {
-  return new OrderedFetcher(client, listing, options).objects();
+export function fetchInOrder(getObject: GetObject, listing: AsyncIterable<ListedObject>, options: FetchOptions): AsyncGenerator<FetchedObject> {
+  return new OrderedFetcher(getObject, listing, options).objects();
 }
 
 class OrderedFetcher {
-  private readonly client: S3Client;
+  private readonly getObject: GetObject;
   private readonly options: FetchOptions;
   private readonly listing: AsyncIterator<ListedObject>;
   private readonly stop = new AbortController();
@@ -67,8 +67,8 @@ class OrderedFetcher {
   private reservedBytes = 0;
   private listingDone = false;
 
-  constructor(client: S3Client, listing: AsyncIterable<ListedObject>, options: FetchOptions) {
-    this.client = client;
+  constructor(getObject: GetObject, listing: AsyncIterable<ListedObject>, options: FetchOptions) {
+    this.getObject = getObject;
     this.options = options;
     this.listing = listing[Symbol.asyncIterator]();
     this.signal = options.signal ? AbortSignal.any([options.signal, this.stop.signal]) : this.stop.signal;
@@ -169,18 +169,16 @@ class OrderedFetcher {
     const ranged = plan.count > 1;
     for (let attempt = 1; ; attempt++) {
       try {
-        const response = await this.client.send(
-          new GetObjectCommand({
-            Bucket: this.options.bucket,
-            Key: listed.key,
-            ...(listed.etag ? { IfMatch: listed.etag } : {}),
-            ...(ranged ? { Range: `bytes=${plan.start}-${plan.end - 1}` } : {}),
-          }),
-          { abortSignal: this.signal },
-        );
+        const response = await this.getObject({
+          bucket: this.options.bucket,
+          key: listed.key,
+          ...(listed.etag ? { ifMatch: listed.etag } : {}),
+          ...(ranged ? { range: { start: plan.start, end: plan.end - 1 } } : {}),
+          signal: this.signal,
+        });
         const chunks: Buffer[] = [];
         let bytes = 0;
-        for await (const chunk of response.Body as AsyncIterable<Buffer>) {
+        for await (const chunk of response.body) {
           chunks.push(chunk);
           bytes += chunk.length;
         }
@@ -201,7 +199,8 @@ class OrderedFetcher {
           throw this.changedError(listed);
         }
         if (name === 'PreconditionFailed' || status === 412) throw this.changedError(listed);
-        // A body cut off mid-stream is not retried by the SDK; the part is retried here.
+        // The reader retries a request that failed before its body; a body cut off mid-stream
+        // is retried here.
         if (attempt >= PART_ATTEMPTS) throw storageFailure(error, this.where(listed.key), 'reading');
       }
     }
@@ -223,18 +222,17 @@ class OrderedFetcher {
   }
 }
 
-function describeObject(listed: ListedObject, response: GetObjectCommandOutput): ArchivedObject {
-  const object: ArchivedObject = { key: listed.key, size: listed.size, metadata: { ...(response.Metadata ?? {}) } };
-  const etag = response.ETag ?? listed.etag;
+function describeObject(listed: ListedObject, response: GetObjectResponse): ArchivedObject {
+  const object: ArchivedObject = { key: listed.key, size: listed.size, metadata: { ...response.metadata } };
+  const etag = response.etag ?? listed.etag;
   if (etag !== undefined) object.etag = etag;
-  const lastModified = response.LastModified ?? listed.lastModified;
+  const lastModified = response.lastModified ?? listed.lastModified;
   if (lastModified !== undefined) object.lastModified = lastModified;
-  if (response.ContentType !== undefined) object.contentType = response.ContentType;
-  if (response.CacheControl !== undefined) object.cacheControl = response.CacheControl;
-  if (response.ContentDisposition !== undefined) object.contentDisposition = response.ContentDisposition;
-  if (response.ContentEncoding !== undefined) object.contentEncoding = response.ContentEncoding;
-  if (response.ContentLanguage !== undefined) object.contentLanguage = response.ContentLanguage;
-  const expires = response.ExpiresString ?? response.Expires?.toUTCString();
-  if (expires !== undefined) object.expires = expires;
+  if (response.contentType !== undefined) object.contentType = response.contentType;
+  if (response.cacheControl !== undefined) object.cacheControl = response.cacheControl;
+  if (response.contentDisposition !== undefined) object.contentDisposition = response.contentDisposition;
+  if (response.contentEncoding !== undefined) object.contentEncoding = response.contentEncoding;
+  if (response.contentLanguage !== undefined) object.contentLanguage = response.contentLanguage;
+  if (response.expires !== undefined) object.expires = response.expires;
   return object;
 }

@@ -9,6 +9,7 @@ import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { pino, type Logger } from 'pino';
 import { s3ClientFactory } from '../s3/client.ts';
+import { objectReaderFactory } from '../s3/object-reader.ts';
 import type { RunnerContext, TaskSummary } from './context.ts';
 import { describeFailure } from './describe-failure.ts';
 import { RunnerExit } from '../core/jobs/runner-env.ts';
@@ -100,6 +101,7 @@ export async function main(options: MainOptions): Promise<number> {
     const ctx: RunnerContext = {
       logger,
       s3: s3ClientFactory({ env: options.env }),
+      objects: objectReaderFactory({ env: options.env }),
       signal,
       progress: createProgressReporter(logger),
       env: options.env,

@@ -1,0 +1,120 @@
+// The reader against a local HTTP server that plays S3's part of the protocol: what it sends
+// (path, signature headers, If-Match, Range) and how it reads answers, errors and retries.
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createObjectReader, type GetObject } from './object-reader.ts';
+
+interface Seen {
+  path: string;
+  headers: http.IncomingHttpHeaders;
+}
+
+let server: http.Server;
+let endpoint: string;
+const seen: Seen[] = [];
+let answer: (request: http.IncomingMessage, response: http.ServerResponse) => void = () => undefined;
+
+beforeAll(async () => {
+  server = http.createServer((request, response) => {
+    seen.push({ path: request.url ?? '', headers: request.headers });
+    answer(request, response);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+
+afterAll(async () => {
+  server.closeAllConnections();
+  await new Promise((resolve) => server.close(resolve));
+});
+
+function reader(extra: { forcePathStyle?: boolean; attempts?: number } = {}): GetObject {
+  return createObjectReader(
+    { endpoint, region: 'us-east-1', forcePathStyle: extra.forcePathStyle ?? true, credentialsEnvPrefix: 'T_' },
+    { env: { T_ACCESS_KEY_ID: 'AKID', T_SECRET_ACCESS_KEY: 'secret' }, ...(extra.attempts ? { attempts: extra.attempts } : {}) },
+  );
+}
+
+async function bodyOf(response: { body: AsyncIterable<Buffer> }): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of response.body) chunks.push(chunk);
+  return Buffer.concat(chunks).toString();
+}
+
+describe('createObjectReader', () => {
+  it('GETs the escaped key, signed, with If-Match and Range, and reads headers and metadata', async () => {
+    seen.length = 0;
+    answer = (_request, response) => {
+      response.writeHead(206, {
+        etag: '"abc"',
+        'last-modified': 'Wed, 01 Jan 2025 00:00:00 GMT',
+        'content-type': 'text/plain',
+        'cache-control': 'no-cache',
+        'x-amz-meta-owner': 'team-42',
+        'x-amz-meta-blank': '',
+      });
+      response.end('0123456789');
+    };
+    const response = await reader()({ bucket: 'b', key: 'dir/a b+c/../x', ifMatch: '"abc"', range: { start: 10, end: 19 } });
+    expect(await bodyOf(response)).toBe('0123456789');
+    expect(response).toMatchObject({ etag: '"abc"', contentType: 'text/plain', cacheControl: 'no-cache', metadata: { owner: 'team-42', blank: '' } });
+    expect(response.lastModified?.toISOString()).toBe('2025-01-01T00:00:00.000Z');
+    expect(seen[0]?.path).toBe('/b/dir/a%20b%2Bc/../x');
+    expect(seen[0]?.headers).toMatchObject({ 'if-match': '"abc"', range: 'bytes=10-19', 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD' });
+    expect(seen[0]?.headers.authorization).toMatch(/^AWS4-HMAC-SHA256 Credential=AKID\/\d{8}\/us-east-1\/s3\/aws4_request, SignedHeaders=host;if-match;range;x-amz-content-sha256;x-amz-date, Signature=[0-9a-f]{64}$/);
+  });
+
+  it('puts the bucket in the host name without path style', async () => {
+    seen.length = 0;
+    answer = (_request, response) => response.end('ok');
+    await bodyOf(await reader({ forcePathStyle: false })({ bucket: 'bkt', key: 'k' }));
+    expect(seen[0]?.path).toBe('/k');
+    expect(seen[0]?.headers.host).toBe(`bkt.${new URL(endpoint).host}`);
+  });
+
+  it.each([
+    [404, '<Error><Code>NoSuchKey</Code><Message>The specified key does not exist.</Message></Error>', 'NoSuchKey'],
+    [412, '<Error><Code>PreconditionFailed</Code><Message>At least one of the pre-conditions you specified did not hold</Message></Error>', 'PreconditionFailed'],
+    [403, '<Error><Code>SignatureDoesNotMatch</Code><Message>no</Message></Error>', 'SignatureDoesNotMatch'],
+    [404, '', 'NotFound'],
+  ])('turns HTTP %i into an error named like the SDK names it', async (status, xml, name) => {
+    answer = (_request, response) => {
+      response.writeHead(status, { 'content-type': 'application/xml' });
+      response.end(xml);
+    };
+    await expect(reader()({ bucket: 'b', key: 'k' })).rejects.toMatchObject({ name, $metadata: { httpStatusCode: status } });
+  });
+
+  it('retries 503 SlowDown and 500 before giving up', async () => {
+    let calls = 0;
+    answer = (_request, response) => {
+      calls += 1;
+      if (calls < 3) {
+        response.writeHead(calls === 1 ? 503 : 500);
+        response.end(calls === 1 ? '<Error><Code>SlowDown</Code></Error>' : '');
+        return;
+      }
+      response.end('third time');
+    };
+    expect(await bodyOf(await reader()({ bucket: 'b', key: 'k' }))).toBe('third time');
+    expect(calls).toBe(3);
+
+    calls = 0;
+    answer = (_request, response) => {
+      calls += 1;
+      response.writeHead(503);
+      response.end();
+    };
+    await expect(reader({ attempts: 2 })({ bucket: 'b', key: 'k' })).rejects.toMatchObject({ $metadata: { httpStatusCode: 503 } });
+    expect(calls).toBe(2);
+  });
+
+  it('fails with a network code when nothing listens', async () => {
+    const dead = createObjectReader(
+      { endpoint: 'http://127.0.0.1:1', region: 'us-east-1', forcePathStyle: true, credentialsEnvPrefix: 'T_' },
+      { env: { T_ACCESS_KEY_ID: 'AKID', T_SECRET_ACCESS_KEY: 'secret' }, attempts: 1 },
+    );
+    await expect(dead({ bucket: 'b', key: 'k' })).rejects.toMatchObject({ code: 'ECONNREFUSED' });
+  });
+});
