@@ -6,11 +6,13 @@ import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, S3Client } fro
 import { Upload } from '@aws-sdk/lib-storage';
 import { spawn } from 'node:child_process';
 import { createCipheriv, createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
+import { createObjectReader } from '../src/s3/object-reader.ts';
 import { testbinDir } from '../test/env/binaries.ts';
+import { ensureLogDir } from '../test/env/control-plane.ts';
 import { startMinio } from '../test/env/minio.ts';
 import { TESTENV_VAR, testEnv } from '../test/support/env.ts';
 
@@ -24,12 +26,15 @@ export interface S3Server {
   accessKeyId: string;
   secretAccessKey: string;
   client: S3Client;
+  /** The S3 server's process, to read the CPU time it spends (undefined if not found). */
+  pid: number | undefined;
   stop(): Promise<void>;
 }
 
 export async function s3Server(): Promise<S3Server> {
-  const connect = (info: Omit<S3Server, 'client' | 'stop'>, stop: () => Promise<void>): S3Server => ({
+  const connect = (info: Omit<S3Server, 'client' | 'stop' | 'pid'>, stop: () => Promise<void>, pid = serverPid(info.endpoint)): S3Server => ({
     ...info,
+    pid,
     client: new S3Client({
       region: info.region,
       endpoint: info.endpoint,
@@ -44,11 +49,41 @@ export async function s3Server(): Promise<S3Server> {
     return connect(s3, async () => undefined);
   }
   const workDir = mkdtempSync(join(tmpdir(), 'lifeboat-bench-'));
+  ensureLogDir(workDir);
   const minio = await startMinio(join(testbinDir(), 'minio'), workDir);
-  return connect(minio, async () => {
-    await minio.process.stop();
-    rmSync(workDir, { recursive: true, force: true });
-  });
+  return connect(
+    minio,
+    async () => {
+      await minio.process.stop();
+      rmSync(workDir, { recursive: true, force: true });
+    },
+    minio.process.pid,
+  );
+}
+
+/** The process listening at the endpoint's port, found by its command line (MinIO's --address). */
+function serverPid(endpoint: string): number | undefined {
+  const address = `127.0.0.1:${new URL(endpoint).port}`;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0').includes(address)) return Number(entry);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return undefined;
+}
+
+/** CPU seconds (user + system) a process has used so far; NaN if unknown. */
+export function cpuSecondsOf(pid: number | undefined): number {
+  if (pid === undefined) return NaN;
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return NaN;
+  }
 }
 
 export function uniqueBucket(purpose: string): string {
@@ -123,13 +158,31 @@ export async function seedLargeObjects(client: S3Client, bucket: string, count: 
   );
 }
 
-/** Plain parallel GETs of the keys, bodies read and dropped: the machine's limit for reading them. */
+/** Plain parallel GETs of the keys with the AWS SDK, bodies read and dropped: what a script would do. */
 export async function parallelGets(client: S3Client, bucket: string, keys: string[], concurrency: number): Promise<{ seconds: number; bytes: number }> {
   const started = performance.now();
   let bytes = 0;
   await parallel(keys, concurrency, async (key) => {
     const response = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
     for await (const chunk of response.Body as AsyncIterable<Buffer>) bytes += chunk.length;
+  });
+  return { seconds: (performance.now() - started) / 1000, bytes };
+}
+
+/**
+ * Plain parallel GETs with the runner's own object reader (SigV4 on node:http, no SDK), bodies
+ * read and dropped: the cheapest way this machine has to read the objects, so the real limit.
+ */
+export async function leanParallelGets(server: S3Server, bucket: string, keys: string[], concurrency: number): Promise<{ seconds: number; bytes: number }> {
+  const get = createObjectReader(
+    { endpoint: server.endpoint, region: server.region, forcePathStyle: true, credentialsEnvPrefix: 'BENCH_' },
+    { env: { BENCH_ACCESS_KEY_ID: server.accessKeyId, BENCH_SECRET_ACCESS_KEY: server.secretAccessKey }, maxSockets: concurrency },
+  );
+  const started = performance.now();
+  let bytes = 0;
+  await parallel(keys, concurrency, async (key) => {
+    const response = await get({ bucket, key });
+    for await (const chunk of response.body) bytes += chunk.length;
   });
   return { seconds: (performance.now() - started) / 1000, bytes };
 }
@@ -154,10 +207,10 @@ export const RUNNER_NODE_OPTIONS = '--max-semi-space-size=8 --max-old-space-size
 export interface RunnerMeasurement {
   ok: boolean;
   seconds: number;
-  /** User + system CPU time of the runner process (its zstd child excluded). */
+  /** User + system CPU time of the runner process (GNU time; children such as zstd not included). */
   cpuSeconds: number;
-  userSeconds: number;
-  systemSeconds: number;
+  /** CPU time the S3 server spent meanwhile (NaN when its process is unknown). */
+  serverCpuSeconds: number;
   peakRssBytes: number;
   result: { ok: boolean; summary?: Record<string, unknown>; reason?: string };
 }
@@ -167,6 +220,7 @@ export async function runRunnerMeasured(server: S3Server, subcommand: string, ta
   const dir = mkdtempSync(join(tmpdir(), 'lifeboat-bench-run-'));
   const resultFile = join(dir, 'result.json');
   const node = join(repoRoot, 'node_modules/.bin/node');
+  const serverCpuBefore = cpuSecondsOf(server.pid);
   const started = performance.now();
   try {
     const child = spawn('/usr/bin/time', ['-v', node, runnerEntry(), subcommand, '--result-file', resultFile], {
@@ -192,7 +246,7 @@ export async function runRunnerMeasured(server: S3Server, subcommand: string, ta
     } catch {
       result = { ok: false, reason: `no result (exit ${code}): ${stderr.slice(0, 500)}` };
     }
-    return { ok: code === 0 && result.ok, seconds, cpuSeconds: (cpu[0] as number) + (cpu[1] as number), userSeconds: cpu[0] as number, systemSeconds: cpu[1] as number, peakRssBytes: peak ? Number(peak[1]) * 1024 : NaN, result };
+    return { ok: code === 0 && result.ok, seconds, cpuSeconds: (cpu[0] as number) + (cpu[1] as number), serverCpuSeconds: cpuSecondsOf(server.pid) - serverCpuBefore, peakRssBytes: peak ? Number(peak[1]) * 1024 : NaN, result };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -52,7 +52,7 @@ export interface S3ClientOptions {
 export function createS3Client(endpoint: S3Endpoint, options: S3ClientOptions = {}): S3Client {
   const maxSockets = options.maxSockets ?? 64;
   const agent = { keepAlive: true, maxSockets };
-  return new S3Client({
+  const client = new S3Client({
     region: endpoint.region,
     forcePathStyle: endpoint.forcePathStyle,
     credentials: credentialsFromEnv(endpoint.credentialsEnvPrefix, options.env),
@@ -64,7 +64,22 @@ export function createS3Client(endpoint: S3Endpoint, options: S3ClientOptions = 
     maxAttempts: 5,
     requestHandler: { connectionTimeout: 10_000, httpAgent: agent, httpsAgent: agent },
   });
+  // Object bodies go out with `x-amz-content-sha256: UNSIGNED-PAYLOAD`. Otherwise the signer
+  // hashes every Buffer body (each 16 MiB part) and the server hashes it again to check it:
+  // two SHA-256 passes over every byte uploaded, for a check the artifact's own SHA-256 (in
+  // the manifest, re-read by `verify`) already makes end to end. Headers stay signed.
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      const request = args.request as { headers?: Record<string, string> };
+      if (UPLOADS.has(context.commandName ?? '') && request.headers) request.headers['x-amz-content-sha256'] = 'UNSIGNED-PAYLOAD';
+      return next(args);
+    },
+    { step: 'build', name: 'lifeboatUnsignedPayload' },
+  );
+  return client;
 }
+
+const UPLOADS = new Set(['PutObjectCommand', 'UploadPartCommand']);
 
 /** One client per distinct endpoint config, so tasks share keep-alive connections. */
 export function s3ClientFactory(options: S3ClientOptions = {}): (endpoint: S3Endpoint) => S3Client {
