@@ -8,6 +8,8 @@ import { userInfo } from 'node:os';
 import { ManagedProcess } from './managed-process.ts';
 import { freePort } from './ports.ts';
 
+const MAX_CONNECTIONS = 200;
+
 export function postgresBinDir(): string {
   if (process.env.LIFEBOAT_PG_BINDIR) return process.env.LIFEBOAT_PG_BINDIR;
   const root = '/usr/lib/postgresql';
@@ -61,7 +63,7 @@ export async function startPostgres(
     '-c', 'listen_addresses=127.0.0.1',
     // Throwaway data: durability off, as in any test database.
     '-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off',
-    '-c', 'max_connections=200',
+    '-c', `max_connections=${MAX_CONNECTIONS}`,
   ]);
   const server = new ManagedProcess({
     name: 'postgres',
@@ -84,4 +86,53 @@ export async function startPostgres(
     60_000,
   );
   return { host: '127.0.0.1', port, user: 'postgres', binDir, process: server };
+}
+
+/**
+ * A hot standby of a cluster started by startPostgres: pg_basebackup of the primary with a
+ * streaming-replication config (-R), then postgres on its own port. For tests of backups
+ * taken from a replica. initdb's trust rules already allow replication from 127.0.0.1.
+ */
+export async function startStandby(
+  primary: { port: number; binDir: string },
+  workDir: string,
+): Promise<{ host: string; port: number; dir: string; process: ManagedProcess }> {
+  const port = await freePort();
+  // workDir must be open to the postgres user (the environment's work dir is 0755).
+  const home = join(workDir, `standby-${port}`);
+  const dataDir = join(home, 'data');
+  mkdirSync(join(home, 'socket'), { recursive: true });
+  if (userInfo().uid === 0) {
+    const { uid, gid } = uidGid('postgres');
+    for (const dir of [home, join(home, 'socket')]) chownSync(dir, uid, gid);
+  }
+  const [basebackup, backupArgs] = asPostgresUser(join(primary.binDir, 'pg_basebackup'), [
+    '-h', '127.0.0.1', '-p', String(primary.port), '-U', 'postgres', '-D', dataDir, '-R', '-X', 'stream', '--no-sync',
+  ]);
+  try {
+    execFileSync(basebackup, backupArgs, { stdio: ['ignore', 'pipe', 'pipe'] });
+  } catch (err) {
+    throw new Error(`pg_basebackup failed: ${(err as { stderr?: Buffer }).stderr?.toString() ?? String(err)}`);
+  }
+  const [command, args] = asPostgresUser(join(primary.binDir, 'postgres'), [
+    '-D', dataDir, '-p', String(port), '-k', join(home, 'socket'),
+    '-c', 'listen_addresses=127.0.0.1', '-c', 'hot_standby=on', '-c', 'fsync=off',
+    // A standby refuses to start with fewer connections than its primary.
+    '-c', `max_connections=${MAX_CONNECTIONS}`,
+  ]);
+  const server = new ManagedProcess({ name: 'postgres-standby', command, args, logFile: join(home, 'postgres.log'), stopSignal: 'SIGINT' });
+  server.start();
+  await server.waitUntil(
+    'accepting read-only connections',
+    async () => {
+      try {
+        execFileSync(join(primary.binDir, 'pg_isready'), ['-h', '127.0.0.1', '-p', String(port), '-U', 'postgres', '-q']);
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    60_000,
+  );
+  return { host: '127.0.0.1', port, dir: home, process: server };
 }
