@@ -5,12 +5,13 @@ import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createReadStream, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, createReadStream, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import pg from 'pg';
 import { testbinDir } from '../test/env/binaries.ts';
+import { ensureLogDir } from '../test/env/control-plane.ts';
 import { startMinio } from '../test/env/minio.ts';
 import { startPostgres } from '../test/env/postgres.ts';
 import { TESTENV_VAR, testEnv } from '../test/support/env.ts';
@@ -44,6 +45,9 @@ export async function servers(): Promise<Servers> {
     return connect(info.postgres, info.s3, async () => undefined);
   }
   const workDir = mkdtempSync(join(tmpdir(), 'lifeboat-bench-pg-'));
+  ensureLogDir(workDir);
+  // The postgres user must be able to walk into it.
+  chmodSync(workDir, 0o755);
   const [postgres, minio] = await Promise.all([startPostgres(workDir), startMinio(join(testbinDir(), 'minio'), workDir)]);
   return connect(postgres, minio, async () => {
     await Promise.all([postgres.process.stop(), minio.process.stop()]);
