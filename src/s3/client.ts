@@ -83,14 +83,19 @@ const UPLOADS = new Set(['PutObjectCommand', 'UploadPartCommand']);
 
 /** One client per distinct endpoint config, so tasks share keep-alive connections. */
 export function s3ClientFactory(options: S3ClientOptions = {}): (endpoint: S3Endpoint) => S3Client {
-  const clients = new Map<string, S3Client>();
+  return perEndpoint((endpoint) => createS3Client(endpoint, options));
+}
+
+/** Memoizes `make` by the endpoint's whole config (two configs that differ get two clients). */
+export function perEndpoint<T>(make: (endpoint: S3Endpoint) => T): (endpoint: S3Endpoint) => T {
+  const made = new Map<string, T>();
   return (endpoint) => {
     const id = JSON.stringify(endpoint);
-    let client = clients.get(id);
-    if (!client) {
-      client = createS3Client(endpoint, options);
-      clients.set(id, client);
+    let value = made.get(id);
+    if (value === undefined) {
+      value = make(endpoint);
+      made.set(id, value);
     }
-    return client;
+    return value;
   };
 }

@@ -9,7 +9,7 @@
 import http, { type IncomingMessage } from 'node:http';
 import https from 'node:https';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { credentialsFromEnv, type S3Endpoint } from './client.ts';
+import { credentialsFromEnv, perEndpoint, type S3Endpoint } from './client.ts';
 import { RequestSigner, escapeKeyPath } from './sigv4.ts';
 
 export interface GetObjectRequest {
@@ -158,14 +158,5 @@ async function backoff(attempt: number, signal: AbortSignal | undefined): Promis
 
 /** One reader per distinct endpoint config, like s3ClientFactory, so GETs share connections. */
 export function objectReaderFactory(options: ObjectReaderOptions = {}): (endpoint: S3Endpoint) => GetObject {
-  const readers = new Map<string, GetObject>();
-  return (endpoint) => {
-    const id = JSON.stringify(endpoint);
-    let reader = readers.get(id);
-    if (!reader) {
-      reader = createObjectReader(endpoint, options);
-      readers.set(id, reader);
-    }
-    return reader;
-  };
+  return perEndpoint((endpoint) => createObjectReader(endpoint, options));
 }

@@ -73,18 +73,7 @@ export async function startPostgres(
     stopSignal: 'SIGINT',
   });
   server.start();
-  await server.waitUntil(
-    'accepting connections',
-    async () => {
-      try {
-        execFileSync(join(binDir, 'pg_isready'), ['-h', '127.0.0.1', '-p', String(port), '-U', 'postgres', '-q']);
-        return true;
-      } catch {
-        return false;
-      }
-    },
-    60_000,
-  );
+  await waitUntilReady(server, binDir, port, 'accepting connections');
   return { host: '127.0.0.1', port, user: 'postgres', binDir, process: server };
 }
 
@@ -122,11 +111,16 @@ export async function startStandby(
   ]);
   const server = new ManagedProcess({ name: 'postgres-standby', command, args, logFile: join(home, 'postgres.log'), stopSignal: 'SIGINT' });
   server.start();
-  await server.waitUntil(
-    'accepting read-only connections',
+  await waitUntilReady(server, primary.binDir, port, 'accepting read-only connections');
+  return { host: '127.0.0.1', port, dir: home, process: server };
+}
+
+function waitUntilReady(server: ManagedProcess, binDir: string, port: number, what: string): Promise<void> {
+  return server.waitUntil(
+    what,
     async () => {
       try {
-        execFileSync(join(primary.binDir, 'pg_isready'), ['-h', '127.0.0.1', '-p', String(port), '-U', 'postgres', '-q']);
+        execFileSync(join(binDir, 'pg_isready'), ['-h', '127.0.0.1', '-p', String(port), '-U', 'postgres', '-q']);
         return true;
       } catch {
         return false;
@@ -134,5 +128,4 @@ export async function startStandby(
     },
     60_000,
   );
-  return { host: '127.0.0.1', port, dir: home, process: server };
 }
