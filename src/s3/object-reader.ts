@@ -8,6 +8,7 @@
 // s3/errors.ts describes both the same way.
 import http, { type IncomingMessage } from 'node:http';
 import https from 'node:https';
+import { isIP } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { credentialsFromEnv, perEndpoint, type S3Endpoint } from './client.ts';
 import { RequestSigner, escapeKeyPath } from './sigv4.ts';
@@ -70,13 +71,15 @@ export function createObjectReader(endpoint: S3Endpoint, options: ObjectReaderOp
   const attempts = options.attempts ?? 5;
   const idleTimeoutMs = options.idleTimeoutMs ?? 60_000;
 
+  // Virtual-hosted style as the SDK does it: not for an IP address, nor for a bucket name that
+  // is not a single DNS label (with dots, a TLS wildcard certificate would not match).
   const target = (bucket: string, key: string) =>
-    endpoint.forcePathStyle
-      ? { host: base.host, path: `${basePath}/${bucket}/${escapeKeyPath(key)}` }
-      : { host: `${bucket}.${base.host}`, path: `${basePath}/${escapeKeyPath(key)}` };
+    endpoint.forcePathStyle || isIP(base.hostname) !== 0 || !/^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/.test(bucket)
+      ? { hostname: base.hostname, host: base.host, path: `${basePath}/${bucket}/${escapeKeyPath(key)}` }
+      : { hostname: `${bucket}.${base.hostname}`, host: `${bucket}.${base.host}`, path: `${basePath}/${escapeKeyPath(key)}` };
 
   const once = (request: GetObjectRequest): Promise<IncomingMessage> => {
-    const { host, path } = target(request.bucket, request.key);
+    const { hostname, host, path } = target(request.bucket, request.key);
     const headers = signer.sign({
       method: 'GET',
       path,
@@ -88,7 +91,7 @@ export function createObjectReader(endpoint: S3Endpoint, options: ObjectReaderOp
     });
     return new Promise((resolve, reject) => {
       const sent = (secure ? https : http).request(
-        { protocol: base.protocol, hostname: base.hostname, port: base.port, method: 'GET', path, headers, agent, signal: request.signal },
+        { protocol: base.protocol, hostname, port: base.port, method: 'GET', path, headers, agent, signal: request.signal },
         resolve,
       );
       sent.setTimeout(idleTimeoutMs, () => sent.destroy(Object.assign(new Error(`no answer from ${base.host} for ${idleTimeoutMs} ms`), { code: 'ETIMEDOUT' })));
