@@ -1,7 +1,8 @@
 // A throwaway PostgreSQL cluster: initdb into the environment's work dir and the server on a
 // free port, so tests that destroy data never touch the machine's own cluster. initdb and
 // postgres refuse to run as root, so as root they run as the `postgres` user.
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
+import { promisify } from 'node:util';
 import { chownSync, existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { userInfo } from 'node:os';
@@ -85,6 +86,8 @@ export async function startPostgres(
 export async function startStandby(
   primary: { port: number; binDir: string },
   workDir: string,
+  /** Told about the server as soon as it is spawned, so a caller that gives up waiting can still stop it. */
+  onSpawn: (server: ManagedProcess) => void = () => undefined,
 ): Promise<{ host: string; port: number; dir: string; process: ManagedProcess }> {
   const port = await freePort();
   // workDir must be open to the postgres user (the environment's work dir is 0755).
@@ -95,13 +98,15 @@ export async function startStandby(
     const { uid, gid } = uidGid('postgres');
     for (const dir of [home, join(home, 'socket')]) chownSync(dir, uid, gid);
   }
+  // --checkpoint=fast: the default spread checkpoint makes pg_basebackup wait minutes.
   const [basebackup, backupArgs] = asPostgresUser(join(primary.binDir, 'pg_basebackup'), [
     '-h', '127.0.0.1', '-p', String(primary.port), '-U', 'postgres', '-D', dataDir, '-R', '-X', 'stream', '--no-sync',
+    '--checkpoint=fast',
   ]);
   try {
-    execFileSync(basebackup, backupArgs, { stdio: ['ignore', 'pipe', 'pipe'] });
+    await promisify(execFile)(basebackup, backupArgs, { timeout: 120_000 });
   } catch (err) {
-    throw new Error(`pg_basebackup failed: ${(err as { stderr?: Buffer }).stderr?.toString() ?? String(err)}`);
+    throw new Error(`pg_basebackup failed: ${(err as { stderr?: string }).stderr || String(err)}`);
   }
   const [command, args] = asPostgresUser(join(primary.binDir, 'postgres'), [
     '-D', dataDir, '-p', String(port), '-k', join(home, 'socket'),
@@ -111,6 +116,7 @@ export async function startStandby(
   ]);
   const server = new ManagedProcess({ name: 'postgres-standby', command, args, logFile: join(home, 'postgres.log'), stopSignal: 'SIGINT' });
   server.start();
+  onSpawn(server);
   await waitUntilReady(server, primary.binDir, port, 'accepting read-only connections');
   return { host: '127.0.0.1', port, dir: home, process: server };
 }

@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { rmSync } from 'node:fs';
 import pg from 'pg';
+import type { ManagedProcess } from '../../env/managed-process.ts';
 import { startStandby } from '../../env/postgres.ts';
 import { fingerprint } from './postgres-compare.ts';
 import {
@@ -26,6 +27,10 @@ const source = databaseName('lb_standby_src');
 const target = databaseName('lb_standby_dst');
 const location = { namespace: 'shop', schedule: 'replica', run: 'from-standby', source: 'orders' };
 let standby: Awaited<ReturnType<typeof startStandby>>;
+/** Set as soon as the standby is spawned: stopped even if start-up times out. */
+let standbyProcess: ManagedProcess | undefined;
+/** After afterAll, a standby that was still being set up is stopped as soon as it spawns. */
+let finished = false;
 let bucket: string;
 let primaryLsn: string;
 
@@ -59,7 +64,10 @@ beforeAll(async () => {
   bucket = await makeBucket('lb-standby');
   await createDatabase(source);
   await withDatabase(source, (c) => c.query(`CREATE TABLE orders (id int PRIMARY KEY, note text); INSERT INTO orders SELECT g, md5(g::text) FROM generate_series(1, 5000) g`));
-  standby = await startStandby(env().postgres, env().workDir);
+  standby = await startStandby(env().postgres, env().workDir, (server) => {
+    standbyProcess = server;
+    if (finished) void server.stop();
+  });
   // Rows written after the base backup reach the standby only by streaming replication.
   primaryLsn = await withDatabase(source, async (c) => {
     await c.query(`INSERT INTO orders SELECT g, 'streamed ' || g FROM generate_series(5001, 6000) g`);
@@ -69,7 +77,8 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await standby?.process.stop();
+  finished = true;
+  await standbyProcess?.stop();
   if (standby) rmSync(standby.dir, { recursive: true, force: true });
   for (const database of [source, target]) await dropDatabase(database);
 });
