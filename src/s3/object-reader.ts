@@ -119,27 +119,30 @@ export function createObjectReader(endpoint: S3Endpoint, options: ObjectReaderOp
   };
 }
 
+/** The object's stored headers that a GET returns, by response field. */
+const STORED_HEADERS = {
+  etag: 'etag',
+  contentType: 'content-type',
+  cacheControl: 'cache-control',
+  contentDisposition: 'content-disposition',
+  contentEncoding: 'content-encoding',
+  contentLanguage: 'content-language',
+  expires: 'expires',
+} as const;
+
 function responseOf(response: IncomingMessage): GetObjectResponse {
-  const header = (name: string) => {
-    const value = response.headers[name];
-    return Array.isArray(value) ? value.join(', ') : value;
-  };
+  const text = (value: string | string[] | undefined) => (Array.isArray(value) ? value.join(', ') : value);
   const metadata: Record<string, string> = {};
   for (const [name, value] of Object.entries(response.headers)) {
-    if (name.startsWith('x-amz-meta-') && value !== undefined) metadata[name.slice('x-amz-meta-'.length)] = Array.isArray(value) ? value.join(', ') : value;
+    const stored = text(value);
+    if (name.startsWith('x-amz-meta-') && stored !== undefined) metadata[name.slice('x-amz-meta-'.length)] = stored;
   }
-  const lastModified = header('last-modified');
   const result: GetObjectResponse = { body: response, metadata };
-  const fields = {
-    etag: header('etag'),
-    contentType: header('content-type'),
-    cacheControl: header('cache-control'),
-    contentDisposition: header('content-disposition'),
-    contentEncoding: header('content-encoding'),
-    contentLanguage: header('content-language'),
-    expires: header('expires'),
-  };
-  for (const [field, value] of Object.entries(fields)) if (value !== undefined) (result as unknown as Record<string, string>)[field] = value;
+  for (const [field, name] of Object.entries(STORED_HEADERS) as [keyof typeof STORED_HEADERS, string][]) {
+    const value = text(response.headers[name]);
+    if (value !== undefined) result[field] = value;
+  }
+  const lastModified = text(response.headers['last-modified']);
   if (lastModified !== undefined) result.lastModified = new Date(lastModified);
   return result;
 }
