@@ -155,17 +155,17 @@ describe('validateRestoreRequest', () => {
     ]);
   });
 
-  it('parsing requires exactly one way to pick the backup, and pointInTime only with a schedule', () => {
+  it('parsing requires exactly one way to pick the backup, and notAfter only with a schedule', () => {
     const targets = [pgTarget('db', 'x')];
     expect(RestoreRequestSpec.safeParse({ backup: {}, targets }).success).toBe(false);
-    expect(RestoreRequestSpec.safeParse({ backup: { backupRunRef: { name: 'r' }, pointInTime: '2025-01-01T00:00:00Z' }, targets }).success).toBe(false);
-    expect(RestoreRequestSpec.safeParse({ backup: { scheduleRef: { name: 's' }, pointInTime: '2025-01-01T00:00:00+01:00' }, targets }).success).toBe(true);
+    expect(RestoreRequestSpec.safeParse({ backup: { backupRunRef: { name: 'r' }, notAfter: '2025-01-01T00:00:00Z' }, targets }).success).toBe(false);
+    expect(RestoreRequestSpec.safeParse({ backup: { scheduleRef: { name: 's' }, notAfter: '2025-01-01T00:00:00+01:00' }, targets }).success).toBe(true);
   });
 
   it('defaults to the safe choices: fail rather than overwrite', () => {
     const spec = restore([pgTarget('db', 'x'), bucketTarget('b', 'yyy')]);
     expect(spec.targets[0]!.postgres).toMatchObject({ overwritePolicy: 'Fail', createDatabase: true, parallelJobs: 1, noOwner: true });
-    expect(spec.targets[1]!.bucket).toMatchObject({ overwritePolicy: 'Fail', createBucket: false });
+    expect(spec.targets[1]!.bucket).toMatchObject({ overwritePolicy: 'Fail', createBucket: true });
   });
 });
 

@@ -189,13 +189,13 @@ const cases: Record<string, Case> = {
     manifest: restore('two-backups', (s) => (s.backup.backupRunRef = { name: 'app-1' })),
     says: ['spec.backup', 'set exactly one of backupRunRef'],
   },
-  'a point in time with a specific run': {
-    manifest: restore('pit-run', (s) => (s.backup = { backupRunRef: { name: 'app-1' }, pointInTime: '2025-03-14T15:00:00Z' })),
-    says: ['spec.backup.pointInTime', 'set scheduleRef with it'],
+  'notAfter with a specific run': {
+    manifest: restore('pit-run', (s) => (s.backup = { backupRunRef: { name: 'app-1' }, notAfter: '2025-03-14T15:00:00Z' })),
+    says: ['spec.backup.notAfter', 'set scheduleRef with it'],
   },
-  'a point in time that is not a timestamp': {
-    manifest: restore('pit-words', (s) => (s.backup.pointInTime = 'yesterday afternoon')),
-    says: ['spec.backup.pointInTime', 'must be of type date-time'],
+  'notAfter that is not a timestamp': {
+    manifest: restore('pit-words', (s) => (s.backup.notAfter = 'yesterday afternoon')),
+    says: ['spec.backup.notAfter', 'must be of type date-time'],
   },
   'a restore without targets': {
     manifest: restore('no-targets', (s) => (s.targets = [])),
