@@ -3,6 +3,17 @@
 // docs/adr/0004-kubernetes-adapter-and-informers.md says why this is not the generated clients.
 import { HttpMethod, IsomorphicFetchHttpLibrary, type KubeConfig, RequestContext } from '@kubernetes/client-node';
 import { isAlreadyExists, isNotFound, KubeApiError } from './errors.ts';
+import type {
+  ApplyOptions,
+  CallOptions,
+  CreateOutcome,
+  DeleteOptions,
+  KubeApi,
+  ListOptions,
+  ListWatchOptions,
+  PatchOptions,
+  PatchStatusOptions,
+} from './kube-api.ts';
 import { loadKubeConfig } from './kube-config.ts';
 import { apiVersionOf, collectionPath, describeType, objectPath, type ResourceType } from './resource-type.ts';
 import type { KubeObject, ListWatchSource, ObjectList, WatchEnd, WatchEvent } from './types.ts';
@@ -33,37 +44,7 @@ export interface KubeClientOptions {
   listPageSize?: number;
 }
 
-export interface ListOptions {
-  /** Omit to list across all namespaces. */
-  namespace?: string;
-  labelSelector?: string;
-  fieldSelector?: string;
-  signal?: AbortSignal;
-}
-
-export interface CallOptions {
-  signal?: AbortSignal;
-}
-
-export interface PatchOptions extends CallOptions {
-  /** "status" writes through the status subresource. */
-  subresource?: string;
-}
-
-export interface ApplyOptions extends PatchOptions {
-  /** Take over fields another manager owns instead of failing with a conflict. */
-  force?: boolean;
-}
-
-export interface DeleteOptions extends CallOptions {
-  propagationPolicy?: 'Background' | 'Foreground' | 'Orphan';
-  /** Delete only this incarnation / version of the object (409 otherwise). */
-  preconditions?: { uid?: string; resourceVersion?: string };
-}
-
-export type CreateOutcome<T> = { created: true; object: T } | { created: false };
-
-export class KubeClient {
+export class KubeClient implements KubeApi {
   readonly config: KubeConfig;
   readonly fieldManager: string;
   readonly #server: string;
@@ -189,7 +170,7 @@ export class KubeClient {
     namespace: string | undefined,
     name: string,
     status: unknown,
-    options: CallOptions & { resourceVersion?: string } = {},
+    options: PatchStatusOptions = {},
   ): Promise<T> {
     const patch = options.resourceVersion ? { metadata: { resourceVersion: options.resourceVersion }, status } : { status };
     return this.mergePatch<T>(type, namespace, name, patch, { subresource: 'status', signal: options.signal });
@@ -226,7 +207,7 @@ export class KubeClient {
   }
 
   /** A collection to list and watch, for an informer. */
-  listWatch<T extends KubeObject>(type: ResourceType, options: { namespace?: string; labelSelector?: string } = {}): ListWatchSource<T> {
+  listWatch<T extends KubeObject>(type: ResourceType, options: ListWatchOptions = {}): ListWatchSource<T> {
     const where = options.namespace === undefined ? 'all namespaces' : `namespace ${options.namespace}`;
     const description = `${describeType(type)} in ${where}${options.labelSelector ? ` (${options.labelSelector})` : ''}`;
     return {

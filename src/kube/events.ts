@@ -2,7 +2,7 @@
 // `kubectl describe` and `kubectl events` show. Best effort: a failed event never fails a reconcile.
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { KubeClient } from './client.ts';
+import type { KubeApi } from './kube-api.ts';
 import { microTime } from './micro-time.ts';
 import { EVENTS } from './resource-type.ts';
 import type { KubeObject } from './types.ts';
@@ -34,12 +34,12 @@ const NOTE_LIMIT = 1024;
 const NAME_PATTERN = /^[A-Z][A-Za-z0-9]*$/;
 
 export class EventRecorder {
-  readonly #client: Pick<KubeClient, 'create'>;
+  readonly #client: Pick<KubeApi, 'create'>;
   readonly #options: Required<Omit<EventRecorderOptions, 'logger'>> & { logger: Logger };
   /** Last emission time by object/type/reason/note, so a reconcile loop cannot flood events. */
   readonly #recent = new Map<string, number>();
 
-  constructor(client: Pick<KubeClient, 'create'>, options: EventRecorderOptions) {
+  constructor(client: Pick<KubeApi, 'create'>, options: EventRecorderOptions) {
     this.#client = client;
     this.#options = { dedupWindowMs: 10 * 60_000, now: Date.now, ...options };
   }

@@ -1,7 +1,7 @@
 // What a domain controller gets to build itself, and what it hands back: the contract between
 // the runtime and src/controllers/*.
 import type { Logger } from 'pino';
-import type { KubeClient } from '../kube/client.ts';
+import type { KubeApi } from '../kube/kube-api.ts';
 import type { EventRecorder } from '../kube/events.ts';
 import type { Clock } from './clock.ts';
 import type { OperatorConfig } from './config.ts';
@@ -12,7 +12,7 @@ import type { ShutdownOutcome } from './work-queue.ts';
 export interface ControllerContext {
   config: OperatorConfig;
   /** Reads, writes and status patches; the only way to the API server. */
-  client: KubeClient;
+  client: KubeApi;
   /** Shared caches: ask for the informers of the primary kind and of the children. */
   informers: InformerFactory;
   events: EventRecorder;

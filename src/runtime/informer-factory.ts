@@ -1,14 +1,14 @@
 // Shared informers: one list/watch per resource and label selector, however many controllers
 // read it (the Job informer serves every controller that owns Jobs).
 import type { Logger } from 'pino';
-import type { KubeClient } from '../kube/client.ts';
+import type { KubeApi } from '../kube/kube-api.ts';
 import { describeType, type ResourceType } from '../kube/resource-type.ts';
 import type { KubeObject } from '../kube/types.ts';
 import type { BackoffPolicy } from './backoff.ts';
 import type { Clock } from './clock.ts';
 import { Informer } from './informer.ts';
 
-export type ListWatchProvider = Pick<KubeClient, 'listWatch'>;
+export type ListWatchProvider = Pick<KubeApi, 'listWatch'>;
 
 export interface InformerFactoryOptions {
   client: ListWatchProvider;

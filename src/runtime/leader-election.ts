@@ -4,7 +4,7 @@
 // leaseDuration has passed on its own clock without the record changing. Since renewDeadline <
 // leaseDuration, the old leader has stopped before anyone else may start.
 import type { Logger } from 'pino';
-import type { KubeClient } from '../kube/client.ts';
+import type { KubeApi } from '../kube/kube-api.ts';
 import { isConflict } from '../kube/errors.ts';
 import { apiVersionOf, LEASES } from '../kube/resource-type.ts';
 import type { KubeObject } from '../kube/types.ts';
@@ -12,7 +12,7 @@ import { type Clock, sleep, systemClock, type Timer } from './clock.ts';
 import { decideLease, type LeaseRecord, type ObservedLease, releasedLease } from './lease-decision.ts';
 
 export interface LeaderElectionOptions {
-  client: Pick<KubeClient, 'find' | 'create' | 'replace'>;
+  client: Pick<KubeApi, 'find' | 'create' | 'replace'>;
   namespace: string;
   name: string;
   /** Unique per process: two processes with one identity would both think they lead. */

@@ -2,6 +2,7 @@
 // decideBackupRun -> act. Job and pod changes map to their run by label; a schedule change
 // wakes the runs that still wait for it.
 import { DEFAULT_BACKUP_RUN_CONFIG, decideBackupRun, type BackupRunConfig } from '../../core/index.ts';
+import type { KubeClient } from '../../kube/client.ts';
 import type { KubeObject } from '../../kube/types.ts';
 import { Controller, done, type ReconcileRequest, type ReconcileResult } from '../../runtime/controller.ts';
 import type { ControllerContext, ControllerSetup } from '../../runtime/controller-setup.ts';
@@ -49,7 +50,8 @@ function waitingRunKeys(informers: BackupInformers, schedule: KubeObject): Objec
     .map(keyOf);
 }
 
-async function reconcileRun(
+/** One pass over one run; exported for the controller's unit tests. */
+export async function reconcileRun(
   context: ControllerContext,
   informers: BackupInformers,
   metrics: BackupMetrics,
@@ -59,9 +61,12 @@ async function reconcileRun(
   const { namespace, name, log, signal } = request;
   const object = informers.runs.get(namespace, name);
   if (!object) return done;
-  const observed = await observeRun({ client: context.client, informers, object, signal });
+  // observe.ts and act.ts still name the KubeClient class (they are being reworked); they call
+  // only KubeApi methods, so any KubeApi (the in-memory one in tests too) serves them.
+  const client = context.client as KubeClient;
+  const observed = await observeRun({ client, informers, object, signal });
   const decision = decideBackupRun(observed, new Date(context.clock.now()), config);
-  await actOnRun({ client: context.client, events: context.events, object, decision, signal });
+  await actOnRun({ client, events: context.events, object, decision, signal });
 
   const before = object.status?.phase;
   const after = decision.status.phase;

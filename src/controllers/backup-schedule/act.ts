@@ -2,7 +2,7 @@
 // goes up and its kind decides the retry), then writes the status once, only if it changed.
 import type { BackupScheduleStatus } from '../../api/index.ts';
 import type { ScheduleDecision } from '../../core/index.ts';
-import type { KubeClient } from '../../kube/client.ts';
+import type { KubeApi } from '../../kube/kube-api.ts';
 import type { EventRecorder } from '../../kube/events.ts';
 import type { StoredRun, StoredSchedule } from '../informers.ts';
 import { recordEvent } from '../record-event.ts';
@@ -10,7 +10,7 @@ import { BACKUP_RUNS, BACKUP_SCHEDULES } from '../resource-types.ts';
 import { mergePatchFor } from '../status-patch.ts';
 
 export interface ScheduleActInput {
-  client: KubeClient;
+  client: KubeApi;
   events: EventRecorder;
   object: StoredSchedule;
   decision: ScheduleDecision;
@@ -40,7 +40,7 @@ export async function actOnSchedule({ client, events, object, decision, signal }
 }
 
 /** Conditional on the version decided from: a stale cache becomes a conflict and a fresh pass. */
-async function writeStatus(client: KubeClient, object: StoredSchedule, status: BackupScheduleStatus, signal: AbortSignal): Promise<void> {
+async function writeStatus(client: KubeApi, object: StoredSchedule, status: BackupScheduleStatus, signal: AbortSignal): Promise<void> {
   await client.patchStatus(BACKUP_SCHEDULES, object.metadata.namespace, object.metadata.name ?? '', mergePatchFor(object.status, status), {
     resourceVersion: object.metadata.resourceVersion,
     signal,

@@ -4,7 +4,7 @@
 import type { Logger } from 'pino';
 import { Annotations, catalogPrefix, decideCatalogSync, type CatalogAction, type ObservedSchedule } from '../../core/index.ts';
 import type { EventRecorder } from '../../kube/events.ts';
-import type { KubeClient } from '../../kube/client.ts';
+import type { KubeApi } from '../../kube/kube-api.ts';
 import { recordEvent } from '../record-event.ts';
 import { BACKUP_RUNS } from '../resource-types.ts';
 import type { StoredRun, StoredSchedule } from '../informers.ts';
@@ -12,7 +12,7 @@ import { listRunManifests } from '../storage/run-manifests.ts';
 import { withStorageClient } from '../storage/storage-client.ts';
 
 export interface CatalogSyncInput {
-  client: KubeClient;
+  client: KubeApi;
   events: EventRecorder;
   object: StoredSchedule;
   observed: ObservedSchedule;

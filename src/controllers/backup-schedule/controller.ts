@@ -30,7 +30,8 @@ export const backupScheduleController: ControllerSetup = (context) => {
   });
 };
 
-async function reconcileSchedule(context: ControllerContext, informers: BackupInformers, request: ReconcileRequest): Promise<ReconcileResult> {
+/** One pass over one schedule; exported for the controller's unit tests. */
+export async function reconcileSchedule(context: ControllerContext, informers: BackupInformers, request: ReconcileRequest): Promise<ReconcileResult> {
   const { namespace, name, log, signal } = request;
   const object = informers.schedules.get(namespace, name);
   if (!object || object.metadata.deletionTimestamp) return done;

@@ -3,7 +3,7 @@
 // catalog). The values stay in this function's scope: never logged, never in an event or status.
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { BackupStorage } from '../../api/index.ts';
-import type { KubeClient } from '../../kube/client.ts';
+import type { KubeApi } from '../../kube/kube-api.ts';
 import { SECRETS } from '../../kube/resource-type.ts';
 import type { KubeObject } from '../../kube/types.ts';
 import { TemporaryError } from '../../runtime/errors.ts';
@@ -20,7 +20,7 @@ export function describeStorage(storage: BackupStorage, key = ''): string {
   return `s3://${storage.bucket}/${key}${storage.endpoint ? ` at ${storage.endpoint}` : ''}`;
 }
 
-async function credentialsEnv(client: KubeClient, namespace: string, storage: BackupStorage, signal?: AbortSignal): Promise<NodeJS.ProcessEnv> {
+async function credentialsEnv(client: Pick<KubeApi, 'find'>, namespace: string, storage: BackupStorage, signal?: AbortSignal): Promise<NodeJS.ProcessEnv> {
   const ref = storage.credentialsSecret;
   // No Secret named: the operator's own credential chain (e.g. its service account's web identity).
   if (!ref) return process.env;
@@ -40,7 +40,7 @@ async function credentialsEnv(client: KubeClient, namespace: string, storage: Ba
 
 /** Calls `use` with a client for the storage and closes it afterwards. */
 export async function withStorageClient<T>(
-  client: KubeClient,
+  client: Pick<KubeApi, 'find'>,
   namespace: string,
   storage: BackupStorage,
   use: (s3: S3Client) => Promise<T>,
