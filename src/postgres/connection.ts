@@ -3,7 +3,7 @@
 // psql) get them as libpq environment variables, never as arguments, in a minimal
 // environment that carries no other secret.
 import pg from 'pg';
-import type { PostgresConnection } from '../runner/task.ts';
+import type { PostgresConnection } from '../contract/postgres-connection.ts';
 
 export interface ConnectionSettings {
   host: string;

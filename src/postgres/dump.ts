@@ -4,7 +4,7 @@
 // a truncated dump.
 import { Transform, type Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { startZstd, zstdCompressArgs } from '../runner/zstd-process.ts';
+import { startZstd, zstdCompressArgs } from '../process/zstd-process.ts';
 import { runTool } from './tools.ts';
 
 export type StreamableFormat = 'custom' | 'plain' | 'tar';

@@ -1,5 +1,5 @@
 // One-line reasons for PostgreSQL failures, phrased for the person reading the Job's status.
-import { RunnerError } from '../runner/errors.ts';
+import { RunnerError } from '../failures/runner-error.ts';
 import { describeServer, type ConnectionSettings } from './connection.ts';
 
 const NETWORK_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ECONNRESET']);

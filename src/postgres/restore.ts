@@ -2,8 +2,8 @@
 // Connection settings reach the tools through libpq environment variables only.
 import type { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { RunnerError } from '../runner/errors.ts';
-import { startZstd, zstdDecompressArgs } from '../runner/zstd-process.ts';
+import { RunnerError } from '../failures/runner-error.ts';
+import { startZstd, zstdDecompressArgs } from '../process/zstd-process.ts';
 import { runTool } from './tools.ts';
 
 export interface RestoreToolOptions {

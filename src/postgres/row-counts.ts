@@ -2,7 +2,7 @@
 // restored copy against exactly what was dumped. Partitions are counted on their own (the
 // partitioned parent holds no rows); tables of extensions are left out (pg_dump skips them).
 import type pg from 'pg';
-import type { TableRowCount } from '../runner/manifest.ts';
+import type { TableRowCount } from '../contract/manifests.ts';
 import { quoteIdent } from './connection.ts';
 
 export type RowCountMode = 'exact' | 'estimate' | 'off';

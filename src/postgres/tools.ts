@@ -3,8 +3,8 @@
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { runProcess, type RunningProcess, type StdioEnd } from '../runner/child-process.ts';
-import { RunnerError } from '../runner/errors.ts';
+import { RunnerError } from '../failures/runner-error.ts';
+import { runProcess, type RunningProcess, type StdioEnd } from '../process/child-process.ts';
 
 /** Directory of the client binaries; PATH when unset. The runner image sets it. */
 export const PG_BINDIR_ENV = 'LIFEBOAT_PG_BINDIR';

@@ -2,10 +2,11 @@ import { describe, expect, it } from '@jest/globals';
 import { createHash, randomBytes } from 'node:crypto';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import type { Compression } from '../contract/compression.ts';
 import { ageRecipientFromIdentity, createAgeEncryptStream, generateAgeIdentity } from '../crypto/age-stream.ts';
+import { RunnerError } from '../failures/runner-error.ts';
 import { verifyAndDecode } from './artifact-reader.ts';
-import { createCompressStream, type Compression } from './compression.ts';
-import { RunnerError } from './errors.ts';
+import { createCompressStream } from './compression.ts';
 
 const MiB = 1024 * 1024;
 

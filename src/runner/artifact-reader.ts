@@ -9,13 +9,13 @@ import { createWriteStream } from 'node:fs';
 import { open, rm } from 'node:fs/promises';
 import { PassThrough, Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import type { StoredArtifact } from '../contract/manifests.ts';
 import { AgeError, createAgeDecryptStream } from '../crypto/age-stream.ts';
+import { ChecksumMismatchError, RunnerError } from '../failures/runner-error.ts';
+import { startZstd, zstdDecompressArgs } from '../process/zstd-process.ts';
 import { getObjectStream, readObjectRanges } from '../s3/download.ts';
 import { createDecompressStream } from './compression.ts';
-import { ChecksumMismatchError, RunnerError } from './errors.ts';
 import { Sha256Counter } from './hashing.ts';
-import { startZstd, zstdDecompressArgs } from './zstd-process.ts';
-import type { StoredArtifact } from './manifest.ts';
 
 export interface OpenArtifactOptions {
   bucket: string;

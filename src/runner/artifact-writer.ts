@@ -5,9 +5,10 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import type { Compression } from '../contract/compression.ts';
 import { createAgeEncryptStream } from '../crypto/age-stream.ts';
 import { uploadStream } from '../s3/upload.ts';
-import { createCompressStream, type Compression } from './compression.ts';
+import { createCompressStream } from './compression.ts';
 import { HashingStream } from './hashing.ts';
 
 export interface WriteArtifactOptions {

@@ -4,6 +4,10 @@
 // touches the local disk, and memory stays flat whatever the object sizes.
 import { Readable } from 'node:stream';
 import { type ObjectToArchive, writeBucketArchive } from '../archive/bucket-archive.ts';
+import { artifactDataKey } from '../contract/bucket-layout.ts';
+import type { ArtifactManifest, BucketArtifactInfo } from '../contract/manifests.ts';
+import type { BucketBackupTask } from '../contract/tasks.ts';
+import { RunnerError } from '../failures/runner-error.ts';
 import { requireBucket } from '../s3/bucket.ts';
 import { storageFailure } from '../s3/errors.ts';
 import { writeArtifact, type WrittenArtifact } from './artifact-writer.ts';
@@ -11,12 +15,9 @@ import { fetchInOrder, type FetchedObject } from './bucket-fetch.ts';
 import { listObjects, type ListedObject } from './bucket-listing.ts';
 import { compressionExtension } from './compression.ts';
 import type { RunnerContext, TaskSummary } from './context.ts';
-import { RunnerError } from './errors.ts';
 import { Sha256Counter } from './hashing.ts';
 import { resolveRecipients } from './keys.ts';
-import { artifactDataKey } from './layout.ts';
-import { storedArtifact, writeArtifactManifest, type ArtifactManifest, type BucketArtifactInfo } from './manifest.ts';
-import type { BucketBackupTask } from './task.ts';
+import { storedArtifact, writeArtifactManifest } from './manifest.ts';
 import { baseTools } from './versions.ts';
 
 /**

@@ -9,10 +9,10 @@
 // fails the backup (its parts would otherwise mix two versions) instead of being archived
 // inconsistently. An object deleted since the listing is skipped: it no longer exists.
 import type { ArchivedObject } from '../archive/object-entry.ts';
+import { RunnerError } from '../failures/runner-error.ts';
 import { storageFailure } from '../s3/errors.ts';
 import type { GetObject, GetObjectResponse } from '../s3/object-reader.ts';
 import type { ListedObject } from './bucket-listing.ts';
-import { RunnerError } from './errors.ts';
 
 export interface FetchOptions {
   bucket: string;

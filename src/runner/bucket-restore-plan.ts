@@ -2,10 +2,10 @@
 // and Fail policies, which target keys already exist, found with one listing of the target
 // before anything is written.
 import type { S3Client } from '@aws-sdk/client-s3';
+import type { BucketArtifactInfo } from '../contract/manifests.ts';
+import type { BucketRestoreTask } from '../contract/tasks.ts';
+import { RunnerError } from '../failures/runner-error.ts';
 import { listObjects } from './bucket-listing.ts';
-import { RunnerError } from './errors.ts';
-import type { BucketArtifactInfo } from './manifest.ts';
-import type { BucketRestoreTask } from './task.ts';
 
 /** S3's limit on key length, in UTF-8 bytes. */
 const MAX_KEY_BYTES = 1024;

@@ -20,6 +20,9 @@ import { Readable } from 'node:stream';
 import { readBucketArchive } from '../archive/bucket-archive.ts';
 import type { ArchivedObject } from '../archive/object-entry.ts';
 import { TarFormatError } from '../archive/pax.ts';
+import type { ArtifactManifest } from '../contract/manifests.ts';
+import type { BucketRestoreTask } from '../contract/tasks.ts';
+import { ChecksumMismatchError, RunnerError } from '../failures/runner-error.ts';
 import { bucketExists, createBucket } from '../s3/bucket.ts';
 import { isStorageError, storageFailure } from '../s3/errors.ts';
 import { openArtifact } from './artifact-reader.ts';
@@ -27,11 +30,9 @@ import { BoundedPutQueue } from './bucket-put-queue.ts';
 import { putBufferedObject, putStreamedObject, type PutTarget } from './bucket-put.ts';
 import { existingTargetKeys, keyMapper } from './bucket-restore-plan.ts';
 import type { RunnerContext, TaskSummary } from './context.ts';
-import { ChecksumMismatchError, RunnerError } from './errors.ts';
 import { Sha256Counter } from './hashing.ts';
 import { resolveIdentities } from './keys.ts';
-import { readArtifactManifest, type ArtifactManifest } from './manifest.ts';
-import type { BucketRestoreTask } from './task.ts';
+import { readArtifactManifest } from './manifest.ts';
 
 type BucketManifest = Extract<ArtifactManifest, { kind: 'bucket' }>;
 

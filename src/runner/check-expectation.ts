@@ -1,7 +1,7 @@
 // Pure evaluation of drill checks: does a query's result meet its expectation, and do the
 // restored row counts match the ones taken in the backup's snapshot.
-import type { TableRowCount } from './manifest.ts';
-import type { CheckExpectation } from './task.ts';
+import type { TableRowCount } from '../contract/manifests.ts';
+import type { CheckExpectation } from '../contract/tasks.ts';
 
 export interface CheckOutcome {
   ok: boolean;

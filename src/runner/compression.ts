@@ -2,12 +2,7 @@
 // pool, off the event loop), gzip (for tools that lack zstd) or none.
 import { constants, createGunzip, createGzip, createZstdCompress, createZstdDecompress } from 'node:zlib';
 import { PassThrough, type Transform } from 'node:stream';
-import { z } from 'zod';
-
-export const Compression = z.enum(['zstd', 'gzip', 'none']);
-export type Compression = z.infer<typeof Compression>;
-
-export const CompressionLevel = z.number().int().min(1).max(19);
+import type { Compression } from '../contract/compression.ts';
 
 /** zstd level 3 is zstd's own default: several hundred MB/s per core at a good ratio. */
 export const DEFAULT_ZSTD_LEVEL = 3;

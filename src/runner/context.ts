@@ -3,7 +3,7 @@
 // the environment (which holds the credentials; tasks never carry secrets themselves).
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { Logger } from 'pino';
-import type { S3Endpoint } from '../s3/client.ts';
+import type { S3Endpoint } from '../contract/s3-endpoint.ts';
 import type { GetObject } from '../s3/object-reader.ts';
 import type { ProgressReporter } from './progress.ts';
 

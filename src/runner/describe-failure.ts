@@ -1,7 +1,7 @@
 // Every failure ends as a code and a one-line reason, whatever threw it.
+import { RunnerError, type FailureCode } from '../failures/runner-error.ts';
 import { MissingCredentialsError } from '../s3/client.ts';
 import { storageFailure, isStorageError } from '../s3/errors.ts';
-import { RunnerError, type FailureCode } from './errors.ts';
 import { InvalidManifestError, ManifestNotFoundError } from './manifest.ts';
 import { InvalidTaskError } from './task.ts';
 

@@ -2,14 +2,14 @@
 // counts with the backup's snapshot, and reads the freshness value (the RPO's basis). Every
 // query runs in a read-only transaction with a statement timeout.
 import type pg from 'pg';
+import type { DrillCheckTask } from '../contract/tasks.ts';
+import { RunnerError } from '../failures/runner-error.ts';
 import { connect, connectionSettings, quoteIdent } from '../postgres/connection.ts';
 import { postgresFailure } from '../postgres/errors.ts';
 import { storageFailure } from '../s3/errors.ts';
 import { compareRowCounts, evaluateExpectation, tableName } from './check-expectation.ts';
 import type { RunnerContext, TaskSummary } from './context.ts';
-import { RunnerError } from './errors.ts';
 import { readArtifactManifest } from './manifest.ts';
-import type { DrillCheckTask } from './task.ts';
 
 interface CheckResult {
   name: string;

@@ -1,10 +1,11 @@
 // finalize-run: once every source's Job has succeeded, writes the run manifest, whose
 // presence marks the run complete. It refuses while any source manifest is missing.
+import type { ArtifactManifest } from '../contract/manifests.ts';
+import type { FinalizeRunTask } from '../contract/tasks.ts';
+import { RunnerError } from '../failures/runner-error.ts';
 import { storageFailure } from '../s3/errors.ts';
 import type { RunnerContext, TaskSummary } from './context.ts';
-import { RunnerError } from './errors.ts';
-import { ManifestNotFoundError, readArtifactManifest, summarizeRun, writeRunManifest, type ArtifactManifest } from './manifest.ts';
-import type { FinalizeRunTask } from './task.ts';
+import { ManifestNotFoundError, readArtifactManifest, summarizeRun, writeRunManifest } from './manifest.ts';
 
 export async function runFinalizeRun(task: FinalizeRunTask, ctx: RunnerContext): Promise<TaskSummary> {
   const s3 = ctx.s3(task.storage);

@@ -1,8 +1,8 @@
 // age keys from the task and the environment. Recipients (public) may sit in the task; the
 // identities (secret) only ever come from an env var filled from a Secret.
+import type { Decryption, Encryption } from '../contract/tasks.ts';
 import { ageRecipientFromIdentity, parseAgeIdentities } from '../crypto/age-stream.ts';
-import { RunnerError } from './errors.ts';
-import type { Decryption, Encryption } from './task.ts';
+import { RunnerError } from '../failures/runner-error.ts';
 
 /** Recipients to encrypt to: the task's list plus the env var's lines (identities become
  *  their recipients, so a Secret holding one key both encrypts and decrypts). */

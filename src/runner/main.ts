@@ -8,15 +8,17 @@ import { realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { pino, type Logger } from 'pino';
-import { RunnerExit } from '../core/jobs/runner-env.ts';
+import { DEFAULT_RESULT_FILE, RESULT_FILE_ENV, type RunnerResult } from '../contract/result.ts';
+import { RunnerExit } from '../contract/runner-env.ts';
+import { TASK_SCHEMAS, isSubcommand, type Subcommand, type TaskFor } from '../contract/tasks.ts';
+import { isPermanentFailure } from '../failures/runner-error.ts';
 import { s3ClientFactory } from '../s3/client.ts';
 import { objectReaderFactory } from '../s3/object-reader.ts';
 import type { RunnerContext, TaskSummary } from './context.ts';
 import { describeFailure } from './describe-failure.ts';
-import { isPermanentFailure } from './errors.ts';
 import { createProgressReporter } from './progress.ts';
-import { DEFAULT_RESULT_FILE, RESULT_FILE_ENV, writeResult, type RunnerResult } from './result.ts';
-import { TASK_SCHEMAS, isSubcommand, loadTask, type Subcommand, type TaskFor } from './task.ts';
+import { writeResult } from './result.ts';
+import { loadTask } from './task.ts';
 
 const USAGE = `usage: lifeboat-runner <subcommand> [--task-file PATH] [--result-file PATH]
 subcommands: ${Object.keys(TASK_SCHEMAS).join(', ')}

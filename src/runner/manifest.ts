@@ -1,36 +1,11 @@
-// Manifests are the source of truth about backups: a per-artifact manifest.json, written only
-// after its data object is complete, and a run manifest written last, whose presence means
-// the run is complete. A fresh cluster rediscovers backups by reading them.
+// Reading and writing manifests (their schemas are the contract's, src/contract/manifests.ts):
+// a per-artifact manifest only after its data object is complete, the run manifest last.
 import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { z } from 'zod';
+import type { z } from 'zod';
+import { artifactManifestKey, runManifestKey, type ArtifactLocation, type RunLocation } from '../contract/bucket-layout.ts';
+import { ArtifactManifest, MANIFEST_FORMAT_VERSION, RunManifest, type StoredArtifact } from '../contract/manifests.ts';
+import { RunnerError } from '../failures/runner-error.ts';
 import type { WrittenArtifact } from './artifact-writer.ts';
-import { Compression } from './compression.ts';
-import { RunnerError } from './errors.ts';
-import { ArtifactLocation, RunLocation, artifactManifestKey, runManifestKey } from './layout.ts';
-
-export const MANIFEST_FORMAT_VERSION = 1;
-
-const Sha256Hex = z.string().regex(/^[0-9a-f]{64}$/, 'a SHA-256 hex digest');
-const Timestamp = z.iso.datetime({ offset: true });
-
-export const StoredArtifact = z.object({
-  /** Full object key in the backup bucket. */
-  key: z.string().min(1),
-  /** Size and SHA-256 of the stored bytes (after compression and encryption), so they can
-   *  be verified without the key. */
-  sizeBytes: z.number().int().min(0),
-  sha256: Sha256Hex,
-  compression: Compression,
-  encryption: z
-    .object({
-      format: z.literal('age'),
-      /** Public recipients (age1...): not secret, they name the keys that can decrypt. */
-      recipients: z.array(z.string()),
-    })
-    .nullable(),
-  contentType: z.string().default('application/octet-stream'),
-});
-export type StoredArtifact = z.infer<typeof StoredArtifact>;
 
 /** How a freshly written artifact is recorded in its manifest; `recipients` are the public age recipients. */
 export function storedArtifact(written: WrittenArtifact, recipients: string[]): StoredArtifact {
@@ -43,100 +18,6 @@ export function storedArtifact(written: WrittenArtifact, recipients: string[]): 
     contentType: 'application/octet-stream',
   };
 }
-
-export const TableRowCount = z.object({
-  schema: z.string(),
-  table: z.string(),
-  rows: z.number().int().min(0).nullable(),
-  /** "schema.table" of the partitioned parent, when this table is a partition. */
-  partitionOf: z.string().optional(),
-});
-export type TableRowCount = z.infer<typeof TableRowCount>;
-
-export const PostgresArtifactInfo = z.object({
-  host: z.string(),
-  port: z.number().int(),
-  database: z.string(),
-  format: z.enum(['custom', 'plain', 'tar']),
-  serverVersion: z.string(),
-  inRecovery: z.boolean(),
-  /** The source database's encoding and locale, used when a restore creates its target. */
-  encoding: z.string(),
-  collate: z.string(),
-  ctype: z.string(),
-  /** pg_export_snapshot() id: meaningful only while the backup ran, kept for the record. */
-  snapshotId: z.string(),
-  /** WAL position of the snapshot (replay position on a standby). */
-  lsn: z.string().nullable(),
-  /** Size of pg_dump's output before compression and encryption; null when pg_dump wrote
-   *  straight into a zstd process and the runner never saw the uncompressed bytes. */
-  dumpBytes: z.number().int().min(0).nullable(),
-  rowCounts: z.object({
-    mode: z.enum(['exact', 'estimate', 'off']),
-    tables: z.array(TableRowCount),
-  }),
-});
-export type PostgresArtifactInfo = z.infer<typeof PostgresArtifactInfo>;
-
-export const BucketObjectEntry = z.object({
-  key: z.string(),
-  sizeBytes: z.number().int().min(0),
-  etag: z.string().optional(),
-  sha256: Sha256Hex.optional(),
-  /** The archive entry's path, where a stock `tar -x` puts the object (see src/archive/entry-path.ts). */
-  path: z.string().optional(),
-});
-
-export const BucketArtifactInfo = z.object({
-  endpoint: z.string().optional(),
-  bucket: z.string(),
-  prefix: z.string(),
-  objectCount: z.number().int().min(0),
-  totalBytes: z.number().int().min(0),
-  /** Every archived object, when the archive writer records them. */
-  objects: z.array(BucketObjectEntry).optional(),
-});
-export type BucketArtifactInfo = z.infer<typeof BucketArtifactInfo>;
-
-const ArtifactManifestBase = z.object({
-  formatVersion: z.literal(MANIFEST_FORMAT_VERSION),
-  location: ArtifactLocation,
-  startedAt: Timestamp,
-  completedAt: Timestamp,
-  /** The consistent point of the data: the PostgreSQL snapshot, or when the listing began. */
-  snapshotTime: Timestamp,
-  /** Tool name to version (runner, node, pg_dump, server, ...). */
-  tools: z.record(z.string(), z.string()),
-  artifact: StoredArtifact,
-});
-
-export const ArtifactManifest = z.discriminatedUnion('kind', [
-  ArtifactManifestBase.extend({ kind: z.literal('postgres'), postgres: PostgresArtifactInfo }),
-  ArtifactManifestBase.extend({ kind: z.literal('bucket'), bucket: BucketArtifactInfo }),
-]);
-export type ArtifactManifest = z.infer<typeof ArtifactManifest>;
-
-export const RunManifest = z.object({
-  formatVersion: z.literal(MANIFEST_FORMAT_VERSION),
-  location: RunLocation,
-  completedAt: Timestamp,
-  /** The oldest snapshot time among the sources: the run's data is at least this fresh. */
-  snapshotTime: Timestamp,
-  totalSizeBytes: z.number().int().min(0),
-  sources: z.array(
-    z.object({
-      name: z.string(),
-      kind: z.enum(['postgres', 'bucket']),
-      manifestKey: z.string(),
-      artifactKey: z.string(),
-      sizeBytes: z.number().int().min(0),
-      sha256: Sha256Hex,
-      snapshotTime: Timestamp,
-      encrypted: z.boolean(),
-    }),
-  ),
-});
-export type RunManifest = z.infer<typeof RunManifest>;
 
 export class ManifestNotFoundError extends RunnerError {
   override name = 'ManifestNotFoundError';

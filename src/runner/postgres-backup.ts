@@ -1,23 +1,24 @@
 // postgres-backup: snapshot -> row counts and pg_dump in that snapshot -> compress, encrypt,
 // hash -> multipart upload -> manifest. The snapshot transaction stays open until pg_dump
 // has exited; the manifest is written only after the data object is complete.
+import { artifactDataKey } from '../contract/bucket-layout.ts';
+import type { ArtifactManifest, TableRowCount } from '../contract/manifests.ts';
+import type { PostgresBackupTask } from '../contract/tasks.ts';
 import { connect, connectionSettings, describeServer, libpqEnv } from '../postgres/connection.ts';
 import { startPgDump } from '../postgres/dump.ts';
 import { postgresFailure } from '../postgres/errors.ts';
 import { countRows } from '../postgres/row-counts.ts';
 import { exportSnapshot, releaseSnapshot, type ExportedSnapshot } from '../postgres/snapshot.ts';
 import { toolVersion } from '../postgres/tools.ts';
+import { locateZstd } from '../process/zstd-process.ts';
 import { deleteObjectQuietly, requireBucket } from '../s3/bucket.ts';
 import { isStorageError, storageFailure } from '../s3/errors.ts';
 import { writeArtifact, type WrittenArtifact } from './artifact-writer.ts';
 import { DEFAULT_ZSTD_LEVEL, compressionExtension } from './compression.ts';
 import type { RunnerContext, TaskSummary } from './context.ts';
 import { resolveRecipients } from './keys.ts';
-import { artifactDataKey } from './layout.ts';
-import { storedArtifact, writeArtifactManifest, type ArtifactManifest, type TableRowCount } from './manifest.ts';
-import type { PostgresBackupTask } from './task.ts';
+import { storedArtifact, writeArtifactManifest } from './manifest.ts';
 import { baseTools } from './versions.ts';
-import { locateZstd } from './zstd-process.ts';
 
 const DATA_FILE = { custom: 'database.dump', plain: 'database.sql', tar: 'database.tar' } as const;
 

@@ -7,21 +7,22 @@ import { randomUUID } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { ArtifactManifest } from '../contract/manifests.ts';
+import type { PostgresRestoreTask } from '../contract/tasks.ts';
+import { ChecksumMismatchError, RunnerError } from '../failures/runner-error.ts';
 import { connectionSettings, describeServer, libpqEnv, withConnection, type ConnectionSettings } from '../postgres/connection.ts';
 import { createDatabase, databaseContents, databaseExists, describeContents, dropDatabase, isEmpty } from '../postgres/database.ts';
 import { postgresFailure } from '../postgres/errors.ts';
 import { runRestoreTool } from '../postgres/restore.ts';
 import { toolVersion } from '../postgres/tools.ts';
+import { locateZstd } from '../process/zstd-process.ts';
 import { isStorageError, storageFailure } from '../s3/errors.ts';
 import { downloadArtifactToFile, openArtifact } from './artifact-reader.ts';
 import type { RunnerContext, TaskSummary } from './context.ts';
-import { ChecksumMismatchError, RunnerError } from './errors.ts';
 import { resolveIdentities } from './keys.ts';
-import { readArtifactManifest, type ArtifactManifest } from './manifest.ts';
-import type { PostgresRestoreTask } from './task.ts';
+import { readArtifactManifest } from './manifest.ts';
 import { verifyStoredArtifact } from './verify.ts';
 import { baseTools } from './versions.ts';
-import { locateZstd } from './zstd-process.ts';
 
 type PostgresManifest = Extract<ArtifactManifest, { kind: 'postgres' }>;
 

@@ -1,42 +1,7 @@
-// The short JSON result Kubernetes shows as the container's termination message (and the
-// operator copies into status). The kubelet reads at most 4096 bytes, so the result is cut
-// down field by field to fit rather than truncated into invalid JSON.
+// Writes the runner's result (shape and size limit: src/contract/result.ts) where the kubelet
+// picks it up as the termination message.
 import { writeFile } from 'node:fs/promises';
-
-export const RESULT_FILE_ENV = 'LIFEBOAT_RESULT_FILE';
-export const DEFAULT_RESULT_FILE = '/dev/termination-log';
-export const MAX_RESULT_BYTES = 4096;
-const MAX_REASON_CHARS = 1024;
-
-export type RunnerResult =
-  | { ok: true; subcommand: string; summary: Record<string, unknown> }
-  | { ok: false; subcommand: string; code: string; reason: string; details?: Record<string, unknown> };
-
-/** The result as JSON of at most `limit` bytes. */
-export function serializeResult(result: RunnerResult, limit = MAX_RESULT_BYTES): string {
-  const bounded: RunnerResult = result.ok ? { ...result, summary: { ...result.summary } } : { ...result, reason: clip(result.reason, MAX_REASON_CHARS) };
-  const details = bounded.ok ? bounded.summary : (bounded.details ??= {});
-  let text = JSON.stringify(bounded);
-  // Replace the largest entries first: the scalar facts are what the operator needs most.
-  while (Buffer.byteLength(text) > limit) {
-    const largest = Object.entries(details)
-      .filter(([, value]) => value !== '[omitted]')
-      .map(([key, value]) => [key, JSON.stringify(value)?.length ?? 0] as const)
-      .sort((a, b) => b[1] - a[1])[0];
-    if (!largest || largest[1] <= 12) break;
-    details[largest[0]] = '[omitted]';
-    text = JSON.stringify(bounded);
-  }
-  if (Buffer.byteLength(text) > limit && !bounded.ok) {
-    text = JSON.stringify({ ...bounded, reason: clip(bounded.reason, 256), details: undefined });
-  }
-  if (!bounded.ok && Object.keys(details).length === 0) text = JSON.stringify({ ...bounded, details: undefined });
-  return text;
-}
-
-function clip(text: string, max: number): string {
-  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
-}
+import { serializeResult, type RunnerResult } from '../contract/result.ts';
 
 export async function writeResult(path: string, result: RunnerResult): Promise<void> {
   await writeFile(path, serializeResult(result));

@@ -1,14 +1,14 @@
 // scratch-create / scratch-drop: the throwaway database or bucket a drill restores into.
 // Creating is idempotent for an empty target (a retried Job must not fail), but never
 // accepts one that holds data. Names must carry the scratch prefix (see task.ts).
+import type { ScratchTask } from '../contract/tasks.ts';
+import { RunnerError } from '../failures/runner-error.ts';
 import { connectionSettings, withConnection } from '../postgres/connection.ts';
 import { createDatabase, databaseContents, databaseExists, describeContents, dropDatabase, isEmpty } from '../postgres/database.ts';
 import { postgresFailure } from '../postgres/errors.ts';
 import { createBucket, deleteBucket, isBucketEmpty } from '../s3/bucket.ts';
 import { storageFailure } from '../s3/errors.ts';
 import type { RunnerContext, TaskSummary } from './context.ts';
-import { RunnerError } from './errors.ts';
-import type { ScratchTask } from './task.ts';
 
 export async function runScratchCreate(task: ScratchTask, ctx: RunnerContext): Promise<TaskSummary> {
   if (task.kind === 'database') {

@@ -1,13 +1,14 @@
 // verify: re-reads stored artifacts and compares their SHA-256 and size with the manifests.
 // Needs no key: the hash covers the stored (encrypted) bytes.
 import type { S3Client } from '@aws-sdk/client-s3';
+import type { StoredArtifact } from '../contract/manifests.ts';
+import type { VerifyTask } from '../contract/tasks.ts';
+import { ChecksumMismatchError, RunnerError } from '../failures/runner-error.ts';
 import { readObjectRanges } from '../s3/download.ts';
 import { storageFailure } from '../s3/errors.ts';
 import type { RunnerContext, TaskSummary } from './context.ts';
-import { ChecksumMismatchError, RunnerError } from './errors.ts';
 import { Sha256Counter } from './hashing.ts';
-import { ManifestNotFoundError, readArtifactManifest, readRunManifest, type StoredArtifact } from './manifest.ts';
-import type { VerifyTask } from './task.ts';
+import { ManifestNotFoundError, readArtifactManifest, readRunManifest } from './manifest.ts';
 
 export async function runVerify(task: VerifyTask, ctx: RunnerContext): Promise<TaskSummary> {
   const s3 = ctx.s3(task.storage);

@@ -10,7 +10,7 @@ import {
   ListObjectsV2Command,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import { RunnerError } from '../runner/errors.ts';
+import { RunnerError } from '../failures/runner-error.ts';
 import { isNotFound, storageFailure } from './errors.ts';
 
 export async function bucketExists(client: S3Client, bucket: string, signal?: AbortSignal): Promise<boolean> {

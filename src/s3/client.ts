@@ -2,24 +2,7 @@
 // (the Job fills them from a Secret with secretKeyRef), so they never appear in a task spec,
 // argv or a log line.
 import { S3Client } from '@aws-sdk/client-s3';
-import { z } from 'zod';
-
-export const S3Endpoint = z.object({
-  /** Custom endpoint URL (MinIO, Ceph, ...); omit for AWS. */
-  endpoint: z.url().optional(),
-  region: z.string().min(1).default('us-east-1'),
-  /** Path-style addressing (`host/bucket/key`), which most S3-compatible servers need. */
-  forcePathStyle: z.boolean().default(true),
-  /**
-   * Prefix of the environment variables holding the credentials: `<prefix>ACCESS_KEY_ID`,
-   * `<prefix>SECRET_ACCESS_KEY` and optionally `<prefix>SESSION_TOKEN`.
-   */
-  credentialsEnvPrefix: z
-    .string()
-    .regex(/^[A-Z_][A-Z0-9_]*$/, 'an environment variable name prefix such as AWS_')
-    .default('AWS_'),
-});
-export type S3Endpoint = z.infer<typeof S3Endpoint>;
+import type { S3Endpoint } from '../contract/s3-endpoint.ts';
 
 export class MissingCredentialsError extends Error {
   override name = 'MissingCredentialsError';

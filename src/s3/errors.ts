@@ -1,5 +1,5 @@
 // One-line reasons for S3 failures, naming the endpoint and bucket but never credentials.
-import { RunnerError } from '../runner/errors.ts';
+import { RunnerError } from '../failures/runner-error.ts';
 
 const NETWORK_CODES = new Set([
   'ECONNREFUSED',

@@ -10,7 +10,8 @@ import http, { type IncomingMessage } from 'node:http';
 import https from 'node:https';
 import { isIP } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { credentialsFromEnv, perEndpoint, type S3Endpoint } from './client.ts';
+import type { S3Endpoint } from '../contract/s3-endpoint.ts';
+import { credentialsFromEnv, perEndpoint } from './client.ts';
 import { RequestSigner, escapeKeyPath } from './sigv4.ts';
 
 export interface GetObjectRequest {

@@ -4,8 +4,8 @@
 import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import type { CatalogEntry } from '../../core/index.ts';
 import { TemporaryError } from '../../runtime/errors.ts';
-import { MANIFEST_FILE } from '../../runner/layout.ts';
-import { RunManifest } from '../../runner/manifest.ts';
+import { MANIFEST_FILE } from '../../contract/bucket-layout.ts';
+import { RunManifest } from '../../contract/manifests.ts';
 import { isNotFound, storageFailure } from '../../s3/errors.ts';
 
 export interface CatalogListing {

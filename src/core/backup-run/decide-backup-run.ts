@@ -18,7 +18,7 @@ import { backupJobName, buildBackupJob, buildFinalizeJob, buildVerifyJob, runLoc
 import { Annotations, ARTIFACTS_FINALIZER } from '../metadata.ts';
 import { compact, sameStatus } from '../same-status.ts';
 import { earliest, formatTime, keepSpelling, latest, parseTime } from '../time.ts';
-import { runManifestKey } from '../../runner/layout.ts';
+import { runManifestKey } from '../../contract/bucket-layout.ts';
 import { decideDeletion } from './deletion.ts';
 import { jobOutcome } from './job-outcome.ts';
 import { resolveRun, type Resolution } from './resolve.ts';

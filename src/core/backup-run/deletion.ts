@@ -10,7 +10,7 @@ import type { BackupRunStatus } from '../../api/index.ts';
 import { normal } from '../events.ts';
 import { runLocation } from '../jobs/backup-job.ts';
 import { ARTIFACTS_FINALIZER } from '../metadata.ts';
-import { runPrefix } from '../../runner/layout.ts';
+import { runPrefix } from '../../contract/bucket-layout.ts';
 import { jobOutcome } from './job-outcome.ts';
 import { resolveRun } from './resolve.ts';
 import type { BackupRunAction, BackupRunDecision, ObservedBackupRun } from './types.ts';

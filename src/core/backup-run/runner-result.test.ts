@@ -1,6 +1,6 @@
 // Reading the runner's result from a pod's termination message.
 import { describe, expect, it } from '@jest/globals';
-import { serializeResult } from '../../runner/result.ts';
+import { serializeResult } from '../../contract/result.ts';
 import { backupSummary, parseTerminationMessage, runnerResultFromPods } from './runner-result.ts';
 
 describe('parseTerminationMessage', () => {

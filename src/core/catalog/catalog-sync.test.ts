@@ -1,6 +1,6 @@
 // Catalog sync: runs found in the bucket come back as BackupRun objects with their status.
 import { describe, expect, it } from '@jest/globals';
-import type { RunManifest } from '../../runner/manifest.ts';
+import type { RunManifest } from '../../contract/manifests.ts';
 import { scheduleSpec } from '../testing/builders.ts';
 import { catalogPrefix, catalogSyncDue, decideCatalogSync, type CatalogAction } from './catalog-sync.ts';
 

@@ -17,8 +17,8 @@ import { Annotations, controllerReference, Labels, MANAGED_BY } from '../metadat
 import { compact } from '../same-status.ts';
 import { scheduledTimeOf } from '../schedule/run-name.ts';
 import { formatTime, keepSpelling, parseTime } from '../time.ts';
-import { schedulePrefix } from '../../runner/layout.ts';
-import type { RunManifest } from '../../runner/manifest.ts';
+import { schedulePrefix } from '../../contract/bucket-layout.ts';
+import type { RunManifest } from '../../contract/manifests.ts';
 
 export interface CatalogEntry {
   /** Object key of the run manifest. */

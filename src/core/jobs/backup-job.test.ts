@@ -3,7 +3,7 @@
 import { describe, expect, it } from '@jest/globals';
 import type { V1Job } from '@kubernetes/client-node';
 import { BackupScheduleSpec, type BackupSource } from '../../api/index.ts';
-import { TASK_SCHEMAS } from '../../runner/task.ts';
+import { TASK_SCHEMAS } from '../../contract/tasks.ts';
 import { bucketSource, postgresSource, storage } from '../testing/builders.ts';
 import { backupJobName, buildBackupJob, buildFinalizeJob, buildVerifyJob, type RunForJobs } from './backup-job.ts';
 

@@ -4,10 +4,11 @@
 // with a hyphen.
 import type { V1EnvVar, V1Job } from '@kubernetes/client-node';
 import type { BackupSource, BackupStorage, JobTemplate } from '../../api/index.ts';
+import { RunnerEnv } from '../../contract/runner-env.ts';
 import { Labels, MANAGED_BY } from '../metadata.ts';
 import { childName } from './job-name.ts';
 import { buildRunnerJob, type RunnerJobOptions } from './runner-job.ts';
-import { postgresCredentialsEnv, RunnerEnv, s3CredentialsEnv, secretEnv } from './runner-env.ts';
+import { postgresCredentialsEnv, s3CredentialsEnv, secretEnv } from './runner-env.ts';
 import { bucketBackupTask, finalizeRunTask, postgresBackupTask, UNSCHEDULED, verifyTask, type RunLocation } from './task-specs.ts';
 
 /** What the Jobs need to know about their run (with sources and storage resolved). */

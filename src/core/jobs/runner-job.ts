@@ -4,8 +4,8 @@
 // models (types only: the core never loads client-node).
 import type { V1EnvVar, V1Job, V1ResourceRequirements, V1SecurityContext } from '@kubernetes/client-node';
 import type { JobTemplate } from '../../api/index.ts';
+import { RunnerEnv, RunnerExit, SCRATCH_PATH, TERMINATION_MESSAGE_PATH } from '../../contract/runner-env.ts';
 import { controllerReference } from '../metadata.ts';
-import { RunnerEnv, RunnerExit, SCRATCH_PATH, TERMINATION_MESSAGE_PATH } from './runner-env.ts';
 import { runnerNodeOptions } from './runner-heap.ts';
 
 /** Operator-wide settings for runner Jobs; a run's jobTemplate overrides them. */

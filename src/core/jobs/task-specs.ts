@@ -1,14 +1,14 @@
-// The runner's task specs (src/runner/task.ts) from the API's sources and storage. The API speaks
+// The runner's task specs (src/contract/tasks.ts) from the API's sources and storage. The API speaks
 // Kubernetes (PascalCase enums, Secret references); the runner speaks in its own terms
 // (lowercase enums, the names of the env vars that hold credentials).
 import type { z } from 'zod';
 import type { BackupSource, BackupStorage } from '../../api/index.ts';
-import type { TASK_SCHEMAS } from '../../runner/task.ts';
-import { RunnerEnv } from './runner-env.ts';
+import { RunnerEnv } from '../../contract/runner-env.ts';
+import type { TASK_SCHEMAS } from '../../contract/tasks.ts';
 
 export type TaskInput<S extends keyof typeof TASK_SCHEMAS> = z.input<(typeof TASK_SCHEMAS)[S]>;
 
-/** Where a run's objects go: <prefix>/<namespace>/<schedule>/<run>/ (src/runner/layout.ts). */
+/** Where a run's objects go: <prefix>/<namespace>/<schedule>/<run>/ (src/contract/bucket-layout.ts). */
 export interface RunLocation {
   namespace: string;
   schedule: string;

@@ -8,8 +8,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import pg from 'pg';
-import { RunnerExit } from '../../../src/core/jobs/runner-env.ts';
-import { isPermanentFailure } from '../../../src/runner/errors.ts';
+import { RunnerExit } from '../../../src/contract/runner-env.ts';
+import { isPermanentFailure } from '../../../src/failures/runner-error.ts';
 import { createS3Client } from '../../../src/s3/client.ts';
 import { testEnv, type TestEnvInfo } from '../../support/env.ts';
 

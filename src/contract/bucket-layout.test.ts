@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { artifactDataKey, artifactManifestKey, runManifestKey } from './layout.ts';
+import { artifactDataKey, artifactManifestKey, runManifestKey } from './bucket-layout.ts';
 
 const location = { namespace: 'shop', schedule: 'nightly', run: 'nightly-20250101', source: 'orders-db' };
 

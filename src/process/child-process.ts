@@ -2,7 +2,7 @@
 // failure reason, killed when the task is cancelled.
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Stream } from 'node:stream';
-import { RunnerError } from './errors.ts';
+import { RunnerError } from '../failures/runner-error.ts';
 
 /** Keeps the last bytes a program wrote to stderr: the reason it failed is at the end. */
 class StderrTail {

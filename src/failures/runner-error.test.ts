@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { isPermanentFailure, type FailureCode } from './errors.ts';
+import { isPermanentFailure, type FailureCode } from './runner-error.ts';
 
 describe('isPermanentFailure', () => {
   it.each<FailureCode>(['InvalidTask', 'AuthenticationFailed', 'AccessDenied', 'ChecksumMismatch', 'DecryptionFailed', 'TargetNotEmpty', 'BucketMissing', 'ManifestMissing', 'ArtifactCorrupt', 'CheckFailed'])(

@@ -1,0 +1,222 @@
+// The task specs, one per runner subcommand: what the operator writes as JSON into a Job (env
+// var LIFEBOAT_TASK) and the runner parses where it enters (src/runner/task.ts). Tasks hold no
+// secrets: credentials are named by the environment variables that hold them.
+import { z } from 'zod';
+import { ArtifactLocation, RunLocation } from './bucket-layout.ts';
+import { Compression, CompressionLevel } from './compression.ts';
+import { PostgresConnection } from './postgres-connection.ts';
+import { EnvName, RunnerEnv } from './runner-env.ts';
+import { BucketName, S3Endpoint } from './s3-endpoint.ts';
+
+/** Where backups are stored. */
+export const Storage = S3Endpoint.extend({
+  bucket: BucketName,
+  prefix: z.string().default(''),
+});
+export type Storage = z.infer<typeof Storage>;
+
+/** age X25519 recipients (public keys) to encrypt to. */
+export const Encryption = z
+  .object({
+    recipients: z.array(z.string().regex(/^age1[0-9a-z]+$/, 'an age recipient (age1...)')).default([]),
+    /** Environment variable with more recipients or identities (AGE-SECRET-KEY-1...), one per line. */
+    keyEnv: EnvName.optional(),
+  })
+  .refine((value) => value.recipients.length > 0 || value.keyEnv !== undefined, {
+    message: 'encryption needs recipients or keyEnv',
+  });
+export type Encryption = z.infer<typeof Encryption>;
+
+/** Where the age identities (secret keys) for decryption are: an env var filled from a Secret. */
+export const Decryption = z.object({
+  identityEnv: EnvName.default('LIFEBOAT_AGE_IDENTITY'),
+});
+export type Decryption = z.infer<typeof Decryption>;
+
+export const UploadTuning = z.object({
+  partSizeBytes: z.number().int().min(5 * 1024 * 1024).max(5 * 1024 * 1024 * 1024).optional(),
+  queueSize: z.number().int().min(1).max(64).optional(),
+});
+
+export const DownloadTuning = z.object({
+  partSizeBytes: z.number().int().min(1024 * 1024).max(1024 * 1024 * 1024).optional(),
+  concurrency: z.number().int().min(1).max(64).optional(),
+});
+
+export const DumpFormat = z.enum(['custom', 'plain', 'tar', 'directory']);
+export type DumpFormat = z.infer<typeof DumpFormat>;
+
+export const RowCountMode = z.enum(['exact', 'estimate', 'off']);
+export type RowCountMode = z.infer<typeof RowCountMode>;
+
+export const PostgresBackupTask = z.object({
+  storage: Storage,
+  location: ArtifactLocation,
+  postgres: PostgresConnection,
+  format: DumpFormat.default('custom').refine((format) => format !== 'directory', {
+    message:
+      'format "directory" cannot be streamed (pg_dump writes a directory of files, which would need a temp dir); use "custom", which pg_restore also restores in parallel',
+  }),
+  compression: Compression.default('zstd'),
+  compressionLevel: CompressionLevel.optional(),
+  rowCounts: RowCountMode.default('exact'),
+  encryption: Encryption.optional(),
+  /** Schemas to dump (pg_dump --schema); all when empty. */
+  schemas: z.array(z.string().min(1)).default([]),
+  excludeSchemas: z.array(z.string().min(1)).default([]),
+  upload: UploadTuning.default({}),
+});
+export type PostgresBackupTask = z.infer<typeof PostgresBackupTask>;
+
+export const PostgresRestoreTask = z.object({
+  storage: Storage,
+  artifact: ArtifactLocation,
+  /** target.database is the database restored into. */
+  target: PostgresConnection,
+  /** Create the target database (it must not exist), or restore into an existing one. */
+  createDatabase: z.boolean().default(false),
+  /** Database to connect to for CREATE DATABASE. */
+  maintenanceDatabase: z.string().min(1).default('postgres'),
+  /** Restore over existing objects (drops them first). Without it a non-empty target is refused. */
+  clean: z.boolean().default(false),
+  /** pg_restore -j: above 1 the artifact is downloaded (parallel ranges) and verified first. */
+  jobs: z.number().int().min(1).max(64).default(1),
+  noOwner: z.boolean().default(false),
+  noAcl: z.boolean().default(false),
+  /** SET ROLE to this role for the restore (objects end up owned by it with noOwner). */
+  role: z.string().min(1).optional(),
+  decryption: Decryption.optional(),
+  download: DownloadTuning.default({}),
+  /** Where the local copy goes when jobs > 1 (an emptyDir volume in the Job). */
+  workDir: z.string().min(1).optional(),
+});
+export type PostgresRestoreTask = z.infer<typeof PostgresRestoreTask>;
+
+export const BucketSource = S3Endpoint.extend({
+  bucket: BucketName,
+  prefix: z.string().default(''),
+});
+export type BucketSource = z.infer<typeof BucketSource>;
+
+export const BucketBackupTask = z.object({
+  storage: Storage,
+  location: ArtifactLocation,
+  source: BucketSource,
+  compression: Compression.default('zstd'),
+  compressionLevel: CompressionLevel.optional(),
+  encryption: Encryption.optional(),
+  /** Objects fetched in parallel. */
+  concurrency: z.number().int().min(1).max(256).default(32),
+  upload: UploadTuning.default({}),
+});
+export type BucketBackupTask = z.infer<typeof BucketBackupTask>;
+
+export const OverwritePolicy = z.enum(['Skip', 'Overwrite', 'Fail']);
+export type OverwritePolicy = z.infer<typeof OverwritePolicy>;
+
+export const BucketRestoreTask = z.object({
+  storage: Storage,
+  artifact: ArtifactLocation,
+  target: BucketSource,
+  /** Keys starting with `from` are restored under `to` instead. */
+  prefixMap: z.object({ from: z.string(), to: z.string() }).optional(),
+  overwrite: OverwritePolicy.default('Fail'),
+  createBucket: z.boolean().default(true),
+  concurrency: z.number().int().min(1).max(256).default(32),
+  decryption: Decryption.optional(),
+});
+export type BucketRestoreTask = z.infer<typeof BucketRestoreTask>;
+
+export const VerifyTask = z.object({
+  storage: Storage,
+  /** Without `source`, every source listed in the run manifest is verified. */
+  location: RunLocation.extend({ source: ArtifactLocation.shape.source.optional() }),
+});
+export type VerifyTask = z.infer<typeof VerifyTask>;
+
+export const FinalizeRunTask = z.object({
+  storage: Storage,
+  location: RunLocation,
+  /** The sources the run was meant to back up; every one needs a manifest. */
+  sources: z.array(ArtifactLocation.shape.source).min(1),
+});
+export type FinalizeRunTask = z.infer<typeof FinalizeRunTask>;
+
+/** Scratch targets are created and dropped by drills; their names carry a fixed prefix so a
+ *  mistake elsewhere can never make the runner drop a user's database or bucket. */
+export const SCRATCH_DATABASE_PREFIX = 'lifeboat_scratch_';
+export const SCRATCH_BUCKET_PREFIX = 'lifeboat-scratch-';
+
+export const ScratchTask = z.discriminatedUnion('kind', [
+  z.object({
+    kind: z.literal('database'),
+    /** Connection to the scratch server; `database` is the one to connect to (e.g. postgres). */
+    postgres: PostgresConnection,
+    name: z
+      .string()
+      .max(63)
+      .regex(/^lifeboat_scratch_[a-z0-9_]+$/, `a database name starting with ${SCRATCH_DATABASE_PREFIX}`),
+  }),
+  z.object({
+    kind: z.literal('bucket'),
+    s3: S3Endpoint,
+    name: BucketName.refine((name) => name.startsWith(SCRATCH_BUCKET_PREFIX), {
+      message: `a bucket name starting with ${SCRATCH_BUCKET_PREFIX}`,
+    }),
+  }),
+]);
+export type ScratchTask = z.infer<typeof ScratchTask>;
+
+/** What a check's first column of its first row (and its row count) must satisfy. */
+export const CheckExpectation = z.object({
+  equals: z.union([z.string(), z.number(), z.boolean(), z.null()]).optional(),
+  min: z.number().optional(),
+  max: z.number().optional(),
+  minRows: z.number().int().min(0).optional(),
+  maxRows: z.number().int().min(0).optional(),
+});
+export type CheckExpectation = z.infer<typeof CheckExpectation>;
+
+export const SqlCheck = z.object({
+  name: z.string().min(1).max(63),
+  sql: z.string().min(1),
+  expect: CheckExpectation.default({}),
+});
+export type SqlCheck = z.infer<typeof SqlCheck>;
+
+export const DrillCheckTask = z.object({
+  /** The restored (scratch) database. */
+  postgres: PostgresConnection,
+  checks: z.array(SqlCheck).default([]),
+  /** Compare per-table row counts with the ones taken in the backup's snapshot. */
+  rowCounts: z
+    .object({
+      storage: Storage,
+      artifact: ArtifactLocation,
+    })
+    .optional(),
+  /** A query whose single value is the newest data's timestamp (the measured RPO's basis). */
+  freshness: z.object({ sql: z.string().min(1) }).optional(),
+  statementTimeoutSeconds: z.number().int().min(1).default(300),
+});
+export type DrillCheckTask = z.infer<typeof DrillCheckTask>;
+
+export const TASK_SCHEMAS = {
+  'postgres-backup': PostgresBackupTask,
+  'postgres-restore': PostgresRestoreTask,
+  'bucket-backup': BucketBackupTask,
+  'bucket-restore': BucketRestoreTask,
+  verify: VerifyTask,
+  'finalize-run': FinalizeRunTask,
+  'scratch-create': ScratchTask,
+  'scratch-drop': ScratchTask,
+  'drill-check': DrillCheckTask,
+} as const;
+export type Subcommand = keyof typeof TASK_SCHEMAS;
+export type TaskFor<S extends Subcommand> = z.infer<(typeof TASK_SCHEMAS)[S]>;
+
+export const TASK_ENV = RunnerEnv.task;
+
+export function isSubcommand(value: string): value is Subcommand {
+  return Object.hasOwn(TASK_SCHEMAS, value);
+}
