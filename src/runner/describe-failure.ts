@@ -1,6 +1,6 @@
 // Every failure ends as a code and a one-line reason, whatever threw it.
+import { MissingCredentialsError } from '../failures/missing-credentials.ts';
 import { RunnerError, type FailureCode } from '../failures/runner-error.ts';
-import { MissingCredentialsError } from '../s3/client.ts';
 import { storageFailure, isStorageError } from '../s3/errors.ts';
 import { InvalidManifestError, ManifestNotFoundError } from './manifest.ts';
 import { InvalidTaskError } from './task.ts';

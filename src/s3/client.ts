@@ -3,10 +3,7 @@
 // argv or a log line.
 import { S3Client } from '@aws-sdk/client-s3';
 import type { S3Endpoint } from '../contract/s3-endpoint.ts';
-
-export class MissingCredentialsError extends Error {
-  override name = 'MissingCredentialsError';
-}
+import { MissingCredentialsError } from '../failures/missing-credentials.ts';
 
 export interface S3Credentials {
   accessKeyId: string;

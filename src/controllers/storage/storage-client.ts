@@ -1,13 +1,13 @@
-// An S3 client for a schedule's backup storage, with the credentials of the Secret it names,
-// read by the operator at the moment it needs them (deleting a run's artifacts, reading the
-// catalog). The values stay in this function's scope: never logged, never in an event or status.
-import type { S3Client } from '@aws-sdk/client-s3';
+// The backup storage of a schedule (src/s3/run-store.ts), with the credentials of the Secret it
+// names, read by the operator at the moment it needs them (deleting a run's artifacts, reading
+// the catalog). The values stay in this function's scope: never logged, never in an event or status.
 import type { BackupStorage } from '../../api/index.ts';
+import { MissingCredentialsError } from '../../failures/missing-credentials.ts';
 import type { KubeApi } from '../../kube/kube-api.ts';
 import { SECRETS } from '../../kube/resource-type.ts';
 import type { KubeObject } from '../../kube/types.ts';
 import { TemporaryError } from '../../runtime/errors.ts';
-import { createS3Client, MissingCredentialsError } from '../../s3/client.ts';
+import { openRunStore, type RunStore } from '../../s3/run-store.ts';
 
 interface SecretObject extends KubeObject {
   data?: Record<string, string>;
@@ -38,18 +38,18 @@ async function credentialsEnv(client: Pick<KubeApi, 'find'>, namespace: string, 
   return { [`${ENV_PREFIX}ACCESS_KEY_ID`]: accessKeyId, [`${ENV_PREFIX}SECRET_ACCESS_KEY`]: secretAccessKey };
 }
 
-/** Calls `use` with a client for the storage and closes it afterwards. */
+/** Calls `use` with the storage and closes its connections afterwards. */
 export async function withStorageClient<T>(
   client: Pick<KubeApi, 'find'>,
   namespace: string,
   storage: BackupStorage,
-  use: (s3: S3Client) => Promise<T>,
+  use: (store: RunStore) => Promise<T>,
   signal?: AbortSignal,
 ): Promise<T> {
   const env = await credentialsEnv(client, namespace, storage, signal);
-  let s3: S3Client;
+  let store: RunStore & { close(): void };
   try {
-    s3 = createS3Client(
+    store = openRunStore(
       {
         endpoint: storage.endpoint,
         region: storage.region,
@@ -63,8 +63,8 @@ export async function withStorageClient<T>(
     throw error;
   }
   try {
-    return await use(s3);
+    return await use(store);
   } finally {
-    s3.destroy();
+    store.close();
   }
 }

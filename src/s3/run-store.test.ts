@@ -1,0 +1,98 @@
+// The RunStore port against a stand-in S3 client holding a few objects: which manifests the
+// catalog sees, how a missing bucket and a broken manifest read, and deletion in pages.
+import { describe, expect, it } from '@jest/globals';
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { RunManifest } from '../contract/manifests.ts';
+import { runStoreOn } from './run-store.ts';
+
+const manifest: RunManifest = {
+  formatVersion: 1,
+  location: { namespace: 'shop', schedule: 'nightly', run: 'nightly-1' },
+  completedAt: '2026-01-01T00:10:00Z',
+  snapshotTime: '2026-01-01T00:00:00Z',
+  totalSizeBytes: 10,
+  sources: [],
+};
+
+function s3Error(name: string, status: number): Error {
+  return Object.assign(new Error(name), { name, $metadata: { httpStatusCode: status } });
+}
+
+/** Objects by key; `bucketMissing` answers every call with NoSuchBucket. */
+function fakeS3(objects: Map<string, string>, options: { bucketMissing?: boolean } = {}) {
+  const sent: string[] = [];
+  const client = {
+    async send(command: { constructor: { name: string }; input: Record<string, unknown> }) {
+      const name = command.constructor.name;
+      const input = command.input;
+      sent.push(name);
+      if (options.bucketMissing) throw s3Error('NoSuchBucket', 404);
+      if (name === 'ListObjectsV2Command') {
+        const prefix = String(input.Prefix ?? '');
+        const keys = [...objects.keys()].filter((key) => key.startsWith(prefix)).sort();
+        if (input.Delimiter === '/') {
+          const folders = [...new Set(keys.map((key) => key.slice(0, key.indexOf('/', prefix.length) + 1)).filter(Boolean))];
+          return { CommonPrefixes: folders.map((Prefix) => ({ Prefix })), IsTruncated: false };
+        }
+        return { Contents: keys.slice(0, Number(input.MaxKeys ?? 1000)).map((Key) => ({ Key })) };
+      }
+      if (name === 'GetObjectCommand') {
+        const text = objects.get(String(input.Key));
+        if (text === undefined) throw s3Error('NoSuchKey', 404);
+        return { Body: { transformToString: async () => text } };
+      }
+      if (name === 'DeleteObjectsCommand') {
+        for (const { Key } of (input.Delete as { Objects: { Key: string }[] }).Objects) objects.delete(Key);
+        return {};
+      }
+      throw new Error(`unexpected ${name}`);
+    },
+  };
+  return { client: client as unknown as S3Client, sent };
+}
+
+describe('runStoreOn', () => {
+  it('lists the run manifests under a prefix: finished runs only, invalid ones apart', async () => {
+    const objects = new Map([
+      ['p/shop/nightly/nightly-1/manifest.json', JSON.stringify(manifest)],
+      ['p/shop/nightly/nightly-1/db/dump.zst', 'data'],
+      ['p/shop/nightly/nightly-2/db/dump.zst', 'unfinished: no run manifest'],
+      ['p/shop/nightly/nightly-3/manifest.json', '{"formatVersion": 1'],
+    ]);
+    const store = runStoreOn(fakeS3(objects).client);
+
+    const listing = await store.listRunManifests({ bucket: 'backups', prefix: 'p/shop/nightly/' });
+
+    expect(listing.entries).toEqual([{ key: 'p/shop/nightly/nightly-1/manifest.json', manifest }]);
+    expect(listing.invalid).toEqual([{ key: 'p/shop/nightly/nightly-3/manifest.json', reason: 'not valid JSON' }]);
+  });
+
+  it('lists a missing bucket as empty', async () => {
+    const store = runStoreOn(fakeS3(new Map(), { bucketMissing: true }).client);
+    await expect(store.listRunManifests({ bucket: 'gone', prefix: 'p/' })).resolves.toEqual({ entries: [], invalid: [] });
+  });
+
+  it('reads one manifest, and nothing where there is none', async () => {
+    const store = runStoreOn(fakeS3(new Map([['k/manifest.json', JSON.stringify(manifest)]])).client);
+    await expect(store.readRunManifest({ bucket: 'backups', key: 'k/manifest.json' })).resolves.toEqual({ key: 'k/manifest.json', manifest });
+    await expect(store.readRunManifest({ bucket: 'backups', key: 'other/manifest.json' })).resolves.toBeUndefined();
+  });
+
+  it('deletes everything under a prefix in pages of 1000 and leaves the rest', async () => {
+    const objects = new Map(Array.from({ length: 2500 }, (_, i) => [`run/${String(i).padStart(4, '0')}`, 'x'] as const));
+    objects.set('other/keep', 'x');
+    const fake = fakeS3(objects);
+
+    const deleted = await runStoreOn(fake.client).deletePrefix({ bucket: 'backups', prefix: 'run/' });
+
+    expect(deleted).toBe(2500);
+    expect([...objects.keys()]).toEqual(['other/keep']);
+    expect(fake.sent.filter((name) => name === 'DeleteObjectsCommand')).toHaveLength(3);
+  });
+
+  it('names the place in a failure, never credentials', async () => {
+    const client = { send: async () => Promise.reject(s3Error('AccessDenied', 403)) } as unknown as S3Client;
+    const failure = runStoreOn(client).deletePrefix({ bucket: 'backups', prefix: 'run/', endpoint: 'http://minio:9000' });
+    await expect(failure).rejects.toMatchObject({ code: 'AccessDenied', message: expect.stringContaining('s3://backups/run/ at http://minio:9000') });
+  });
+});

@@ -1,0 +1,144 @@
+// The operator's one way into object storage: the three things controllers do with a backup
+// bucket (read the run manifests under a schedule's folder, read one, delete a run's objects),
+// as an interface, so controllers never see the SDK and a test can hand them a fake. Failures
+// come out as RunnerErrors whose message names the place (never credentials); what to do about
+// them (retry, report) is the caller's decision.
+import { DeleteObjectsCommand, GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import { MANIFEST_FILE } from '../contract/bucket-layout.ts';
+import { RunManifest } from '../contract/manifests.ts';
+import type { S3Endpoint } from '../contract/s3-endpoint.ts';
+import { RunnerError } from '../failures/runner-error.ts';
+import { createS3Client, type S3ClientOptions } from './client.ts';
+import { isNotFound, storageFailure } from './errors.ts';
+
+/** A bucket and a key (or key prefix) in it; `endpoint` only names the server in messages. */
+export interface StorePlace {
+  bucket: string;
+  endpoint?: string | undefined;
+}
+
+export interface StoredRunManifest {
+  key: string;
+  manifest: RunManifest;
+}
+
+/** A manifest that exists but does not parse: it is reported, never half-imported. */
+export interface InvalidRunManifest {
+  key: string;
+  reason: string;
+}
+
+export interface RunManifestListing {
+  entries: StoredRunManifest[];
+  invalid: InvalidRunManifest[];
+}
+
+export interface RunStore {
+  /**
+   * The run manifest of every run folder under `prefix` (which ends in "/"). A folder without a
+   * manifest is an unfinished run and is left out. A missing bucket lists as empty.
+   */
+  listRunManifests(where: StorePlace & { prefix: string }, signal?: AbortSignal): Promise<RunManifestListing>;
+  /** One run manifest; undefined when there is none. */
+  readRunManifest(where: StorePlace & { key: string }, signal?: AbortSignal): Promise<StoredRunManifest | InvalidRunManifest | undefined>;
+  /** Deletes every object under `prefix` and says how many went. A missing bucket holds nothing to delete. */
+  deletePrefix(where: StorePlace & { prefix: string }, signal?: AbortSignal): Promise<number>;
+}
+
+/** A RunStore on a client the caller owns (and closes). */
+export function runStoreOn(s3: S3Client): RunStore {
+  const options = (signal?: AbortSignal) => (signal ? { abortSignal: signal } : {});
+
+  async function runFolders(bucket: string, prefix: string, signal?: AbortSignal): Promise<string[]> {
+    const folders: string[] = [];
+    let token: string | undefined;
+    do {
+      const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, Delimiter: '/', ContinuationToken: token }), options(signal));
+      for (const common of page.CommonPrefixes ?? []) if (common.Prefix) folders.push(common.Prefix);
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token);
+    return folders;
+  }
+
+  async function readManifest(bucket: string, key: string, signal?: AbortSignal): Promise<StoredRunManifest | InvalidRunManifest | undefined> {
+    let text: string;
+    try {
+      const response = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }), options(signal));
+      text = (await response.Body?.transformToString('utf8')) ?? '';
+    } catch (error) {
+      if (isNotFound(error)) return undefined;
+      throw error;
+    }
+    return parseManifest(key, text);
+  }
+
+  return {
+    async listRunManifests(where, signal) {
+      const listing: RunManifestListing = { entries: [], invalid: [] };
+      try {
+        for (const folder of await runFolders(where.bucket, where.prefix, signal)) {
+          const read = await readManifest(where.bucket, `${folder}${MANIFEST_FILE}`, signal);
+          if (read === undefined) continue;
+          if ('manifest' in read) listing.entries.push(read);
+          else listing.invalid.push(read);
+        }
+        return listing;
+      } catch (error) {
+        if ((error as { name?: string }).name === 'NoSuchBucket') return listing;
+        throw storageFailure(error, place(where, where.prefix), 'reading the backup catalog under');
+      }
+    },
+
+    async readRunManifest(where, signal) {
+      try {
+        return await readManifest(where.bucket, where.key, signal);
+      } catch (error) {
+        throw storageFailure(error, place(where, where.key), 'reading the run manifest');
+      }
+    },
+
+    async deletePrefix(where, signal) {
+      let deleted = 0;
+      try {
+        for (;;) {
+          // Always list from the start: what was deleted no longer shows, so no token is needed.
+          const page = await s3.send(new ListObjectsV2Command({ Bucket: where.bucket, Prefix: where.prefix, MaxKeys: 1000 }), options(signal));
+          const keys = (page.Contents ?? []).flatMap((entry) => (entry.Key ? [{ Key: entry.Key }] : []));
+          if (keys.length === 0) return deleted;
+          const result = await s3.send(new DeleteObjectsCommand({ Bucket: where.bucket, Delete: { Objects: keys, Quiet: true } }), options(signal));
+          const failed = result.Errors?.[0];
+          if (failed) {
+            throw new RunnerError('StorageUnavailable', `could not delete s3://${where.bucket}/${failed.Key ?? ''}: ${failed.Code ?? 'Error'} ${failed.Message ?? ''}`.trim());
+          }
+          deleted += keys.length;
+        }
+      } catch (error) {
+        if (isNotFound(error)) return deleted;
+        throw storageFailure(error, place(where, where.prefix), 'deleting the artifacts under');
+      }
+    },
+  };
+}
+
+/** A RunStore with its own client for `endpoint`; close() releases the client's connections. */
+export function openRunStore(endpoint: S3Endpoint, options: S3ClientOptions = {}): RunStore & { close(): void } {
+  const s3 = createS3Client(endpoint, options);
+  return { ...runStoreOn(s3), close: () => s3.destroy() };
+}
+
+function place(where: StorePlace, key: string): { bucket: string; key: string; endpoint?: string } {
+  return where.endpoint ? { bucket: where.bucket, key, endpoint: where.endpoint } : { bucket: where.bucket, key };
+}
+
+function parseManifest(key: string, text: string): StoredRunManifest | InvalidRunManifest {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    return { key, reason: 'not valid JSON' };
+  }
+  const parsed = RunManifest.safeParse(json);
+  if (parsed.success) return { key, manifest: parsed.data };
+  const issue = parsed.error.issues[0];
+  return { key, reason: issue ? `${issue.path.join('.')}: ${issue.message}` : 'invalid' };
+}
