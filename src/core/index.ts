@@ -1,7 +1,8 @@
 // The deciding core: pure functions from what is to what to do (STYLE #2). The I/O layer
 // (src/operator) observes, calls these with the current time, and carries out the actions.
 export { decideSchedule, ScheduleReasons } from './schedule/decide-schedule.ts';
-export type { ObservedSchedule, ScheduleAction, ScheduleDecision, ScheduleRunView } from './schedule/types.ts';
+export type { ObservedSchedule, ScheduleAction, ScheduleDecision } from './schedule/types.ts';
+export type { ScheduleRunView } from './schedule-run.ts';
 export { runBelongsToSchedule, toRunView } from './schedule/run-view.ts';
 export { scheduledRunName, scheduledTimeOf } from './schedule/run-name.ts';
 export { nextFireTime, latestFireTime } from './schedule/cron-times.ts';

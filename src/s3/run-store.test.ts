@@ -79,7 +79,7 @@ describe('runStoreOn', () => {
   });
 
   it('deletes everything under a prefix in pages of 1000 and leaves the rest', async () => {
-    const objects = new Map(Array.from({ length: 2500 }, (_, i) => [`run/${String(i).padStart(4, '0')}`, 'x'] as const));
+    const objects = new Map<string, string>(Array.from({ length: 2500 }, (_, i) => [`run/${String(i).padStart(4, '0')}`, 'x'] as const));
     objects.set('other/keep', 'x');
     const fake = fakeS3(objects);
 

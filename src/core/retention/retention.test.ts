@@ -1,10 +1,10 @@
 // GFS retention tables: which runs stay, which go, and why, in the schedule's time zone.
 import { describe, expect, it } from '@jest/globals';
 import type { Retention } from '../../api/index.ts';
-import type { ScheduleRunView } from '../schedule/types.ts';
+import type { ScheduleRunView } from '../schedule-run.ts';
 import { failedAt, runningSince, succeededAt } from '../testing/builders.ts';
-import { applyRetention } from './retention.ts';
 import { periodKey } from './calendar.ts';
+import { applyRetention } from './retention.ts';
 
 interface Case {
   sentence: string;

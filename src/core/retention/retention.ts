@@ -11,8 +11,7 @@
 // - Failed and PartiallyFailed runs are pruned once a run created after them succeeded; newer
 //   failures stay for debugging. Runs in progress and runs already being deleted are left alone.
 import type { Retention } from '../../api/index.ts';
-import { isActive, newestFirst } from '../schedule/run-view.ts';
-import type { ScheduleRunView } from '../schedule/types.ts';
+import { isActive, newestFirst, type ScheduleRunView } from '../schedule-run.ts';
 import { periodKey, type Period } from './calendar.ts';
 
 export interface RetentionDecision {

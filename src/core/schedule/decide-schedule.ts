@@ -6,12 +6,12 @@ import { conditionChanged, findCondition, removeCondition, setCondition } from '
 import { normal, warning, type RecordEvent } from '../events.ts';
 import { applyRetention, type RetentionDecision } from '../retention/retention.ts';
 import { compact, sameStatus } from '../same-status.ts';
+import { isActive, newestFirst, type ScheduleRunView } from '../schedule-run.ts';
 import { formatTime, keepSpelling, latest, parseTime } from '../time.ts';
 import { decideFire, type FireDecision } from './fire-decision.ts';
 import { rpoState } from './rpo.ts';
-import { isActive, newestFirst } from './run-view.ts';
 import { buildScheduledRun } from './scheduled-run.ts';
-import type { ObservedSchedule, ScheduleAction, ScheduleDecision, ScheduleRunView } from './types.ts';
+import type { ObservedSchedule, ScheduleAction, ScheduleDecision } from './types.ts';
 
 export const ScheduleReasons = {
   Scheduled: 'Scheduled',

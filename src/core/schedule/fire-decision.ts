@@ -8,10 +8,10 @@
 //   deleted and the new one created in the same pass.
 // - suspend: nothing starts. On resume the most recent time due while suspended starts, if it
 //   is within the deadline (unset: always), as with CronJob.
-import { formatTime } from '../time.ts';
 import { warning, normal, type RecordEvent } from '../events.ts';
+import type { ScheduleRunView } from '../schedule-run.ts';
+import { formatTime } from '../time.ts';
 import { fireTimesBetween, latestFireTime, MAX_COUNTED_MISSED, nextFireTime, type ScheduleTiming } from './cron-times.ts';
-import type { ScheduleRunView } from './types.ts';
 
 export interface FireInput {
   timing: ScheduleTiming;

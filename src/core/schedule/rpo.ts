@@ -3,9 +3,8 @@
 // the condition changes exactly once, at `flipsAt`, and the schedule is requeued for that instant.
 import { formatDuration, parseDuration } from '../../api/index.ts';
 import type { ConditionInput } from '../conditions.ts';
+import { dataTime, type ScheduleRunView } from '../schedule-run.ts';
 import { formatTime } from '../time.ts';
-import { dataTime } from './run-view.ts';
-import type { ScheduleRunView } from './types.ts';
 
 export const RpoReasons = {
   WithinObjective: 'WithinObjective',

@@ -2,9 +2,9 @@
 import type { BackupRun } from '../../api/index.ts';
 import { findCondition } from '../conditions.ts';
 import { Labels } from '../metadata.ts';
+import type { ScheduleRunView } from '../schedule-run.ts';
 import { parseTime } from '../time.ts';
 import { scheduledTimeOf } from './run-name.ts';
-import type { ScheduleRunView } from './types.ts';
 
 /** Runs the schedule created (label) and runs created by hand with scheduleRef to it. */
 export function runBelongsToSchedule(run: BackupRun, schedule: string): boolean {
@@ -25,18 +25,4 @@ export function toRunView(run: BackupRun, schedule: string): ScheduleRunView {
     verified: findCondition(status?.conditions, 'Verified')?.status === 'True',
     deleting: run.metadata.deletionTimestamp !== undefined,
   };
-}
-
-/** The point in time a run's data is from: its snapshot, else when it completed, else when it was created. */
-export function dataTime(run: ScheduleRunView): Date {
-  return run.snapshotTime ?? run.completionTime ?? run.creationTime;
-}
-
-/** Newest first by data time; ties broken by name so that every decision is deterministic. */
-export function newestFirst(a: ScheduleRunView, b: ScheduleRunView): number {
-  return dataTime(b).getTime() - dataTime(a).getTime() || (a.name < b.name ? 1 : a.name > b.name ? -1 : 0);
-}
-
-export function isActive(run: ScheduleRunView): boolean {
-  return !run.deleting && (run.phase === undefined || run.phase === 'Pending' || run.phase === 'Running');
 }

@@ -4,25 +4,7 @@
 import type { BackupRun, BackupScheduleSpec, BackupScheduleStatus, Problem } from '../../api/index.ts';
 import type { RecordEvent } from '../events.ts';
 import type { RetentionDecision } from '../retention/retention.ts';
-
-export type RunPhase = NonNullable<NonNullable<BackupRun['status']>['phase']>;
-
-/** One BackupRun of the schedule, as far as the schedule cares. */
-export interface ScheduleRunView {
-  name: string;
-  /** Undefined until the run's first reconcile. */
-  phase?: RunPhase | undefined;
-  /** The cron time it was created for; undefined for manual runs. */
-  scheduledTime?: Date | undefined;
-  creationTime: Date;
-  completionTime?: Date | undefined;
-  snapshotTime?: Date | undefined;
-  sizeBytes?: number | undefined;
-  /** Its Verified condition is True. */
-  verified?: boolean | undefined;
-  /** It has a deletionTimestamp (its finalizer may still be deleting artifacts). */
-  deleting?: boolean | undefined;
-}
+import type { ScheduleRunView } from '../schedule-run.ts';
 
 export interface ObservedSchedule {
   name: string;

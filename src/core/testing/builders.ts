@@ -4,7 +4,8 @@ import { BackupRunSpec, BackupScheduleSpec, type BackupRun, type BackupRunStatus
 import type { BackupRunConfig, ObservedBackupRun, ObservedJob, ObservedSecret } from '../backup-run/types.ts';
 import type { RunnerResult } from '../backup-run/runner-result.ts';
 import { Annotations } from '../metadata.ts';
-import type { ObservedSchedule, ScheduleRunView } from '../schedule/types.ts';
+import type { ScheduleRunView } from '../schedule-run.ts';
+import type { ObservedSchedule } from '../schedule/types.ts';
 
 /** An instant, written the way tests read best. */
 export const at = (iso: string): Date => new Date(iso);
