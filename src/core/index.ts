@@ -19,7 +19,7 @@ export {
   type ObservedSecret,
 } from './backup-run/types.ts';
 export { secretNamesToObserve } from './backup-run/observe.ts';
-export { parseTerminationMessage, runnerResultFromPods, type PodTermination, type RunnerResult } from './backup-run/runner-result.ts';
+export { parseTerminationMessage, runnerResultFromPods, type PodTermination, type RunnerResult } from './job-set/index.ts';
 
 export { buildBackupJob, buildFinalizeJob, buildVerifyJob, backupJobName, stepJobName, type RunForJobs } from './jobs/backup-job.ts';
 export type { RunnerJobOptions } from './jobs/runner-job.ts';
@@ -28,5 +28,5 @@ export { catalogPrefix, catalogSyncDue, decideCatalogSync, type CatalogAction, t
 
 export { setCondition, removeCondition, findCondition } from './conditions.ts';
 export { sameStatus } from './same-status.ts';
-export { Annotations, ARTIFACTS_FINALIZER, Labels, MANAGED_BY } from './metadata.ts';
+export { Annotations, ARTIFACTS_FINALIZER, Labels, MANAGED_BY, RESTORE_FINALIZER } from './metadata.ts';
 export type { CoreEvent, RecordEvent } from './events.ts';

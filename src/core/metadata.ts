@@ -6,8 +6,9 @@ export const Labels = {
   managedBy: 'app.kubernetes.io/managed-by',
   schedule: 'lifeboat.dev/schedule',
   backupRun: 'lifeboat.dev/backup-run',
+  restoreRequest: 'lifeboat.dev/restore-request',
   source: 'lifeboat.dev/source',
-  /** What a runner Job does for its run: backup (one per source), finalize or verify. */
+  /** What a runner Job does for its owner: backup (one per source), finalize, verify or restore (one per target). */
   step: 'lifeboat.dev/step',
 } as const;
 
@@ -22,6 +23,9 @@ export const Annotations = {
 
 /** Held on a BackupRun with deletionPolicy Delete until its artifacts are gone from storage. */
 export const ARTIFACTS_FINALIZER = 'lifeboat.dev/artifacts';
+
+/** Held on a RestoreRequest until it finished, so that deleting it stops its Jobs first. */
+export const RESTORE_FINALIZER = 'lifeboat.dev/restore-jobs';
 
 // A type alias, not an interface, so it fits ObjectMeta's loose (index-signature) owner references.
 export type OwnerReference = {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import type { BackupRunDecision } from '../../core/index.ts';
-import type { KubeClient } from '../../kube/client.ts';
+import type { KubeApi } from '../../kube/kube-api.ts';
 import type { EventInput, EventRecorder } from '../../kube/events.ts';
 import type { StoredRun } from '../informers.ts';
 import { actOnRun, ARTIFACTS_DELETE_FAILED } from './act.ts';
@@ -22,7 +22,7 @@ describe('actOnRun deleting artifacts while the storage is unreachable', () => {
     const client = {
       find: async () => secret,
       mergePatch: async (...args: unknown[]) => patches.push(args),
-    } as unknown as KubeClient;
+    } as unknown as KubeApi;
     const recorded: EventInput[] = [];
     const events = { record: async (_object: unknown, input: EventInput) => void recorded.push(input) } as unknown as EventRecorder;
     const object = {

@@ -2,7 +2,6 @@
 // decideBackupRun -> act. Job and pod changes map to their run by label; a schedule change
 // wakes the runs that still wait for it.
 import { DEFAULT_BACKUP_RUN_CONFIG, decideBackupRun, type BackupRunConfig } from '../../core/index.ts';
-import type { KubeClient } from '../../kube/client.ts';
 import type { KubeObject } from '../../kube/types.ts';
 import { Controller, done, type ReconcileRequest, type ReconcileResult } from '../../runtime/controller.ts';
 import type { ControllerContext, ControllerSetup } from '../../runtime/controller-setup.ts';
@@ -61,9 +60,7 @@ export async function reconcileRun(
   const { namespace, name, log, signal } = request;
   const object = informers.runs.get(namespace, name);
   if (!object) return done;
-  // observe.ts and act.ts still name the KubeClient class (they are being reworked); they call
-  // only KubeApi methods, so any KubeApi (the in-memory one in tests too) serves them.
-  const client = context.client as KubeClient;
+  const client = context.client;
   const observed = await observeRun({ client, informers, object, signal });
   const decision = decideBackupRun(observed, new Date(context.clock.now()), config);
   await actOnRun({ client, events: context.events, object, decision, signal });

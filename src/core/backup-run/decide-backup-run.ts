@@ -1,31 +1,48 @@
 // decideBackupRun: from the run, its schedule, its Jobs and the Secrets it names to the actions
-// (finalizer, Jobs, events) and the status to write. Pure (STYLE #2). The steps: resolve what to
-// back up; check the spec and the Secrets before any Job exists (a missing one waits, then fails:
-// nothing crash-loops); one Job per source; when all succeeded, a Job writes the run manifest;
-// then, optionally, a Job reads every artifact back (Verified).
+// (finalizer, Jobs, events) and the status to write. Pure (STYLE #2). It reads top to bottom:
+//   1. deleting: stop the Jobs, delete or keep the artifacts, release the finalizer;
+//   2. recreated from the catalog: its status came from the manifest, it never starts Jobs;
+//   3. what to back up and where to (the spec, or the schedule's, resolved once);
+//   4. finished: only the one verification may still happen;
+//   5. before the first Job: the spec and the Secrets must check out (else wait or fail);
+//   6. one Job per source that has none;
+//   7. when every source succeeded, the Job that writes the run manifest;
+//   8. the roll-up into phase, conditions, times and events; then, optionally, verification.
+// The Job-set pieces (item states, roll-up, the checks before start, halting) are shared with
+// RestoreRequest and DRDrillRun: src/core/job-set/.
 import {
-  ConditionReasons,
   errorsOf,
   formatBytes,
   formatDuration,
+  ConditionReasons,
   validateBackupRun,
   type BackupRunStatus,
   type Condition,
 } from '../../api/index.ts';
+import { runManifestKey } from '../../contract/bucket-layout.ts';
 import { conditionChanged, findCondition, setCondition, type ConditionInput } from '../conditions.ts';
 import { normal, warning, type RecordEvent } from '../events.ts';
+import {
+  finalizerActions,
+  halt,
+  isFinal,
+  isTerminal,
+  jobOutcome,
+  missingSecretMessages,
+  preflight,
+  waitForReference,
+  type Blocked,
+} from '../job-set/index.ts';
 import { backupJobName, buildBackupJob, buildFinalizeJob, buildVerifyJob, runLocation, stepJobName, type RunForJobs } from '../jobs/backup-job.ts';
 import { Annotations, ARTIFACTS_FINALIZER } from '../metadata.ts';
 import { compact, sameStatus } from '../same-status.ts';
-import { earliest, formatTime, keepSpelling, latest, parseTime } from '../time.ts';
-import { runManifestKey } from '../../contract/bucket-layout.ts';
+import { earliest, keepSpelling, latest, parseTime } from '../time.ts';
 import { decideDeletion } from './deletion.ts';
-import { jobOutcome } from './job-outcome.ts';
 import { resolveRun, type Resolution } from './resolve.ts';
-import { isTerminal, progressOf, type FinalizeState, type Phase } from './run-progress.ts';
-import { finalizeSummary } from './runner-result.ts';
-import { missingSecretMessages, secretKeysNeeded } from './secrets.ts';
-import { isFinal, sourceState, type SourceState } from './source-state.ts';
+import { progressOf, type FinalizeState, type Phase } from './run-progress.ts';
+import { secretKeysNeeded } from './secrets.ts';
+import { sourceState, type SourceState } from './source-state.ts';
+import { finalizeSummary } from './summaries.ts';
 import type { BackupRunAction, BackupRunConfig, BackupRunDecision, ObservedBackupRun } from './types.ts';
 
 export const RunConditionReasons = {
@@ -37,89 +54,136 @@ export const RunConditionReasons = {
   VerificationFailed: 'VerificationFailed',
 } as const;
 
+type Resolved = Extract<Resolution, { ok: true }>;
+
+interface Pass {
+  observed: ObservedBackupRun;
+  now: Date;
+  config: BackupRunConfig;
+  before: BackupRunStatus;
+  generation: number;
+  actions: BackupRunAction[];
+}
+
+interface FinalizeStep {
+  state: FinalizeState;
+  message?: string | undefined;
+  finishedAt?: Date | undefined;
+  manifestKey?: string | undefined;
+  snapshotTime?: Date | undefined;
+}
+
 export function decideBackupRun(observed: ObservedBackupRun, now: Date, config: BackupRunConfig): BackupRunDecision {
   const { run } = observed;
   if (run.metadata.deletionTimestamp) return decideDeletion(observed);
 
   const before: BackupRunStatus = run.status ?? {};
-  const actions: BackupRunAction[] = [...finalizerActions(run.spec.deletionPolicy, run.metadata.finalizers ?? [])];
+  const actions: BackupRunAction[] = finalizerActions(ARTIFACTS_FINALIZER, run.spec.deletionPolicy === 'Delete', run.metadata.finalizers ?? []);
+  const pass: Pass = { observed, now, config, before, generation: run.metadata.generation ?? 0, actions };
   const unchanged = (): BackupRunDecision => ({ actions, status: before, statusChanged: false });
-  // Recreated from the catalog: its status comes from the manifest; it never starts Jobs.
   if (run.metadata.annotations?.[Annotations.importedFrom] && !before.phase) return unchanged();
 
-  const name = run.metadata.name ?? '';
-  const generation = run.metadata.generation ?? 0;
   const resolution = resolveRun(observed);
-  const pass: Pass = { observed, now, config, before, generation, actions, conditions: before.conditions ?? [] };
-
   if (!resolution.ok) {
     if (isTerminal(before.phase)) return unchanged();
-    return waitForReference(pass, 'ScheduleNotFound', resolution.message);
+    return stopped(pass, waitForReference(resolution.message, run.metadata.creationTimestamp, now, config), 'ScheduleNotFound');
   }
+  const forJobs = runForJobs(pass, resolution);
+  if (isTerminal(before.phase)) return afterTerminal(pass, resolution, forJobs);
 
-  if (isTerminal(before.phase)) return afterTerminal(pass, resolution);
-
-  const jobs = new Map(observed.jobs.map((job) => [job.name, job]));
-  const recorded = new Map((before.artifacts ?? []).map((artifact) => [artifact.source, artifact]));
-  const states = resolution.sources.map((source) => sourceState(source, name, recorded.get(source.name), jobs.get(backupJobName(name, source.name))));
-  const started = states.some((state) => !state.needsJob);
-
-  if (!started) {
-    const invalid = errorsOf(validateBackupRun({ ...run.spec, sources: resolution.sources, storage: resolution.storage }));
-    if (invalid.length > 0) {
-      const message = invalid.map((problem) => `${problem.field.replace(/^spec/, resolution.origin)}: ${problem.message}`).join('; ');
-      return failNow(pass, resolution, RunConditionReasons.InvalidSpec, message, 'InvalidSpec');
-    }
-    const missing = missingSecretMessages(secretKeysNeeded(resolution.sources, resolution.storage, resolution.origin), observed.secrets);
-    if (missing.length > 0) return waitForReference(pass, 'SecretMissing', missing.join('; '), resolution);
+  const states = sourceStates(pass, resolution);
+  if (states.every((state) => state.needsJob)) {
+    const check = checkBeforeStart(pass, resolution);
+    if (check.verdict !== 'ready') return stopped(pass, check, check.verdict === 'invalid' ? 'InvalidSpec' : 'SecretMissing', resolution);
   }
+  startJobs(pass, forJobs, states);
+  const finalize = finalizeStep(pass, forJobs, states, resolution);
+  return summarize(pass, states, finalize, resolution, forJobs);
+}
 
-  const forJobs: RunForJobs = {
-    name,
-    namespace: run.metadata.namespace ?? '',
-    uid: run.metadata.uid ?? '',
+function runForJobs({ observed }: Pass, resolution: Resolved): RunForJobs {
+  const { metadata } = observed.run;
+  return {
+    name: metadata.name ?? '',
+    namespace: metadata.namespace ?? '',
+    uid: metadata.uid ?? '',
     schedule: resolution.schedule,
     storage: resolution.storage,
     jobTemplate: resolution.jobTemplate,
   };
+}
+
+function sourceStates({ observed, before }: Pass, resolution: Resolved): SourceState[] {
+  const name = observed.run.metadata.name ?? '';
+  const jobs = new Map(observed.jobs.map((job) => [job.name, job]));
+  const recorded = new Map((before.artifacts ?? []).map((artifact) => [artifact.source, artifact]));
+  return resolution.sources.map((source) => sourceState(source, name, recorded.get(source.name), jobs.get(backupJobName(name, source.name))));
+}
+
+/** The spec must be valid with the resolved sources and storage, and every Secret it names must exist. */
+function checkBeforeStart({ observed, now, config }: Pass, resolution: Resolved) {
+  const { run } = observed;
+  const invalid = errorsOf(validateBackupRun({ ...run.spec, sources: resolution.sources, storage: resolution.storage })).map(
+    (problem) => `${problem.field.replace(/^spec/, resolution.origin)}: ${problem.message}`,
+  );
+  const missing = missingSecretMessages(secretKeysNeeded(resolution.sources, resolution.storage, resolution.origin), observed.secrets);
+  return preflight({ invalid, missing, createdAt: run.metadata.creationTimestamp, now, config });
+}
+
+/** The run cannot start its Jobs: Pending while there is time to fix a reference, else Failed. */
+function stopped(pass: Pass, check: Blocked, eventReason: 'ScheduleNotFound' | 'SecretMissing' | 'InvalidSpec', resolution?: Resolution): BackupRunDecision {
+  const { before, generation, actions, now } = pass;
+  const stop = halt(before.conditions ?? [], check, now, generation);
+  const status: BackupRunStatus = compact({
+    ...before,
+    observedGeneration: generation,
+    conditions: stop.conditions,
+    phase: stop.phase,
+    completionTime: stop.phase === 'Failed' ? keepSpelling(before.completionTime, parseTime(before.completionTime) ?? now) : before.completionTime,
+    resolved: resolution ? resolvedStatus(before, resolution) : before.resolved,
+  });
+  const ready = findCondition(stop.conditions, 'Ready');
+  if (conditionChanged(findCondition(before.conditions, 'Ready'), ready)) actions.push(warning(eventReason, ready!.message));
+  if (stop.phase === 'Failed' && before.phase !== 'Failed') actions.push(warning('BackupFailed', ready!.message));
+  return { actions, status, statusChanged: !sameStatus(before, status), requeueAfterMs: stop.requeueAfterMs };
+}
+
+function startJobs({ config, actions }: Pass, run: RunForJobs, states: readonly SourceState[]): void {
   for (const state of states.filter((s) => s.needsJob)) {
-    actions.push({ type: 'CreateJob', job: buildBackupJob(forJobs, state.source, config.runner) });
+    actions.push({ type: 'CreateJob', job: buildBackupJob(run, state.source, config.runner) });
     actions.push(normal('JobCreated', `created Job ${state.jobName} to back up source ${state.source.name}`));
   }
+}
 
-  // The run manifest, once every source succeeded.
-  const allSucceeded = states.every((state) => state.artifact.phase === 'Succeeded');
-  const finalizeJob = jobs.get(stepJobName(name, 'finalize'));
-  let finalize: { state: FinalizeState; message?: string | undefined; finishedAt?: Date | undefined } = { state: 'NotStarted' };
-  let manifestKey = before.manifestKey;
-  let snapshotFromManifest: Date | undefined;
-  if (manifestKey) {
-    finalize = { state: 'Succeeded' };
-  } else if (allSucceeded) {
-    if (!finalizeJob) {
-      actions.push({ type: 'CreateJob', job: buildFinalizeJob(forJobs, states.map((state) => state.source.name), config.runner) });
-      actions.push(normal('JobCreated', `created Job ${stepJobName(name, 'finalize')} to write the run manifest`));
-    } else {
-      const outcome = jobOutcome(finalizeJob);
-      finalize = { state: outcome.state === 'Pending' ? 'Running' : outcome.state, message: outcome.message, finishedAt: outcome.finishedAt };
-      if (outcome.state === 'Succeeded') {
-        const summary = finalizeSummary(finalizeJob.result);
-        manifestKey = summary.manifestKey ?? runManifestKey(resolution.storage.prefix ?? '', runLocation(forJobs));
-        snapshotFromManifest = parseTime(summary.snapshotTime);
-      }
-    }
+/** The run manifest is written by its own Job once every source succeeded; its key ends the run. */
+function finalizeStep({ observed, before, config, actions }: Pass, run: RunForJobs, states: readonly SourceState[], resolution: Resolved): FinalizeStep {
+  if (before.manifestKey) return { state: 'Succeeded', manifestKey: before.manifestKey };
+  if (!states.every((state) => state.artifact.phase === 'Succeeded')) return { state: 'NotStarted' };
+  const name = stepJobName(run.name, 'finalize');
+  const job = observed.jobs.find((candidate) => candidate.name === name);
+  if (!job) {
+    actions.push({ type: 'CreateJob', job: buildFinalizeJob(run, states.map((state) => state.source.name), config.runner) });
+    actions.push(normal('JobCreated', `created Job ${name} to write the run manifest`));
+    return { state: 'NotStarted' };
   }
+  const outcome = jobOutcome(job);
+  const step: FinalizeStep = { state: outcome.state === 'Pending' ? 'Running' : outcome.state, message: outcome.message, finishedAt: outcome.finishedAt };
+  if (outcome.state !== 'Succeeded') return step;
+  const summary = finalizeSummary(job.result);
+  return { ...step, manifestKey: summary.manifestKey ?? runManifestKey(resolution.storage.prefix ?? '', runLocation(run)), snapshotTime: parseTime(summary.snapshotTime) };
+}
 
+function summarize(pass: Pass, states: readonly SourceState[], finalize: FinalizeStep, resolution: Resolved, run: RunForJobs): BackupRunDecision {
+  const { before, now, generation, actions } = pass;
   const sizeBytes = sumDefined(states.map((state) => state.artifact.sizeBytes));
-  const progress = progressOf(states, finalize, generation, sizeBytes === undefined ? undefined : formatBytes(sizeBytes));
-  const phase = progress.phase;
-  let conditions = setCondition(pass.conditions, readyCondition(generation), now);
-  conditions = setCondition(conditions, progress.complete, now);
-  conditions = verification(pass, conditions, phase, forJobs);
+  const { phase, complete } = progressOf(states, finalize, generation, sizeBytes === undefined ? undefined : formatBytes(sizeBytes));
+  let conditions = setCondition(before.conditions, readyCondition(generation), now);
+  conditions = setCondition(conditions, complete, now);
+  conditions = verification(pass, conditions, phase, run);
 
   const startTime = earliest([parseTime(before.startTime), ...states.map((state) => state.startedAt)]);
   const completion = isTerminal(phase) ? (latest([finalize.finishedAt, ...states.map((state) => state.finishedAt)]) ?? now) : undefined;
-  const snapshotTime = earliest([parseTime(before.snapshotTime), snapshotFromManifest, ...states.map((state) => state.snapshotTime)]);
+  const snapshotTime = earliest([parseTime(before.snapshotTime), finalize.snapshotTime, ...states.map((state) => state.snapshotTime)]);
   const durationMs = startTime && completion ? Math.max(0, completion.getTime() - startTime.getTime()) : undefined;
 
   const status: BackupRunStatus = compact({
@@ -133,7 +197,7 @@ export function decideBackupRun(observed: ObservedBackupRun, now: Date, config: 
     snapshotTime: keepSpelling(before.snapshotTime, snapshotTime),
     sizeBytes,
     size: sizeBytes === undefined ? undefined : formatBytes(sizeBytes),
-    manifestKey,
+    manifestKey: finalize.manifestKey,
     resolved: resolvedStatus(before, resolution),
     artifacts: states.map((state) => state.artifact),
     progress: isTerminal(phase) ? undefined : { sourcesDone: states.filter((state) => isFinal(state.artifact.phase)).length, sourcesTotal: states.length },
@@ -142,91 +206,21 @@ export function decideBackupRun(observed: ObservedBackupRun, now: Date, config: 
   return { actions, status, statusChanged: !sameStatus(before, status) };
 }
 
-interface Pass {
-  observed: ObservedBackupRun;
-  now: Date;
-  config: BackupRunConfig;
-  before: BackupRunStatus;
-  generation: number;
-  actions: BackupRunAction[];
-  conditions: Condition[];
-}
-
 /**
  * A finished run changes no more, except that a Succeeded run is verified once (not one
  * recreated from the catalog: reading back every imported backup is for drills to ask for).
  */
-function afterTerminal(pass: Pass, resolution: Extract<Resolution, { ok: true }>): BackupRunDecision {
+function afterTerminal(pass: Pass, resolution: Resolved, run: RunForJobs): BackupRunDecision {
   const { observed, before, actions } = pass;
-  const { run } = observed;
-  if (run.metadata.annotations?.[Annotations.importedFrom]) return { actions, status: before, statusChanged: false };
-  const forJobs: RunForJobs = {
-    name: run.metadata.name ?? '',
-    namespace: run.metadata.namespace ?? '',
-    uid: run.metadata.uid ?? '',
-    schedule: resolution.schedule,
-    storage: resolution.storage,
-    jobTemplate: resolution.jobTemplate,
-  };
-  const conditions = verification(pass, pass.conditions, before.phase!, forJobs);
+  if (observed.run.metadata.annotations?.[Annotations.importedFrom]) return { actions, status: before, statusChanged: false };
+  const conditions = verification(pass, before.conditions ?? [], before.phase!, run);
   const status = compact({ ...before, conditions });
   actions.push(...transitionEvents(before, status, [], { ...resolution, fromSchedule: false }));
   return { actions, status, statusChanged: !sameStatus(before, status) };
 }
 
-function finalizerActions(policy: 'Delete' | 'Retain', finalizers: readonly string[]): BackupRunAction[] {
-  const has = finalizers.includes(ARTIFACTS_FINALIZER);
-  if (policy === 'Delete' && !has) return [{ type: 'AddFinalizer', finalizer: ARTIFACTS_FINALIZER }];
-  if (policy === 'Retain' && has) return [{ type: 'RemoveFinalizer', finalizer: ARTIFACTS_FINALIZER }];
-  return [];
-}
-
 function readyCondition(generation: number): ConditionInput {
   return { type: 'Ready', status: 'True', reason: RunConditionReasons.Valid, message: 'sources and storage are set and every Secret they name exists', observedGeneration: generation };
-}
-
-/** A missing schedule or Secret: Pending while there is time to fix it, then Failed. */
-function waitForReference(pass: Pass, eventReason: 'ScheduleNotFound' | 'SecretMissing', message: string, resolution?: Resolution): BackupRunDecision {
-  const { observed, now, config, generation } = pass;
-  const created = parseTime(observed.run.metadata.creationTimestamp) ?? now;
-  const left = created.getTime() + config.missingReferenceGraceMs - now.getTime();
-  if (left <= 0) {
-    return failNow(pass, resolution, RunConditionReasons.ReferenceNotFound, message, eventReason);
-  }
-  const ready = { type: 'Ready', status: 'False' as const, reason: RunConditionReasons.ReferenceNotFound, message, observedGeneration: generation };
-  let conditions = setCondition(pass.conditions, ready, now);
-  conditions = setCondition(conditions, { type: 'Complete', status: 'False', reason: 'Pending', message: `waiting until ${formatTime(new Date(now.getTime() + left))} for the reference to be fixed`, observedGeneration: generation }, now);
-  return finishEarly(pass, 'Pending', conditions, eventReason, resolution, Math.min(config.recheckAfterMs, left));
-}
-
-function failNow(pass: Pass, resolution: Resolution | undefined, readyReason: string, message: string, eventReason: string): BackupRunDecision {
-  const { now, generation } = pass;
-  let conditions = setCondition(pass.conditions, { type: 'Ready', status: 'False', reason: readyReason, message, observedGeneration: generation }, now);
-  conditions = setCondition(conditions, { type: 'Complete', status: 'True', reason: 'Failed', message, observedGeneration: generation }, now);
-  return finishEarly(pass, 'Failed', conditions, eventReason, resolution);
-}
-
-function finishEarly(
-  pass: Pass,
-  phase: Phase,
-  conditions: Condition[],
-  eventReason: string,
-  resolution: Resolution | undefined,
-  requeueAfterMs?: number,
-): BackupRunDecision {
-  const { before, generation, actions, now } = pass;
-  const status: BackupRunStatus = compact({
-    ...before,
-    observedGeneration: generation,
-    conditions,
-    phase,
-    completionTime: phase === 'Failed' ? keepSpelling(before.completionTime, parseTime(before.completionTime) ?? now) : before.completionTime,
-    resolved: resolution ? resolvedStatus(before, resolution) : before.resolved,
-  });
-  const ready = findCondition(conditions, 'Ready');
-  if (conditionChanged(findCondition(before.conditions, 'Ready'), ready)) actions.push(warning(eventReason, ready!.message));
-  if (phase === 'Failed' && before.phase !== 'Failed') actions.push(warning('BackupFailed', ready!.message));
-  return { actions, status, statusChanged: !sameStatus(before, status), requeueAfterMs };
 }
 
 function verification(pass: Pass, conditions: Condition[], phase: Phase, run: RunForJobs): Condition[] {

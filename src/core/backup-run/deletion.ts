@@ -11,12 +11,9 @@ import { normal } from '../events.ts';
 import { runLocation } from '../jobs/backup-job.ts';
 import { ARTIFACTS_FINALIZER } from '../metadata.ts';
 import { runPrefix } from '../../contract/bucket-layout.ts';
-import { jobOutcome } from './job-outcome.ts';
+import { JOBS_STOPPING_RECHECK_MS, stopUnfinished } from '../job-set/index.ts';
 import { resolveRun } from './resolve.ts';
 import type { BackupRunAction, BackupRunDecision, ObservedBackupRun } from './types.ts';
-
-/** How often to look again while the run's Jobs stop. */
-export const JOBS_STOPPING_RECHECK_MS = 5_000;
 
 export function decideDeletion(observed: ObservedBackupRun): BackupRunDecision {
   const { run } = observed;
@@ -42,11 +39,8 @@ export function decideDeletion(observed: ObservedBackupRun): BackupRunDecision {
   if (!storage) return unchanged([release]);
   const scheduleName = resolution.ok ? resolution.schedule : (run.status?.resolved?.schedule ?? run.spec.scheduleRef?.name);
 
-  const unfinished = observed.jobs.filter((job) => ['Pending', 'Running'].includes(jobOutcome(job).state));
-  if (unfinished.length > 0) {
-    const stop: BackupRunAction[] = unfinished.filter((job) => !job.deleting).map((job) => ({ type: 'DeleteJob', name: job.name }));
-    return unchanged(stop, JOBS_STOPPING_RECHECK_MS);
-  }
+  const stopping = stopUnfinished(observed.jobs);
+  if (stopping.unfinished.length > 0) return unchanged(stopping.actions, JOBS_STOPPING_RECHECK_MS);
   const location = runLocation({ name: run.metadata.name ?? '', namespace: run.metadata.namespace ?? '', schedule: scheduleName });
   const prefix = `${runPrefix(storage.prefix ?? '', location)}/`;
   return unchanged([

@@ -1,5 +1,6 @@
 // What the I/O layer must fetch before deciding on a run: the Secrets its sources and storage
 // name (their keys only). Derived the same way decideBackupRun resolves the run.
+import { secretNames } from '../job-set/index.ts';
 import { resolveRun } from './resolve.ts';
 import { secretKeysNeeded } from './secrets.ts';
 import type { ObservedBackupRun } from './types.ts';
@@ -7,5 +8,5 @@ import type { ObservedBackupRun } from './types.ts';
 export function secretNamesToObserve(observed: Pick<ObservedBackupRun, 'run' | 'schedule'>): string[] {
   const resolution = resolveRun(observed);
   if (!resolution.ok) return [];
-  return [...new Set(secretKeysNeeded(resolution.sources, resolution.storage, resolution.origin).map((need) => need.secret))].sort();
+  return secretNames(secretKeysNeeded(resolution.sources, resolution.storage, resolution.origin));
 }

@@ -1,14 +1,12 @@
-// Each source's state, from its Job when there is one and from what status already recorded.
-// A recorded Succeeded or Failed is final (a Job deleted by ttlSecondsAfterFinished keeps its
-// result in status), and a Job that vanished after it was seen running is never recreated: that
-// would silently back up twice.
+// Each source's state: the shared item state of its Job (src/core/job-set/item-state.ts: a
+// recorded final state stays final, a vanished Job is never recreated) turned into the
+// source's artifact entry, with what the runner reported about the backup.
 import { formatBytes, type BackupSource, type BackupRunStatus } from '../../api/index.ts';
+import { itemState, type ObservedJob } from '../job-set/index.ts';
 import { compact } from '../same-status.ts';
 import { parseTime } from '../time.ts';
 import { backupJobName } from '../jobs/backup-job.ts';
-import { jobOutcome } from './job-outcome.ts';
-import { backupSummary } from './runner-result.ts';
-import type { ObservedJob } from './types.ts';
+import { backupSummary } from './summaries.ts';
 
 export type ArtifactStatus = NonNullable<BackupRunStatus['artifacts']>[number];
 
@@ -23,63 +21,35 @@ export interface SourceState {
   snapshotTime?: Date | undefined;
 }
 
-export const isFinal = (phase: ArtifactStatus['phase']) => phase === 'Succeeded' || phase === 'Failed';
+export { isFinal } from '../job-set/index.ts';
 
 export function sourceState(source: BackupSource, run: string, recorded: ArtifactStatus | undefined, job: ObservedJob | undefined): SourceState {
   const jobName = backupJobName(run, source.name);
   const type = source.postgres ? ('Postgres' as const) : ('Bucket' as const);
-  const base = { source, jobName, needsJob: false };
-  if (recorded && isFinal(recorded.phase)) {
-    return { ...base, artifact: recorded, ...(job ? timesOf(job) : {}) };
+  const item = itemState({ jobName, recorded: recorded?.phase, job, work: 'backup' });
+  const base = { source, jobName, needsJob: item.needsJob, startedAt: item.startedAt, finishedAt: item.finishedAt };
+  if (item.fromRecord) return { ...base, artifact: recorded! };
+  if (item.phase !== 'Succeeded') {
+    return { ...base, artifact: compact({ source: source.name, type, phase: item.phase, jobName, message: item.message }) };
   }
-  if (!job) {
-    if (recorded?.phase === 'Running') {
-      return {
-        ...base,
-        artifact: compact({
-          source: source.name,
-          type,
-          phase: 'Failed' as const,
-          jobName,
-          message: `Job ${jobName} disappeared before its result was recorded (deleted by hand, or ttlSecondsAfterFinished too short?); it is not started again, to avoid a second backup`,
-        }),
-      };
-    }
-    return { ...base, needsJob: true, artifact: { source: source.name, type, phase: 'Pending', jobName } };
-  }
-  const outcome = jobOutcome(job);
-  const times = timesOf(job);
-  if (outcome.state === 'Succeeded') {
-    const summary = backupSummary(job.result);
-    return {
-      ...base,
-      ...times,
-      snapshotTime: parseTime(summary.snapshotTime),
-      artifact: compact({
-        source: source.name,
-        type,
-        phase: 'Succeeded' as const,
-        jobName,
-        key: summary.key,
-        sizeBytes: summary.sizeBytes,
-        size: summary.sizeBytes === undefined ? undefined : formatBytes(summary.sizeBytes),
-        sha256: summary.sha256,
-        encrypted: summary.encrypted,
-        objectCount: summary.objects,
-        tableCount: summary.tables,
-        rowCount: summary.rows,
-        message: job.result?.ok ? undefined : 'the runner\'s result could not be read; see the artifact manifest in storage',
-      }),
-    };
-  }
+  const summary = backupSummary(item.result);
   return {
     ...base,
-    ...times,
-    artifact: compact({ source: source.name, type, phase: outcome.state, jobName, message: outcome.message }),
+    snapshotTime: parseTime(summary.snapshotTime),
+    artifact: compact({
+      source: source.name,
+      type,
+      phase: 'Succeeded' as const,
+      jobName,
+      key: summary.key,
+      sizeBytes: summary.sizeBytes,
+      size: summary.sizeBytes === undefined ? undefined : formatBytes(summary.sizeBytes),
+      sha256: summary.sha256,
+      encrypted: summary.encrypted,
+      objectCount: summary.objects,
+      tableCount: summary.tables,
+      rowCount: summary.rows,
+      message: item.result?.ok ? undefined : 'the runner\'s result could not be read; see the artifact manifest in storage',
+    }),
   };
-}
-
-function timesOf(job: ObservedJob) {
-  const outcome = jobOutcome(job);
-  return { startedAt: outcome.startedAt, finishedAt: outcome.finishedAt };
 }

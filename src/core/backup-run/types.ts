@@ -1,32 +1,14 @@
 // What decideBackupRun reads and what it asks for. The I/O layer observes the run, its schedule,
 // its Jobs (with the runner's result from their pods) and the Secrets it references, then
-// carries out the actions in order, stopping at the first that fails.
-import type { V1Job } from '@kubernetes/client-node';
+// carries out the actions in order, stopping at the first that fails. The Job-set pieces
+// (observed Jobs and Secrets, the common actions, the decision) are shared with the other
+// kinds that run Jobs: src/core/job-set/.
 import type { BackupRun, BackupRunStatus, BackupScheduleSpec, BackupStorage } from '../../api/index.ts';
-import type { RecordEvent } from '../events.ts';
+import type { Decision, JobSetAction, ObservedJob, ObservedSecret, PreflightConfig } from '../job-set/index.ts';
 import type { RunnerJobOptions } from '../jobs/runner-job.ts';
 import type { RunLocation } from '../jobs/task-specs.ts';
-import type { RunnerResult } from './runner-result.ts';
 
-/** A Job of the run (label lifeboat.dev/backup-run), as the API server reports it. */
-export interface ObservedJob {
-  name: string;
-  conditions?: { type: string; status: string; reason?: string | undefined; message?: string | undefined; lastTransitionTime?: string | undefined }[] | undefined;
-  startTime?: string | undefined;
-  completionTime?: string | undefined;
-  active?: number | undefined;
-  succeeded?: number | undefined;
-  failed?: number | undefined;
-  /** runnerResultFromPods() over the Job's pods; undefined while none has finished. */
-  result?: RunnerResult | undefined;
-  deleting?: boolean | undefined;
-}
-
-/** A Secret that exists, with the keys of its data. Never its values. */
-export interface ObservedSecret {
-  name: string;
-  keys: string[];
-}
+export type { ObservedJob, ObservedSecret } from '../job-set/index.ts';
 
 export interface ObservedBackupRun {
   run: BackupRun;
@@ -37,14 +19,10 @@ export interface ObservedBackupRun {
   secrets: ObservedSecret[];
 }
 
-export interface BackupRunConfig {
+export interface BackupRunConfig extends PreflightConfig {
   runner: RunnerJobOptions;
   /** Read every artifact back after the run manifest is written (Verified condition). */
   verify: boolean;
-  /** How long a run waits for a missing schedule or Secret before it fails. */
-  missingReferenceGraceMs: number;
-  /** How often a run that waits for a Secret looks again (Secrets are not watched). */
-  recheckAfterMs: number;
 }
 
 export const DEFAULT_BACKUP_RUN_CONFIG: Omit<BackupRunConfig, 'runner'> = {
@@ -54,18 +32,8 @@ export const DEFAULT_BACKUP_RUN_CONFIG: Omit<BackupRunConfig, 'runner'> = {
 };
 
 export type BackupRunAction =
-  | { type: 'AddFinalizer'; finalizer: string }
-  | { type: 'RemoveFinalizer'; finalizer: string }
-  | { type: 'CreateJob'; job: V1Job }
-  /** Foreground propagation: the Job stays until its pods are gone. */
-  | { type: 'DeleteJob'; name: string }
+  | JobSetAction
   /** Delete every object under `prefix` in the storage bucket (the run's folder). */
-  | { type: 'DeleteArtifacts'; storage: BackupStorage; location: RunLocation; prefix: string }
-  | RecordEvent;
+  | { type: 'DeleteArtifacts'; storage: BackupStorage; location: RunLocation; prefix: string };
 
-export interface BackupRunDecision {
-  actions: BackupRunAction[];
-  status: BackupRunStatus;
-  statusChanged: boolean;
-  requeueAfterMs?: number | undefined;
-}
+export type BackupRunDecision = Decision<BackupRunStatus, BackupRunAction>;

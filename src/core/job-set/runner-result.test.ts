@@ -1,7 +1,7 @@
 // Reading the runner's result from a pod's termination message.
 import { describe, expect, it } from '@jest/globals';
 import { serializeResult } from '../../contract/result.ts';
-import { backupSummary, parseTerminationMessage, runnerResultFromPods } from './runner-result.ts';
+import { parseTerminationMessage, runnerResultFromPods } from './runner-result.ts';
 
 describe('parseTerminationMessage', () => {
   it('reads the JSON the runner writes', () => {
@@ -33,11 +33,5 @@ describe('runnerResultFromPods', () => {
       status: { containerStatuses: [{ name: 'runner', state: { terminated: { exitCode: 1, finishedAt, message: JSON.stringify({ ok: false, subcommand: 'x', code: 'E', reason }) } } }] },
     });
     expect(runnerResultFromPods([pod('2025-01-01T02:01:00Z', 'first'), pod('2025-01-01T02:03:00Z', 'last'), pod('2025-01-01T02:02:00Z', 'second')])).toMatchObject({ reason: 'last' });
-  });
-});
-
-describe('backupSummary', () => {
-  it('reads fields the runner cut for size as absent', () => {
-    expect(backupSummary({ ok: true, subcommand: 'postgres-backup', summary: { key: 'k', sizeBytes: '[omitted]', rows: 3 } })).toEqual({ key: 'k', rows: 3 });
   });
 });

@@ -2,7 +2,7 @@
 // defaults, and a test states only what its sentence is about.
 import { BackupRunSpec, BackupScheduleSpec, type BackupRun, type BackupRunStatus } from '../../api/index.ts';
 import type { BackupRunConfig, ObservedBackupRun, ObservedJob, ObservedSecret } from '../backup-run/types.ts';
-import type { RunnerResult } from '../backup-run/runner-result.ts';
+import type { RunnerResult } from '../job-set/index.ts';
 import { Annotations } from '../metadata.ts';
 import type { ScheduleRunView } from '../schedule-run.ts';
 import type { ObservedSchedule } from '../schedule/types.ts';
