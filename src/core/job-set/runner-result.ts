@@ -1,19 +1,11 @@
 // The runner's result as the operator receives it: the termination message of a Job's pod
-// (src/runner/result.ts writes it; at most 4096 bytes of JSON). With FallbackToLogsOnError a
-// runner that died before writing it leaves the tail of its JSON log instead, from which the
-// failure's reason is recovered as well as it can be.
-import { z } from 'zod';
+// (the runner writes it; shape and 4096-byte limit: src/contract/result.ts). With
+// FallbackToLogsOnError a runner that died before writing it leaves the tail of its JSON log
+// instead, from which the failure's reason is recovered as well as it can be.
+import type { z } from 'zod';
+import { RunnerResult } from '../../contract/result.ts';
 
-const RunnerSuccess = z.object({ ok: z.literal(true), subcommand: z.string(), summary: z.record(z.string(), z.unknown()) });
-const RunnerFailure = z.object({
-  ok: z.literal(false),
-  subcommand: z.string(),
-  code: z.string(),
-  reason: z.string(),
-  details: z.record(z.string(), z.unknown()).optional(),
-});
-const RunnerResultSchema = z.union([RunnerSuccess, RunnerFailure]);
-export type RunnerResult = z.infer<typeof RunnerResultSchema>;
+export type { RunnerResult } from '../../contract/result.ts';
 
 const MAX_REASON = 1024;
 
@@ -33,7 +25,7 @@ function jsonObject(text: string): Record<string, unknown> | undefined {
 export function parseTerminationMessage(message: string | undefined): RunnerResult | undefined {
   const text = message?.trim();
   if (!text) return undefined;
-  const whole = RunnerResultSchema.safeParse(jsonObject(text));
+  const whole = RunnerResult.safeParse(jsonObject(text));
   if (whole.success) return whole.data;
   // A log tail: the last line that says why, preferring the runner's own `reason` field.
   const lines = text.split('\n').map((line) => line.trim()).filter(Boolean).reverse();
