@@ -1,5 +1,5 @@
 // The short JSON result the runner leaves as its container's termination message and the
-// operator copies into status (src/core/backup-run/runner-result.ts reads it back, log tails
+// operator copies into status (src/core/job-set/runner-result.ts reads it back, log tails
 // included). The kubelet reads at most 4096 bytes, so the result is cut down field by field to
 // fit rather than truncated into invalid JSON.
 import { z } from 'zod';

@@ -1,5 +1,5 @@
 // The PostgreSQL client tools (pg_dump, pg_restore, psql): where they are, which version,
-// and running them (runner/child-process.ts keeps their stderr for the failure reason).
+// and running them (src/process/child-process.ts keeps their stderr for the failure reason).
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
