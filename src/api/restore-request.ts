@@ -133,7 +133,7 @@ export const RestoreTargetStatus = z
   .object({
     source: z.string().max(63).describe('Source this entry is about.'),
     type: z.enum(['Postgres', 'Bucket']).optional().describe('Kind of target: Postgres or Bucket.'),
-    phase: Phase.optional().describe('State of this target\'s restore.'),
+    phase: z.enum(['Pending', 'Running', 'Succeeded', 'Failed']).optional().describe('State of this target\'s restore: Pending, Running, Succeeded or Failed.'),
     jobName: z.string().max(63).optional().describe('Job that restores this target.'),
     startTime: time('When the restore of this target started.'),
     completionTime: time('When the restore of this target finished.'),

@@ -2,5 +2,7 @@
 import type { ControllerSetup } from '../runtime/controller-setup.ts';
 import { backupRunController } from './backup-run/controller.ts';
 import { backupScheduleController } from './backup-schedule/controller.ts';
+import { restoreRequestController } from './restore-request/controller.ts';
 
 export const backupControllers: readonly ControllerSetup[] = [backupScheduleController, backupRunController];
+export const restoreControllers: readonly ControllerSetup[] = [restoreRequestController];
