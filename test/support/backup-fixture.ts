@@ -145,6 +145,10 @@ export interface ScheduleOptions {
   storageEndpoint?: string;
   /** Retries of a failed Job pod (default 0: tests want a failure at once). */
   backoffLimit?: number;
+  /** No new runs (catalog sync still recreates the old ones): how a schedule is applied to a new cluster before a restore. */
+  suspend?: boolean;
+  /** age encryption of the artifacts: the Secrets with the recipients and, optionally, the identity. */
+  encryption?: { recipientsSecret: { name: string; key?: string }; identitySecret?: { name: string; key?: string } };
 }
 
 export function scheduleManifest(env: TestEnvInfo, fixture: AppFixture, options: ScheduleOptions) {
@@ -165,6 +169,7 @@ export function scheduleManifest(env: TestEnvInfo, fixture: AppFixture, options:
     spec: {
       schedule: options.schedule ?? '* * * * *',
       timeZone: 'UTC',
+      ...(options.suspend === undefined ? {} : { suspend: options.suspend }),
       concurrencyPolicy: 'Forbid',
       storage: {
         bucket: fixture.backupBucket,
@@ -173,6 +178,7 @@ export function scheduleManifest(env: TestEnvInfo, fixture: AppFixture, options:
         region: env.s3.region,
         forcePathStyle: true,
         credentialsSecret: { name: SECRET_NAMES.storage },
+        ...(options.encryption ? { encryption: options.encryption } : {}),
       },
       sources: [
         {
