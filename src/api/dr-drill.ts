@@ -1,5 +1,6 @@
-// DRDrill: declare a disaster, recover from it into scratch targets for real, check the data,
-// and record the measured RTO and RPO.
+// DRDrill: the plan of a disaster-recovery drill. Declare a disaster, recover from it into
+// scratch targets for real, check the data, and measure the RTO and RPO. Each execution is a
+// DRDrillRun (dr-drill-run.ts) the drill owns, as a schedule owns its BackupRuns.
 import { z } from 'zod';
 import { withRules } from './cel.ts';
 import { Conditions, observedGenerationField } from './conditions.ts';
@@ -7,6 +8,7 @@ import { ageColumn, type CrdDescriptor } from './crd-descriptor.ts';
 import { checkSchedule, cronScheduleField, timeZoneField } from './cron.ts';
 import { durationField, parseDuration } from './duration.ts';
 import { API_VERSION } from './group.ts';
+import { JobTemplate } from './job-template.ts';
 import { DnsLabel, localObjectReference, MAX_PARENT_NAME_LENGTH, ObjectName } from './names.ts';
 import { ObjectMeta } from './object-meta.ts';
 import { postgresServerShape } from './postgres.ts';
@@ -21,30 +23,16 @@ export const DrillObjectives = z
   .describe('Objectives the drill is measured against.');
 
 export const ScratchPostgres = z
-  .object({
-    ...postgresServerShape,
-    databasePrefix: z
-      .string()
-      .min(1)
-      .max(30)
-      .regex(/^[a-z_][a-z0-9_]*$/)
-      .default('lifeboat_drill')
-      .describe('Prefix of the throwaway databases the drill creates. Defaults to lifeboat_drill.'),
-  })
-  .describe('A PostgreSQL server where the drill may create throwaway databases; the user in connectionSecret needs CREATEDB. Never point this at production.');
+  .object(postgresServerShape)
+  .describe(
+    'A PostgreSQL server where the drill may create throwaway databases; the user in connectionSecret needs CREATEDB. The drill creates new, empty databases named lifeboat_scratch_<drill run>_<n> and drops only names with that prefix. Never point this at production.',
+  );
 
 export const ScratchS3 = z
-  .object({
-    ...s3ConnectionShape,
-    bucketPrefix: z
-      .string()
-      .min(3)
-      .max(30)
-      .regex(/^[a-z0-9][a-z0-9-]*$/)
-      .default('lifeboat-drill')
-      .describe('Prefix of the throwaway buckets the drill creates. Defaults to lifeboat-drill.'),
-  })
-  .describe('An S3 endpoint where the drill may create throwaway buckets; the credentials need to create and delete buckets.');
+  .object(s3ConnectionShape)
+  .describe(
+    'An S3 endpoint where the drill may create throwaway buckets; the credentials need to create and delete buckets. The drill creates new, empty buckets named lifeboat-scratch-<drill run>-<n> and deletes only names with that prefix.',
+  );
 
 export const Scratch = z
   .object({
@@ -53,9 +41,9 @@ export const Scratch = z
     cleanup: z
       .enum(['Always', 'OnSuccess', 'Never'])
       .default('Always')
-      .describe('When to remove the throwaway databases and buckets after the drill: Always, OnSuccess (keep them to investigate a failure) or Never. Defaults to Always.'),
+      .describe('When to remove the throwaway databases and buckets after the drill: Always, OnSuccess (keep them to investigate a failure) or Never. Defaults to Always. Leftovers are listed in the DRDrillRun status and in an event.'),
   })
-  .describe('Where the drill restores to. The targets must be empty before the restore; the drill creates and removes them.');
+  .describe('Where the drill restores to: scratch targets it creates new and empty for each run (a name that already exists fails the drill), and removes afterwards.');
 
 export const SqlExpectation = withRules(
   z.object({
@@ -107,7 +95,11 @@ export const Verify = z
     objectChecksums: z
       .boolean()
       .default(true)
-      .describe('Compare the restored objects\' count and checksums with the backup manifest. Defaults to true.'),
+      .describe('Compare the restored objects\' count and SHA-256 with the backup manifest. Defaults to true.'),
+    schemaObjects: z
+      .boolean()
+      .default(true)
+      .describe('Check that every schema object in the dump\'s table of contents (tables, views, sequences, functions, indexes...) exists after the restore. Defaults to true.'),
     freshness: z
       .object({
         source: sourceField,
@@ -118,35 +110,63 @@ export const Verify = z
   })
   .describe('How the restored data is checked before it counts as recovered.');
 
+export const DrillBackupChoice = z
+  .object({
+    olderThan: durationField(
+      'Restore the newest backup whose snapshot is at least this old instead of the newest one: the "malicious deletion noticed late" drill, where the newest backups already hold the damage. The RPO is measured as usual, so it shows what going back this far costs.',
+    ).optional(),
+  })
+  .describe('Which backup the drill recovers from. By default the newest complete one, found through the run manifests in the schedule\'s storage.');
+
+/** What one execution does: shared by the drill's spec and a run's spec.plan. */
+export const drillPlanShape = {
+  scheduleRef: localObjectReference('BackupSchedule').describe(
+    'Schedule whose backups the drill recovers from. Only its spec (where the backups are) is read; the backup itself is found through the run manifests in that storage, not through BackupRuns or status.',
+  ),
+  scenario: z
+    .enum(['DatabaseLoss', 'StorageLoss', 'CompleteFailure'])
+    .describe('The disaster declared: DatabaseLoss restores the PostgreSQL sources, StorageLoss the bucket sources, CompleteFailure all of them.'),
+  backup: DrillBackupChoice.optional(),
+  objectives: DrillObjectives,
+  scratch: Scratch,
+  verify: Verify.default({ rowCounts: true, objectChecksums: true, schemaObjects: true }),
+  timeout: durationField('How long a drill may take in all before it is stopped and fails with reason Timeout (cleanup still runs). Defaults to 2h.').default('2h'),
+  jobTemplate: JobTemplate.optional().describe('Settings for the drill\'s Jobs (provision, restore, verify, cleanup): resources, node selection, tolerations, service account.'),
+};
+
+const scratchRules = [
+  {
+    rule: "self.scenario == 'StorageLoss' || has(self.scratch.postgres)",
+    message: 'scenarios DatabaseLoss and CompleteFailure restore the database: set scratch.postgres',
+    fieldPath: '.scratch',
+    check: (s: { scenario: string; scratch: { postgres?: unknown } }) => s.scenario === 'StorageLoss' || s.scratch.postgres !== undefined,
+  },
+  {
+    rule: "self.scenario == 'DatabaseLoss' || has(self.scratch.s3)",
+    message: 'scenarios StorageLoss and CompleteFailure restore buckets: set scratch.s3',
+    fieldPath: '.scratch',
+    check: (s: { scenario: string; scratch: { s3?: unknown } }) => s.scenario === 'DatabaseLoss' || s.scratch.s3 !== undefined,
+  },
+];
+
+export const DrillPlan = withRules(z.object(drillPlanShape), scratchRules).describe('What one drill does: the disaster, the objectives, where to recover to and how to check the result.');
+export type DrillPlan = z.infer<typeof DrillPlan>;
+
 export const DRDrillSpec = withRules(
   z.object({
-    scheduleRef: localObjectReference('BackupSchedule').describe(
-      'Schedule whose backups the drill recovers from. The backup is found through the manifests in the schedule\'s storage, not through cluster state.',
-    ),
-    scenario: z
-      .enum(['DatabaseLoss', 'StorageLoss', 'CompleteFailure'])
-      .describe('The disaster declared: DatabaseLoss restores the PostgreSQL sources, StorageLoss the bucket sources, CompleteFailure everything, found through object storage alone.'),
+    ...drillPlanShape,
     schedule: cronScheduleField('When to repeat the drill, e.g. "0 4 * * 0" for Sundays at 04:00. Without it the drill runs once, when created.').optional(),
     timeZone: timeZoneField('IANA time zone the schedule is read in. UTC when unset.').optional(),
-    suspend: z.boolean().default(false).describe('Do not start new drills. Defaults to false.'),
-    objectives: DrillObjectives,
-    scratch: Scratch,
-    verify: Verify.default({ rowCounts: true, objectChecksums: true }),
-    historyLimit: z.int().min(1).max(50).default(10).describe('Completed drills kept in status.history. Defaults to 10.'),
+    suspend: z.boolean().default(false).describe('Do not start new drills; a drill already running finishes. Defaults to false.'),
+    startingDeadlineSeconds: z
+      .int()
+      .min(0)
+      .optional()
+      .describe('A drill that could not start within this many seconds of its scheduled time (operator down, another drill still running) is skipped and reported as missed, not run late.'),
+    historyLimit: z.int().min(1).max(50).default(10).describe('Finished DRDrillRuns kept; older ones are deleted. Defaults to 10.'),
   }),
   [
-    {
-      rule: "self.scenario == 'StorageLoss' || has(self.scratch.postgres)",
-      message: 'scenarios DatabaseLoss and CompleteFailure restore the database: set scratch.postgres',
-      fieldPath: '.scratch',
-      check: (s) => s.scenario === 'StorageLoss' || s.scratch.postgres !== undefined,
-    },
-    {
-      rule: "self.scenario == 'DatabaseLoss' || has(self.scratch.s3)",
-      message: 'scenarios StorageLoss and CompleteFailure restore buckets: set scratch.s3',
-      fieldPath: '.scratch',
-      check: (s) => s.scenario === 'DatabaseLoss' || s.scratch.s3 !== undefined,
-    },
+    ...scratchRules,
     {
       rule: '!has(self.timeZone) || has(self.schedule)',
       message: 'timeZone only applies to a recurring drill: set schedule, or remove timeZone',
@@ -154,108 +174,37 @@ export const DRDrillSpec = withRules(
       check: (s) => s.timeZone === undefined || s.schedule !== undefined,
     },
   ],
-).describe('The disaster to declare, the objectives, where to recover to and how to check the result.');
+).describe('The disaster to declare, the objectives, where to recover to and how to check the result, and optionally when to repeat it.');
 export type DRDrillSpec = z.infer<typeof DRDrillSpec>;
 
 const time = (description: string) => z.iso.datetime({ offset: true }).optional().describe(description);
-const DrillResult = z.enum(['Running', 'Passed', 'Failed']);
-const ObjectivesSummary = z.enum(['Met', 'RTOMissed', 'RPOMissed', 'BothMissed']);
 
-const measured = {
-  target: z.string().max(32).optional().describe('The objective, as in spec.objectives.'),
-  measured: z.string().max(32).optional().describe('The measured value, e.g. 41m12s.'),
-  measuredSeconds: z.number().min(0).optional().describe('The measured value in seconds.'),
-  met: z.boolean().optional().describe('Whether the measured value is within the objective.'),
-};
+export const DrillResult = z.enum(['Running', 'Passed', 'Failed']);
+export const ObjectivesSummary = z.enum(['Met', 'RTOMissed', 'RPOMissed', 'BothMissed']);
 
-export const StepName = z.enum(['SelectBackup', 'Provision', 'RestoreDatabase', 'RestoreBuckets', 'Verify', 'Cleanup']);
-
-export const DrillStep = z
+export const DrillRunSummary = z
   .object({
-    name: StepName.describe('SelectBackup, Provision, RestoreDatabase, RestoreBuckets, Verify or Cleanup.'),
-    phase: z.enum(['Pending', 'Running', 'Succeeded', 'Failed', 'Skipped']).optional().describe('State of the step.'),
-    startTime: time('When the step started.'),
-    completionTime: time('When the step finished.'),
-    duration: z.string().max(32).optional().describe('Time the step took, e.g. 3m2s.'),
-    message: z.string().max(4096).optional().describe('What happened, e.g. why the step failed.'),
-  })
-  .describe('One step of the latest drill.');
-
-export const DrillCheck = z
-  .object({
-    name: z.string().max(253).describe('Check name: the SQL check\'s name, or the table, bucket or step it concerns.'),
-    type: z.enum(['Sql', 'RowCount', 'ObjectCount', 'Checksum', 'Freshness']).describe('Sql, RowCount, ObjectCount, Checksum or Freshness.'),
-    result: z.enum(['Passed', 'Failed']).describe('Passed or Failed.'),
-    expected: z.string().max(1024).optional().describe('What was expected.'),
-    actual: z.string().max(1024).optional().describe('What was found.'),
-    message: z.string().max(4096).optional().describe('Details, e.g. the error of a failed query.'),
-  })
-  .describe('One verification of the latest drill.');
-
-export const DrillHistoryEntry = z
-  .object({
-    startTime: z.iso.datetime({ offset: true }).describe('When the drill started (the declared incident).'),
+    name: ObjectName.describe('Name of the DRDrillRun.'),
+    result: DrillResult.optional().describe('Running, Passed or Failed.'),
+    reason: z.string().max(64).optional().describe('Why it failed, as a stable CamelCase word (e.g. CheckFailed, RPOMissed, Timeout).'),
+    startTime: time('When the drill started: the declared incident.'),
     completionTime: time('When the drill finished.'),
-    result: z.enum(['Passed', 'Failed']).describe('Passed or Failed.'),
-    backup: z.string().max(253).optional().describe('BackupRun the drill recovered from.'),
-    rto: z.string().max(32).optional().describe('Measured RTO.'),
-    rpo: z.string().max(32).optional().describe('Measured RPO.'),
+    rto: z.string().max(32).optional().describe('Measured RTO, e.g. 41m12s.'),
+    rpo: z.string().max(32).optional().describe('Measured RPO, e.g. 2h11m.'),
     objectives: ObjectivesSummary.optional().describe('Met, RTOMissed, RPOMissed or BothMissed.'),
-    reportKey: z.string().max(2048).optional().describe('Object key of the drill\'s Markdown report.'),
   })
-  .describe('Summary of a completed drill.');
+  .describe('A short summary of one DRDrillRun; the run itself has the steps, checks and figures.');
 
 export const DRDrillStatus = z
   .object({
     observedGeneration: observedGenerationField,
     conditions: Conditions.optional(),
-    result: DrillResult.optional().describe('Outcome of the latest drill: Passed, Failed, or Running while it is in progress.'),
-    startTime: time('When the latest drill started: the declared incident time.'),
-    completionTime: time('When the latest drill finished.'),
-    nextRunTime: time('When the next drill is due, for a recurring drill.'),
-    backup: z
-      .object({
-        name: ObjectName.optional().describe('BackupRun recovered from, when it still exists in the cluster.'),
-        manifestKey: z.string().max(2048).optional().describe('Object key of the run manifest the drill read.'),
-        snapshotTime: time('The consistent point in time of the backup.'),
-      })
-      .optional()
-      .describe('The backup the latest drill recovered from, found in object storage.'),
-    rto: z.object(measured).optional().describe('Recovery time: from the declared incident (drill start) to verified data.'),
-    rpo: z
-      .object({
-        ...measured,
-        basis: z
-          .enum(['Freshness', 'SnapshotTime'])
-          .optional()
-          .describe('What the newest data time came from: the freshness query, or the backup\'s snapshot time.'),
-        newestDataTime: time('Time of the newest data found in the restored copy.'),
-      })
-      .optional()
-      .describe('Recovery point: incident time minus the newest data in the restored copy.'),
-    objectives: ObjectivesSummary.optional().describe('Whether the latest drill met its objectives: Met, RTOMissed, RPOMissed or BothMissed.'),
-    steps: z
-      .array(DrillStep)
-      .max(16)
-      .meta({ 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['name'] })
-      .optional()
-      .describe('Steps of the latest drill, in order, each with its start and duration.'),
-    checks: z.array(DrillCheck).max(256).optional().describe('Verifications of the latest drill.'),
-    scratch: z
-      .object({
-        databases: z.array(z.string().max(63)).max(16).optional().describe('Throwaway databases created.'),
-        buckets: z.array(z.string().max(63)).max(16).optional().describe('Throwaway buckets created.'),
-      })
-      .optional()
-      .describe('Scratch resources of the latest drill, so that leftovers can be found.'),
-    report: z
-      .object({
-        jsonKey: z.string().max(2048).optional().describe('Object key of the JSON report in the schedule\'s storage.'),
-        markdownKey: z.string().max(2048).optional().describe('Object key of the Markdown report in the schedule\'s storage.'),
-      })
-      .optional()
-      .describe('Where the latest drill\'s report was written.'),
-    history: z.array(DrillHistoryEntry).max(50).optional().describe('Completed drills, newest first, at most spec.historyLimit.'),
+    nextRunTime: time('When the next drill is due, for a recurring drill; empty while suspended.'),
+    lastScheduleTime: time('When the drill last started a run.'),
+    active: ObjectName.optional().describe('The DRDrillRun in progress, if any.'),
+    latest: DrillRunSummary.optional().describe('The newest DRDrillRun.'),
+    lastPassed: DrillRunSummary.optional().describe('The newest DRDrillRun that passed.'),
+    lastPassedTime: time('When the newest passed drill finished: alert when this gets too old.'),
   })
   .describe('Observed state of the drill, written by the operator.');
 export type DRDrillStatus = z.infer<typeof DRDrillStatus>;
@@ -274,35 +223,42 @@ export const drDrillCrd: CrdDescriptor = {
   plural: 'drdrills',
   shortNames: ['drill'],
   description:
-    'DRDrill declares a disaster and recovers from it for real: it restores the newest backup into scratch targets, checks the data and records the measured RTO and RPO against the objectives.',
+    'DRDrill declares a disaster and recovers from it for real: each run (a DRDrillRun) restores a backup found through object storage into new scratch targets, checks the data and records the measured RTO and RPO against the objectives.',
   spec: DRDrillSpec,
   status: DRDrillStatus,
   maxNameLength: MAX_PARENT_NAME_LENGTH,
-  nameLengthReason: 'scratch resources and Jobs are named <drill>-<timestamp>',
+  nameLengthReason: 'runs are named <drill>-<timestamp> and must fit in a 63-character label',
   printerColumns: [
     { name: 'Scenario', type: 'string', jsonPath: '.spec.scenario', description: 'The disaster declared.' },
-    { name: 'Result', type: 'string', jsonPath: '.status.result', description: 'Passed, Failed or Running.' },
-    { name: 'RTO', type: 'string', jsonPath: '.status.rto.measured', description: 'Measured recovery time.' },
-    { name: 'RPO', type: 'string', jsonPath: '.status.rpo.measured', description: 'Measured recovery point.' },
-    { name: 'Objectives', type: 'string', jsonPath: '.status.objectives', description: 'Met, RTOMissed, RPOMissed or BothMissed.' },
-    { name: 'Last Run', type: 'date', jsonPath: '.status.startTime', description: 'Time since the latest drill started.' },
+    { name: 'Result', type: 'string', jsonPath: '.status.latest.result', description: 'Passed, Failed or Running: the newest run.' },
+    { name: 'RTO', type: 'string', jsonPath: '.status.latest.rto', description: 'Measured recovery time of the newest run.' },
+    { name: 'RPO', type: 'string', jsonPath: '.status.latest.rpo', description: 'Measured recovery point of the newest run.' },
+    { name: 'Objectives', type: 'string', jsonPath: '.status.latest.objectives', description: 'Met, RTOMissed, RPOMissed or BothMissed.' },
+    { name: 'Last Run', type: 'date', jsonPath: '.status.latest.startTime', description: 'Time since the newest run started.' },
+    { name: 'Last Passed', type: 'date', jsonPath: '.status.lastPassedTime', description: 'Time since the newest passed run finished.' },
     { name: 'Next', type: 'string', jsonPath: '.status.nextRunTime', description: 'When the next drill is due.', priority: 1 },
-    { name: 'Backup', type: 'string', jsonPath: '.status.backup.name', description: 'BackupRun recovered from.', priority: 1 },
+    { name: 'Reason', type: 'string', jsonPath: '.status.latest.reason', description: 'Why the newest run failed.', priority: 1 },
     ageColumn,
   ],
 };
 
-/** What the API server cannot check: zone and cron, objectives above zero. */
+/** What the API server cannot check: zone and cron, durations above zero. */
+export function validateDrillPlan(plan: DrillPlan, field = 'spec'): Problem[] {
+  const problems: Problem[] = [];
+  for (const objective of ['rto', 'rpo'] as const) {
+    const value = plan.objectives[objective];
+    if (!parseDuration(value)) problems.push(error(`${field}.objectives.${objective}`, `"${value}" must be a duration longer than zero, e.g. 1h`));
+  }
+  if (!parseDuration(plan.timeout)) problems.push(error(`${field}.timeout`, `"${plan.timeout}" must be a duration longer than zero, e.g. 2h`));
+  const olderThan = plan.backup?.olderThan;
+  if (olderThan !== undefined && !parseDuration(olderThan)) problems.push(error(`${field}.backup.olderThan`, `"${olderThan}" must be a duration longer than zero, e.g. 6h`));
+  return problems;
+}
+
 export function validateDRDrill(spec: DRDrillSpec): Problem[] {
   const problems: Problem[] = [];
   if (spec.schedule !== undefined) {
     problems.push(...checkSchedule(spec.schedule, spec.timeZone, { schedule: 'spec.schedule', timeZone: 'spec.timeZone' }).problems);
   }
-  for (const objective of ['rto', 'rpo'] as const) {
-    const value = spec.objectives[objective];
-    if (!parseDuration(value)) {
-      problems.push(error(`spec.objectives.${objective}`, `"${value}" must be a duration longer than zero, e.g. 1h`));
-    }
-  }
-  return problems;
+  return [...problems, ...validateDrillPlan(spec)];
 }

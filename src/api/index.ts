@@ -5,6 +5,7 @@ export * from './backup-schedule.ts';
 export * from './backup-run.ts';
 export * from './restore-request.ts';
 export * from './dr-drill.ts';
+export * from './dr-drill-run.ts';
 export { BackupSource, BackupSources, BucketSource, PostgresSource } from './sources.ts';
 export { BackupStorage, Encryption } from './storage.ts';
 export { Retention } from './retention.ts';
@@ -20,7 +21,8 @@ export type { CrdDescriptor, PrinterColumn } from './crd-descriptor.ts';
 import { backupRunCrd } from './backup-run.ts';
 import { backupScheduleCrd } from './backup-schedule.ts';
 import { drDrillCrd } from './dr-drill.ts';
+import { drDrillRunCrd } from './dr-drill-run.ts';
 import { restoreRequestCrd } from './restore-request.ts';
 
 /** Every kind, in the order docs and generated files list them. */
-export const crdDescriptors = [backupScheduleCrd, backupRunCrd, restoreRequestCrd, drDrillCrd];
+export const crdDescriptors = [backupScheduleCrd, backupRunCrd, restoreRequestCrd, drDrillCrd, drDrillRunCrd];

@@ -4,7 +4,7 @@ import { describe, expect, it } from '@jest/globals';
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseAllDocuments } from 'yaml';
-import { BackupRun, BackupSchedule, DRDrill, RestoreRequest, validateBackupRun, validateBackupSchedule, validateDRDrill, validateRestoreRequest, type Problem } from './index.ts';
+import { BackupRun, BackupSchedule, DRDrill, DRDrillRun, RestoreRequest, validateBackupRun, validateBackupSchedule, validateDRDrill, validateDRDrillRun, validateRestoreRequest, type Problem } from './index.ts';
 
 const dir = fileURLToPath(new URL('../../deploy/samples/', import.meta.url));
 const documents = readdirSync(dir)
@@ -16,13 +16,14 @@ const kinds: Record<string, (object: unknown) => Problem[]> = {
   BackupRun: (o) => validateBackupRun(BackupRun.parse(o).spec),
   RestoreRequest: (o) => validateRestoreRequest(RestoreRequest.parse(o).spec),
   DRDrill: (o) => validateDRDrill(DRDrill.parse(o).spec),
+  DRDrillRun: (o) => validateDRDrillRun(DRDrillRun.parse(o).spec),
 };
 
 describe('deploy/samples', () => {
   const lifeboatObjects = documents.filter(([, doc]) => doc.apiVersion === 'lifeboat.dev/v1alpha1');
 
   it('has one of each kind', () => {
-    expect(lifeboatObjects.map(([, doc]) => doc.kind).sort()).toEqual(['BackupRun', 'BackupSchedule', 'DRDrill', 'RestoreRequest']);
+    expect(lifeboatObjects.map(([, doc]) => doc.kind).sort()).toEqual(['BackupRun', 'BackupSchedule', 'DRDrill', 'DRDrillRun', 'RestoreRequest']);
   });
 
   it.each(lifeboatObjects.map(([file, doc]) => [file, doc] as const))('%s parses and validates without problems', (_, doc) => {

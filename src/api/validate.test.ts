@@ -188,7 +188,8 @@ describe('validateDRDrill', () => {
   });
 
   it('defaults verification to row counts and checksums', () => {
-    expect(drill().verify).toEqual({ rowCounts: true, objectChecksums: true });
+    expect(drill().verify).toEqual({ rowCounts: true, objectChecksums: true, schemaObjects: true });
+    expect(drill().timeout).toBe('2h');
     expect(drill().scratch.cleanup).toBe('Always');
   });
 

@@ -13,3 +13,4 @@ export const BACKUP_SCHEDULES = lifeboatType('BackupSchedule');
 export const BACKUP_RUNS = lifeboatType('BackupRun');
 export const RESTORE_REQUESTS = lifeboatType('RestoreRequest');
 export const DR_DRILLS = lifeboatType('DRDrill');
+export const DR_DRILL_RUNS = lifeboatType('DRDrillRun');

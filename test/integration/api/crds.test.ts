@@ -40,7 +40,8 @@ describe('the CRDs on a real API server', () => {
     expect(schedule.spec).toMatchObject({ suspend: false, concurrencyPolicy: 'Forbid' });
     expect(schedule.spec.sources[0].postgres).toMatchObject({ port: 5432, format: 'Custom', connectionSecret: { passwordKey: 'password' } });
     const drill = JSON.parse(await ok(kubectl, ['get', '-n', namespace, 'drdrill/app-weekly', '-o', 'json']));
-    expect(drill.spec.verify).toMatchObject({ rowCounts: true, objectChecksums: true });
+    expect(drill.spec.verify).toMatchObject({ rowCounts: true, objectChecksums: true, schemaObjects: true });
+    expect(drill.spec.timeout).toBe('2h');
   });
 
   it('applies the samples a second time without changes', async () => {
@@ -59,14 +60,15 @@ describe('the CRDs on a real API server', () => {
       'backuprun.lifeboat.dev/app-before-migration-42',
       'restorerequest.lifeboat.dev/app-undelete-2025-03-14',
       'drdrill.lifeboat.dev/app-weekly',
+      'drdrillrun.lifeboat.dev/app-weekly-now',
     ]) {
       expect(out).toContain(name);
     }
   });
 
   it('answers to the short names', async () => {
-    const out = await ok(kubectl, ['get', 'bsched,brun,rreq,drill', '-n', namespace, '-o', 'name']);
-    expect(out.trim().split('\n')).toHaveLength(4);
+    const out = await ok(kubectl, ['get', 'bsched,brun,rreq,drill,drillrun', '-n', namespace, '-o', 'name']);
+    expect(out.trim().split('\n')).toHaveLength(5);
   });
 
   it.each([
@@ -74,7 +76,9 @@ describe('the CRDs on a real API server', () => {
     ['backupschedule.spec.sources.postgres.connectionSecret', ['passwordKey', 'secretKeyRef']],
     ['backuprun.spec.deletionPolicy', ['Delete', 'Retain']],
     ['restorerequest.spec.targets.bucket.overwritePolicy', ['Skip', 'Overwrite', 'Fail']],
-    ['drdrill.status.rpo.basis', ['Freshness', 'SnapshotTime']],
+    ['drdrillrun.status.rpo.basis', ['Freshness', 'SnapshotTime']],
+    ['drdrillrun.status.deliveredRpo', ['worst-case RPO']],
+    ['drdrill.spec.backup.olderThan', ['malicious deletion']],
     ['drdrill', ['declares a disaster']],
   ])('kubectl explain %s prints the field docs', async (path, expected) => {
     const out = await eventually(() => ok(kubectl, ['explain', path]));
@@ -128,20 +132,30 @@ describe('printer columns', () => {
     expect(row!.slice(3, 5)).toEqual(['Running', '4m10s']);
   });
 
-  it('show a DRDrill\'s scenario, result, measured RTO and RPO, objectives and last run', async () => {
+  it('show a DRDrill\'s scenario, latest result, measured RTO and RPO, objectives, last run and last pass', async () => {
+    const twoDaysAgo = new Date(Date.now() - 2 * 86_400_000).toISOString().replace(/\.\d+Z$/, 'Z');
     await patchStatus('drdrill/app-weekly', {
-      conditions: [condition('Passed', 'True', 'ChecksPassed'), condition('ObjectivesMet', 'True', 'WithinObjectives')],
-      result: 'Passed',
-      startTime: new Date(Date.now() - 2 * 86_400_000).toISOString().replace(/\.\d+Z$/, 'Z'),
-      rto: { target: '1h', measured: '41m12s', measuredSeconds: 2472, met: true },
-      rpo: { target: '24h', measured: '2h11m', measuredSeconds: 7860, met: true, basis: 'Freshness' },
-      objectives: 'Met',
-      steps: [{ name: 'SelectBackup', phase: 'Succeeded', duration: '2s' }, { name: 'RestoreDatabase', phase: 'Succeeded', duration: '31m4s' }],
-      checks: [{ name: 'users-exist', type: 'Sql', result: 'Passed', expected: '>= 1', actual: '1893' }],
-      history: [{ startTime: '2025-03-09T03:00:00Z', result: 'Passed', rto: '39m50s', rpo: '1h58m', objectives: 'Met' }],
+      conditions: [condition('Ready', 'True', 'Valid')],
+      latest: { name: 'app-weekly-1741910400', result: 'Passed', startTime: twoDaysAgo, rto: '41m12s', rpo: '2h11m', objectives: 'Met' },
+      lastPassed: { name: 'app-weekly-1741910400', result: 'Passed', startTime: twoDaysAgo, rto: '41m12s', rpo: '2h11m', objectives: 'Met' },
+      lastPassedTime: twoDaysAgo,
     });
     const [header, row] = await table(['drdrill', 'app-weekly']);
-    expect(header).toEqual(['NAME', 'SCENARIO', 'RESULT', 'RTO', 'RPO', 'OBJECTIVES', 'LAST RUN', 'AGE']);
-    expect(row!.slice(0, 7)).toEqual(['app-weekly', 'CompleteFailure', 'Passed', '41m12s', '2h11m', 'Met', '2d']);
+    expect(header).toEqual(['NAME', 'SCENARIO', 'RESULT', 'RTO', 'RPO', 'OBJECTIVES', 'LAST RUN', 'LAST PASSED', 'AGE']);
+    expect(row!.slice(0, 8)).toEqual(['app-weekly', 'CompleteFailure', 'Passed', '41m12s', '2h11m', 'Met', '2d', '2d']);
+  });
+
+  it('show a DRDrillRun\'s drill, result, reason, RTO, RPO and objectives', async () => {
+    await patchStatus('drdrillrun/app-weekly-now', {
+      result: 'Failed',
+      reason: 'RPOMissed',
+      rto: { objective: '1h', measured: '3m2s', measuredSeconds: 182, met: true },
+      rpo: { objective: '24h', measured: '30h1m', measuredSeconds: 108060, met: false, basis: 'SnapshotTime' },
+      objectives: 'RPOMissed',
+      steps: [{ name: 'SelectBackup', phase: 'Succeeded', duration: '1s' }],
+    });
+    const [header, row] = await table(['drdrillrun', 'app-weekly-now']);
+    expect(header).toEqual(['NAME', 'DRILL', 'RESULT', 'REASON', 'RTO', 'RPO', 'OBJECTIVES', 'AGE']);
+    expect(row!.slice(0, 7)).toEqual(['app-weekly-now', 'app-weekly', 'Failed', 'RPOMissed', '3m2s', '30h1m', 'RPOMissed']);
   });
 });
