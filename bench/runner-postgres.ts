@@ -110,7 +110,7 @@ try {
       storage,
       artifact,
       target: { ...postgres, database: target },
-      jobs: n,
+      parallelJobs: n,
       workDir: work,
     });
     return run.seconds;

@@ -17,8 +17,14 @@ export const RunnerEnv = {
   storageCredentialsPrefix: 'AWS_',
   /** A bucket source's key pair, kept apart from the storage's: SOURCE_AWS_ACCESS_KEY_ID, SOURCE_AWS_SECRET_ACCESS_KEY. */
   sourceCredentialsPrefix: 'SOURCE_AWS_',
+  /** A restore target bucket's key pair, kept apart from the storage's (the backups are read
+   *  with one, the target written with the other): TARGET_AWS_ACCESS_KEY_ID, TARGET_AWS_SECRET_ACCESS_KEY. */
+  targetCredentialsPrefix: 'TARGET_AWS_',
   /** age recipients (or identities) every artifact is encrypted to, one per line. */
   ageRecipients: 'LIFEBOAT_AGE_RECIPIENTS',
+  /** age identities (secret keys) that decrypt an artifact, one per line; the default of a
+   *  task's decryption.identityEnv. */
+  ageIdentity: 'LIFEBOAT_AGE_IDENTITY',
 } as const;
 
 /**

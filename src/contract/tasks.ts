@@ -29,7 +29,7 @@ export type Encryption = z.infer<typeof Encryption>;
 
 /** Where the age identities (secret keys) for decryption are: an env var filled from a Secret. */
 export const Decryption = z.object({
-  identityEnv: EnvName.default('LIFEBOAT_AGE_IDENTITY'),
+  identityEnv: EnvName.default(RunnerEnv.ageIdentity),
 });
 export type Decryption = z.infer<typeof Decryption>;
 
@@ -73,21 +73,24 @@ export const PostgresRestoreTask = z.object({
   artifact: ArtifactLocation,
   /** target.database is the database restored into. */
   target: PostgresConnection,
-  /** Create the target database (it must not exist), or restore into an existing one. */
-  createDatabase: z.boolean().default(false),
+  /** Create the target database when it does not exist; an existing one is restored into (if
+   *  empty, or with overwritePolicy Clean). With false the database must exist. */
+  createDatabase: z.boolean().default(true),
   /** Database to connect to for CREATE DATABASE. */
   maintenanceDatabase: z.string().min(1).default('postgres'),
-  /** Restore over existing objects (drops them first). Without it a non-empty target is refused. */
-  clean: z.boolean().default(false),
+  /** Fail refuses a target that is not empty; Clean restores over it (pg_restore --clean
+   *  --if-exists drops the objects the backup holds first). */
+  overwritePolicy: z.enum(['Fail', 'Clean']).default('Fail'),
   /** pg_restore -j: above 1 the artifact is downloaded (parallel ranges) and verified first. */
-  jobs: z.number().int().min(1).max(64).default(1),
-  noOwner: z.boolean().default(false),
+  parallelJobs: z.number().int().min(1).max(64).default(1),
+  /** On by default, as in the API: the original roles seldom exist where a backup is restored. */
+  noOwner: z.boolean().default(true),
   noAcl: z.boolean().default(false),
   /** SET ROLE to this role for the restore (objects end up owned by it with noOwner). */
   role: z.string().min(1).optional(),
   decryption: Decryption.optional(),
   download: DownloadTuning.default({}),
-  /** Where the local copy goes when jobs > 1 (an emptyDir volume in the Job). */
+  /** Where the local copy goes when parallelJobs > 1 (an emptyDir volume in the Job). */
   workDir: z.string().min(1).optional(),
 });
 export type PostgresRestoreTask = z.infer<typeof PostgresRestoreTask>;
@@ -119,8 +122,8 @@ export const BucketRestoreTask = z.object({
   artifact: ArtifactLocation,
   target: BucketSource,
   /** Keys starting with `from` are restored under `to` instead. */
-  prefixMap: z.object({ from: z.string(), to: z.string() }).optional(),
-  overwrite: OverwritePolicy.default('Fail'),
+  prefixRemap: z.object({ from: z.string(), to: z.string() }).optional(),
+  overwritePolicy: OverwritePolicy.default('Fail'),
   createBucket: z.boolean().default(true),
   concurrency: z.number().int().min(1).max(256).default(32),
   decryption: Decryption.optional(),
@@ -167,19 +170,23 @@ export const ScratchTask = z.discriminatedUnion('kind', [
 ]);
 export type ScratchTask = z.infer<typeof ScratchTask>;
 
-/** What a check's first column of its first row (and its row count) must satisfy. */
+/** What a query must return, with the API's names and meanings (src/api/dr-drill.ts
+ *  SqlExpectation): the operator copies a DRDrill's expectations through unchanged. */
 export const CheckExpectation = z.object({
-  equals: z.union([z.string(), z.number(), z.boolean(), z.null()]).optional(),
-  min: z.number().optional(),
-  max: z.number().optional(),
-  minRows: z.number().int().min(0).optional(),
-  maxRows: z.number().int().min(0).optional(),
+  /** The query returns exactly this many rows. */
+  rows: z.number().int().min(0).optional(),
+  /** The first column of the first row, as text, equals this. */
+  equals: z.string().optional(),
+  /** The first column of the first row is a number at least this. */
+  atLeast: z.number().optional(),
+  /** The first column of the first row is a number at most this. */
+  atMost: z.number().optional(),
 });
 export type CheckExpectation = z.infer<typeof CheckExpectation>;
 
 export const SqlCheck = z.object({
   name: z.string().min(1).max(63),
-  sql: z.string().min(1),
+  query: z.string().min(1),
   expect: CheckExpectation.default({}),
 });
 export type SqlCheck = z.infer<typeof SqlCheck>;
@@ -196,7 +203,7 @@ export const DrillCheckTask = z.object({
     })
     .optional(),
   /** A query whose single value is the newest data's timestamp (the measured RPO's basis). */
-  freshness: z.object({ sql: z.string().min(1) }).optional(),
+  freshness: z.object({ query: z.string().min(1) }).optional(),
   statementTimeoutSeconds: z.number().int().min(1).default(300),
 });
 export type DrillCheckTask = z.infer<typeof DrillCheckTask>;

@@ -14,6 +14,7 @@ export type FailureCode =
   | 'ManifestMissing'
   | 'StorageUnavailable'
   | 'BucketMissing'
+  | 'DatabaseMissing'
   | 'SourceChanged'
   | 'AccessDenied'
   | 'CheckFailed'
@@ -34,6 +35,7 @@ const PERMANENT: ReadonlySet<string> = new Set<FailureCode>([
   'TargetNotEmpty',
   'ManifestMissing',
   'BucketMissing',
+  'DatabaseMissing',
   'AccessDenied',
   'CheckFailed',
 ]);

@@ -13,17 +13,17 @@ const MAX_KEY_BYTES = 1024;
 export type KeyMapper = (key: string) => string;
 
 /**
- * `prefixMap` when given; otherwise a target prefix means "what was under the source prefix
+ * `prefixRemap` when given; otherwise a target prefix means "what was under the source prefix
  * goes under this one"; otherwise keys are restored unchanged.
  */
-export function keyMapper(task: Pick<BucketRestoreTask, 'prefixMap' | 'target'>, source: Pick<BucketArtifactInfo, 'prefix'>): KeyMapper {
-  const map = task.prefixMap ?? (task.target.prefix ? { from: source.prefix, to: task.target.prefix } : undefined);
+export function keyMapper(task: Pick<BucketRestoreTask, 'prefixRemap' | 'target'>, source: Pick<BucketArtifactInfo, 'prefix'>): KeyMapper {
+  const map = task.prefixRemap ?? (task.target.prefix ? { from: source.prefix, to: task.target.prefix } : undefined);
   return (key) => {
     const mapped = map && key.startsWith(map.from) ? `${map.to}${key.slice(map.from.length)}` : key;
     if (mapped === '' || Buffer.byteLength(mapped) > MAX_KEY_BYTES) {
       throw new RunnerError(
         'InvalidTask',
-        `the prefix map turns key ${JSON.stringify(key.slice(0, 100))} into ${mapped === '' ? 'an empty key' : `a key over ${MAX_KEY_BYTES} bytes`}`,
+        `prefixRemap turns key ${JSON.stringify(key.slice(0, 100))} into ${mapped === '' ? 'an empty key' : `a key over ${MAX_KEY_BYTES} bytes`}`,
       );
     }
     return mapped;

@@ -58,21 +58,21 @@ export async function runBucketRestore(task: BucketRestoreTask, ctx: RunnerConte
   const identities = manifest.artifact.encryption ? resolveIdentities(task.decryption, ctx.env) : [];
   const targetWhere = { bucket: task.target.bucket, ...(task.target.endpoint ? { endpoint: task.target.endpoint } : {}) };
   const target: PutTarget = { client: ctx.s3(task.target), ...targetWhere, signal: ctx.signal };
-  const log = ctx.logger.child({ artifact: manifest.artifact.key, targetBucket: task.target.bucket, overwrite: task.overwrite });
+  const log = ctx.logger.child({ artifact: manifest.artifact.key, targetBucket: task.target.bucket, overwritePolicy: task.overwritePolicy });
 
   const createdBucket = await prepareTargetBucket(task, target);
   const mapKey = keyMapper(task, manifest.bucket);
   const existing =
-    task.overwrite === 'Overwrite'
+    task.overwritePolicy === 'Overwrite'
       ? new Set<string>()
       : await existingTargetKeys(target.client, target.bucket, manifest.bucket, mapKey, ctx.signal).catch((error: unknown) => {
           throw storageFailure(error, targetWhere, 'listing');
         });
-  if (task.overwrite === 'Fail' && existing.size > 0) {
+  if (task.overwritePolicy === 'Fail' && existing.size > 0) {
     const first = [...existing][0] as string;
     throw new RunnerError(
       'TargetNotEmpty',
-      `${existing.size} of the objects to restore already exist in bucket ${task.target.bucket} (e.g. ${JSON.stringify(first.slice(0, 200))}) and the overwrite policy is Fail; nothing was written`,
+      `${existing.size} of the objects to restore already exist in bucket ${task.target.bucket} (e.g. ${JSON.stringify(first.slice(0, 200))}) and overwritePolicy is Fail; nothing was written`,
     );
   }
   log.info({ createdBucket, existing: existing.size }, 'target ready');
@@ -90,6 +90,8 @@ export async function runBucketRestore(task: BucketRestoreTask, ctx: RunnerConte
     objects: counts.written,
     skippedObjects: counts.skipped,
     bytes: counts.bytes,
+    // The stored artifact's size (compressed, encrypted), as postgres-restore reports it.
+    sizeBytes: manifest.artifact.sizeBytes,
     sha256: manifest.artifact.sha256,
     durationSeconds: Math.round(performance.now() - started) / 1000,
     restoreSeconds: progress.elapsedSeconds,
@@ -133,7 +135,7 @@ async function restoreObjects(
   // Stops the writes in flight on failure; the artifact read has its own life (explainFailure).
   const stop = new AbortController();
   const putTarget = { ...target, signal: AbortSignal.any([ctx.signal, stop.signal]) };
-  const ifAbsent = task.overwrite !== 'Overwrite';
+  const ifAbsent = task.overwritePolicy !== 'Overwrite';
   const queue = new BoundedPutQueue(task.concurrency, tuning.inFlightBytes);
   const archive = openArtifact(ctx.s3(task.storage), {
     bucket: task.storage.bucket,
@@ -144,8 +146,8 @@ async function restoreObjects(
 
   const record = (object: ArchivedObject, key: string, outcome: 'written' | 'exists'): void => {
     if (outcome === 'exists') {
-      if (task.overwrite === 'Fail') {
-        throw new RunnerError('TargetNotEmpty', `object ${JSON.stringify(key)} appeared in bucket ${target.bucket} during the restore; the overwrite policy is Fail`);
+      if (task.overwritePolicy === 'Fail') {
+        throw new RunnerError('TargetNotEmpty', `object ${JSON.stringify(key)} appeared in bucket ${target.bucket} during the restore; overwritePolicy is Fail`);
       }
       counts.skipped += 1;
     } else {

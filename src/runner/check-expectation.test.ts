@@ -4,23 +4,33 @@ import { compareRowCounts, evaluateExpectation } from './check-expectation.ts';
 describe('evaluateExpectation', () => {
   it.each([
     ['no expectation passes any result', {}, 0, undefined, true],
-    ['equals a number given as text (count(*) comes back as a string)', { equals: 3 }, 1, '3', true],
-    ['equals fails on a different value', { equals: 3 }, 1, '4', false],
-    ['equals a string', { equals: 'ok' }, 1, 'ok', true],
-    ['equals true', { equals: true }, 1, true, true],
-    ['equals null matches a missing row', { equals: null }, 0, undefined, true],
-    ['min passes at the bound', { min: 10 }, 1, '10', true],
-    ['min fails below', { min: 10 }, 1, 9, false],
-    ['max fails above', { max: 10 }, 1, 11, false],
-    ['min on a non-number fails', { min: 1 }, 1, 'abc', false],
-    ['minRows fails with too few rows', { minRows: 1 }, 0, undefined, false],
-    ['maxRows fails with too many rows', { maxRows: 0 }, 2, 'x', false],
-  ])('%s', (_name, expect_, rows, value, ok) => {
+    ['rows passes on the exact count', { rows: 2 }, 2, 'x', true],
+    ['rows fails with fewer rows', { rows: 1 }, 0, undefined, false],
+    ['rows fails with more rows', { rows: 0 }, 2, 'x', false],
+    ['equals compares the text (count(*) comes back as "3")', { equals: '3' }, 1, '3', true],
+    ['equals fails on a different value', { equals: '3' }, 1, '4', false],
+    ['equals is exact text, not a number', { equals: '3' }, 1, '3.0', false],
+    ['equals a boolean as PostgreSQL writes it', { equals: 't' }, 1, 't', true],
+    ['equals fails on NULL', { equals: '' }, 1, null, false],
+    ['equals fails without a row', { equals: 'ok' }, 0, undefined, false],
+    ['atLeast passes at the bound', { atLeast: 10 }, 1, '10', true],
+    ['atLeast fails below', { atLeast: 10 }, 1, '9.5', false],
+    ['atMost passes at the bound', { atMost: 10 }, 1, '10.00', true],
+    ['atMost fails above', { atMost: 10 }, 1, '11', false],
+    ['atLeast on a non-number fails', { atLeast: 1 }, 1, 'abc', false],
+    ['atMost on NULL fails', { atMost: 1 }, 1, null, false],
+    ['atLeast without a row fails', { atLeast: 0 }, 0, undefined, false],
+    ['every expectation set must hold', { rows: 1, equals: '5', atLeast: 1, atMost: 9 }, 1, '5', true],
+  ] as const)('%s', (_name, expect_, rows, value, ok) => {
     expect(evaluateExpectation(expect_, rows, value).ok).toBe(ok);
   });
 
   it('says what it got and what it expected', () => {
-    expect(evaluateExpectation({ equals: 3 }, 1, '4').message).toBe('got "4", expected 3');
+    expect(evaluateExpectation({ equals: '3' }, 1, '4').message).toBe('got "4", expected "3"');
+    expect(evaluateExpectation({ rows: 3 }, 1, '4').message).toBe('got 1 row, expected 3 rows');
+    expect(evaluateExpectation({ atMost: 10 }, 1, '300').message).toBe('got "300", expected at most 10');
+    expect(evaluateExpectation({ atLeast: 1 }, 1, null).message).toBe('got NULL, expected a number');
+    expect(evaluateExpectation({ atLeast: 1 }, 0, undefined).message).toBe('got (no row), expected a number');
   });
 });
 

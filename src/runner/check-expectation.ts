@@ -9,45 +9,42 @@ export interface CheckOutcome {
   message: string;
 }
 
-/** `value` is the first column of the first row (undefined when there are no rows). */
-export function evaluateExpectation(expect: CheckExpectation, rowCount: number, value: unknown): CheckOutcome {
+/**
+ * `value` is the first column of the first row as PostgreSQL writes it as text (what psql
+ * shows: `t` for true, timestamps in the server's style), null for NULL, undefined when there
+ * are no rows. Text, because the API compares `equals` as text: a user writes what they see.
+ */
+export function evaluateExpectation(expect: CheckExpectation, rowCount: number, value: string | null | undefined): CheckOutcome {
   const shown = show(value);
-  if (expect.minRows !== undefined && rowCount < expect.minRows) {
-    return { ok: false, message: `${rowCount} rows, expected at least ${expect.minRows}` };
+  if (expect.rows !== undefined && rowCount !== expect.rows) {
+    return { ok: false, message: `got ${rows(rowCount)}, expected ${rows(expect.rows)}` };
   }
-  if (expect.maxRows !== undefined && rowCount > expect.maxRows) {
-    return { ok: false, message: `${rowCount} rows, expected at most ${expect.maxRows}` };
+  if (expect.equals !== undefined && value !== expect.equals) {
+    return { ok: false, message: `got ${shown}, expected ${JSON.stringify(expect.equals)}` };
   }
-  if (expect.equals !== undefined && !sameValue(value, expect.equals)) {
-    return { ok: false, message: `got ${shown}, expected ${show(expect.equals)}` };
-  }
-  if (expect.min !== undefined || expect.max !== undefined) {
+  if (expect.atLeast !== undefined || expect.atMost !== undefined) {
     const number = toNumber(value);
     if (number === undefined) return { ok: false, message: `got ${shown}, expected a number` };
-    if (expect.min !== undefined && number < expect.min) return { ok: false, message: `got ${shown}, expected at least ${expect.min}` };
-    if (expect.max !== undefined && number > expect.max) return { ok: false, message: `got ${shown}, expected at most ${expect.max}` };
+    if (expect.atLeast !== undefined && number < expect.atLeast) return { ok: false, message: `got ${shown}, expected at least ${expect.atLeast}` };
+    if (expect.atMost !== undefined && number > expect.atMost) return { ok: false, message: `got ${shown}, expected at most ${expect.atMost}` };
   }
-  return { ok: true, message: `${rowCount} rows, value ${shown}` };
+  return { ok: true, message: `${rows(rowCount)}, value ${shown}` };
 }
 
-function sameValue(actual: unknown, expected: string | number | boolean | null): boolean {
-  if (expected === null) return actual === null || actual === undefined;
-  if (typeof expected === 'number') return toNumber(actual) === expected;
-  if (typeof expected === 'boolean') return actual === expected || String(actual) === String(expected);
-  return actual instanceof Date ? actual.toISOString() === expected : String(actual) === expected;
+function toNumber(value: string | null | undefined): number | undefined {
+  if (typeof value !== 'string' || value.trim() === '') return undefined;
+  const number = Number(value);
+  return Number.isNaN(number) ? undefined : number;
 }
 
-function toNumber(value: unknown): number | undefined {
-  if (typeof value === 'number') return value;
-  if (typeof value === 'bigint') return Number(value);
-  if (typeof value === 'string' && value.trim() !== '' && !Number.isNaN(Number(value))) return Number(value);
-  return undefined;
+function rows(count: number): string {
+  return count === 1 ? '1 row' : `${count} rows`;
 }
 
-function show(value: unknown): string {
+function show(value: string | null | undefined): string {
   if (value === undefined) return '(no row)';
-  if (value instanceof Date) return value.toISOString();
-  const text = typeof value === 'string' ? JSON.stringify(value) : String(value);
+  if (value === null) return 'NULL';
+  const text = JSON.stringify(value);
   return text.length > 60 ? `${text.slice(0, 57)}...` : text;
 }
 

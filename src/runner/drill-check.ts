@@ -11,6 +11,9 @@ import { compareRowCounts, evaluateExpectation, tableName } from './check-expect
 import type { RunnerContext, TaskSummary } from './context.ts';
 import { readArtifactManifest } from './manifest.ts';
 
+/** No parsing: every value stays the text PostgreSQL sent (NULL stays null). */
+const AS_TEXT: pg.CustomTypesConfig = { getTypeParser: (() => (text: string) => text) as pg.CustomTypesConfig['getTypeParser'] };
+
 interface CheckResult {
   name: string;
   ok: boolean;
@@ -23,11 +26,13 @@ export async function runDrillCheck(task: DrillCheckTask, ctx: RunnerContext): P
     throw postgresFailure(error, settings, 'connecting to the restored database');
   });
   try {
-    const readOnly = async <T>(sql: string, params: unknown[] = []): Promise<pg.QueryResult<T & pg.QueryResultRow>> => {
+    /** Rows as arrays; `asText` leaves every value as PostgreSQL wrote it (what SQL checks compare). */
+    const readOnly = async (sql: string, options: { asText?: boolean } = {}): Promise<{ rows: unknown[][]; rowCount: number }> => {
       await db.query('BEGIN READ ONLY');
       try {
         await db.query(`SET LOCAL statement_timeout = ${task.statementTimeoutSeconds * 1000}`);
-        return await db.query<T & pg.QueryResultRow>({ text: sql, values: params, rowMode: 'array' } as pg.QueryConfig);
+        const result = await db.query<unknown[]>({ text: sql, rowMode: 'array', ...(options.asText ? { types: AS_TEXT } : {}) });
+        return { rows: result.rows, rowCount: result.rowCount ?? result.rows.length };
       } finally {
         await db.query('ROLLBACK').catch(() => undefined);
       }
@@ -36,9 +41,9 @@ export async function runDrillCheck(task: DrillCheckTask, ctx: RunnerContext): P
     const checks: CheckResult[] = [];
     for (const check of task.checks) {
       try {
-        const result = await readOnly(check.sql);
-        const first = (result.rows[0] as unknown as unknown[] | undefined)?.[0];
-        checks.push({ name: check.name, ...evaluateExpectation(check.expect, result.rowCount ?? result.rows.length, first) });
+        const result = await readOnly(check.query, { asText: true });
+        const first = result.rows[0]?.[0] as string | null | undefined;
+        checks.push({ name: check.name, ...evaluateExpectation(check.expect, result.rowCount, first) });
       } catch (error) {
         checks.push({ name: check.name, ok: false, message: `query failed: ${(error as Error).message.split('\n')[0]}` });
       }
@@ -58,7 +63,7 @@ export async function runDrillCheck(task: DrillCheckTask, ctx: RunnerContext): P
         if (table.rows === null) continue;
         try {
           const result = await readOnly(`SELECT count(*) FROM ONLY ${quoteIdent(table.schema)}.${quoteIdent(table.table)}`);
-          actual.set(tableName(table), Number((result.rows[0] as unknown as unknown[])[0]));
+          actual.set(tableName(table), Number(result.rows[0]?.[0]));
         } catch {
           actual.set(tableName(table), null);
         }
@@ -78,8 +83,8 @@ export async function runDrillCheck(task: DrillCheckTask, ctx: RunnerContext): P
     let freshness: string | null | undefined;
     if (task.freshness) {
       try {
-        const result = await readOnly(task.freshness.sql);
-        freshness = toTimestamp((result.rows[0] as unknown as unknown[] | undefined)?.[0]);
+        const result = await readOnly(task.freshness.query);
+        freshness = toTimestamp(result.rows[0]?.[0]);
         checks.push({
           name: 'freshness',
           ok: freshness !== null,

@@ -1,5 +1,6 @@
 // age keys from the task and the environment. Recipients (public) may sit in the task; the
 // identities (secret) only ever come from an env var filled from a Secret.
+import { RunnerEnv } from '../contract/runner-env.ts';
 import type { Decryption, Encryption } from '../contract/tasks.ts';
 import { ageRecipientFromIdentity, parseAgeIdentities } from '../crypto/age-stream.ts';
 import { RunnerError } from '../failures/runner-error.ts';
@@ -23,7 +24,7 @@ export async function resolveRecipients(encryption: Encryption | undefined, env:
 }
 
 export function resolveIdentities(decryption: Decryption | undefined, env: NodeJS.ProcessEnv): string[] {
-  const variable = decryption?.identityEnv ?? 'LIFEBOAT_AGE_IDENTITY';
+  const variable = decryption?.identityEnv ?? RunnerEnv.ageIdentity;
   const text = env[variable];
   if (!text) {
     throw new RunnerError('DecryptionFailed', `the artifact is encrypted and the identity variable ${variable} is not set`);

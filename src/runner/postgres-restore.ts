@@ -1,5 +1,6 @@
 // postgres-restore: resolve the artifact from its manifest, prepare the target database
-// (create it, or check that it is empty unless `clean`), then restore. With one job the
+// (create it when missing and createDatabase allows; an existing one must be empty unless
+// overwritePolicy is Clean), then restore. With one job the
 // archive streams into pg_restore inside a single transaction and the checksum is verified
 // before pg_restore can see the end of it; with N jobs (or a tar or plain dump) the artifact
 // is downloaded in parallel ranges, verified, and restored from the local file.
@@ -11,7 +12,7 @@ import type { ArtifactManifest } from '../contract/manifests.ts';
 import type { PostgresRestoreTask } from '../contract/tasks.ts';
 import { ChecksumMismatchError, RunnerError } from '../failures/runner-error.ts';
 import { connectionSettings, describeServer, libpqEnv, withConnection, type ConnectionSettings } from '../postgres/connection.ts';
-import { createDatabase, databaseContents, databaseExists, describeContents, dropDatabase, isEmpty } from '../postgres/database.ts';
+import { createDatabase, databaseContents, describeContents, dropDatabase, isEmpty } from '../postgres/database.ts';
 import { postgresFailure } from '../postgres/errors.ts';
 import { runRestoreTool } from '../postgres/restore.ts';
 import { toolVersion } from '../postgres/tools.ts';
@@ -40,11 +41,12 @@ export async function runPostgresRestore(task: PostgresRestoreTask, ctx: RunnerC
   const format = manifest.postgres.format;
   // Only a custom archive can be restored in parallel; only a custom archive is safe to
   // stream (pg_restore cannot reach its end, and so cannot commit, before the last byte).
-  const jobs = format === 'custom' ? task.jobs : 1;
+  const jobs = format === 'custom' ? task.parallelJobs : 1;
   const streaming = format === 'custom' && jobs === 1;
   const zstd = manifest.artifact.compression === 'zstd' ? await locateZstd(ctx.env) : undefined;
-  if (format === 'plain' && task.clean) {
-    throw new RunnerError('InvalidTask', 'clean needs a custom or tar archive: a plain SQL dump has no DROP statements');
+  const clean = task.overwritePolicy === 'Clean';
+  if (format === 'plain' && clean) {
+    throw new RunnerError('InvalidTask', 'overwritePolicy Clean needs a custom or tar archive: a plain SQL dump has no DROP statements');
   }
   const restoreTool = format === 'plain' ? 'psql' : 'pg_restore';
   const restoreToolVersion = await toolVersion(restoreTool, ctx.env);
@@ -59,7 +61,7 @@ export async function runPostgresRestore(task: PostgresRestoreTask, ctx: RunnerC
     const restore = {
       format,
       jobs,
-      clean: task.clean,
+      clean,
       noOwner: task.noOwner,
       noAcl: task.noAcl,
       ...(task.role ? { role: task.role } : {}),
@@ -149,35 +151,43 @@ async function explainCorruption(error: unknown, verify: () => Promise<void>): P
   }
 }
 
-/** Creates the target or checks it; returns whether this task created it. */
+/**
+ * Checks the target (empty, or overwritePolicy Clean), or creates it when it is missing and
+ * createDatabase allows; returns whether this task created it. The target is tried first, so
+ * restoring into an existing database never needs the maintenance database.
+ */
 async function prepareTarget(
   task: PostgresRestoreTask,
   manifest: PostgresManifest,
   target: ConnectionSettings,
   maintenance: ConnectionSettings,
 ): Promise<boolean> {
-  if (task.createDatabase) {
-    return withConnection(maintenance, async (client) => {
-      if (await databaseExists(client, target.database)) {
-        throw new RunnerError(
-          'TargetNotEmpty',
-          `target database ${target.database} already exists at ${target.host}:${target.port}; restore into it with createDatabase false (and clean to overwrite)`,
-        );
-      }
-      await createDatabase(client, target.database, manifest.postgres);
-      return true;
-    }).catch((error: unknown) => {
-      throw postgresFailure(error, maintenance, `creating database ${target.database}`);
-    });
-  }
   const contents = await withConnection(target, databaseContents).catch((error: unknown) => {
+    if ((error as { code?: string }).code === INVALID_CATALOG_NAME) return undefined;
     throw postgresFailure(error, target, 'inspecting the target database');
   });
-  if (!isEmpty(contents) && !task.clean) {
+  if (contents === undefined) {
+    if (!task.createDatabase) {
+      throw new RunnerError(
+        'DatabaseMissing',
+        `target database ${target.database} does not exist at ${target.host}:${target.port} and createDatabase is false; create it, or set createDatabase to true`,
+      );
+    }
+    // Should someone else create it in between, CREATE DATABASE fails (retryable), and the
+    // next attempt finds it and checks it like any other existing database.
+    await withConnection(maintenance, (client) => createDatabase(client, target.database, manifest.postgres)).catch((error: unknown) => {
+      throw postgresFailure(error, maintenance, `creating database ${target.database}`);
+    });
+    return true;
+  }
+  if (!isEmpty(contents) && task.overwritePolicy !== 'Clean') {
     throw new RunnerError(
       'TargetNotEmpty',
-      `target database ${describeServer(target)} is not empty (${describeContents(contents)}); set clean to restore over it`,
+      `target database ${describeServer(target)} is not empty (${describeContents(contents)}); set overwritePolicy to Clean to restore over it`,
     );
   }
   return false;
 }
+
+/** SQLSTATE invalid_catalog_name: connecting to a database that does not exist. */
+const INVALID_CATALOG_NAME = '3D000';

@@ -15,6 +15,15 @@ describe('parseTask', () => {
     expect(task.storage).toMatchObject({ region: 'us-east-1', forcePathStyle: true, credentialsEnvPrefix: 'AWS_', prefix: '' });
   });
 
+  it('fills the defaults of the restores as the RestoreRequest API has them', () => {
+    const postgresRestore = parseTask('postgres-restore', JSON.stringify({ storage, artifact: location, target: postgres, decryption: {} }));
+    expect(postgresRestore).toMatchObject({ createDatabase: true, overwritePolicy: 'Fail', parallelJobs: 1, noOwner: true });
+    expect(postgresRestore.decryption).toEqual({ identityEnv: 'LIFEBOAT_AGE_IDENTITY' });
+    const bucketRestore = parseTask('bucket-restore', JSON.stringify({ storage, artifact: location, target: { bucket: 'restored' } }));
+    expect(bucketRestore).toMatchObject({ overwritePolicy: 'Fail', createBucket: true });
+    expect(bucketRestore.prefixRemap).toBeUndefined();
+  });
+
   it('turns away the directory format with the reason', () => {
     expect(() => parseTask('postgres-backup', JSON.stringify({ storage, location, postgres, format: 'directory' }))).toThrow(
       /format: format "directory" cannot be streamed/,
@@ -22,9 +31,9 @@ describe('parseTask', () => {
   });
 
   it('names every invalid field in one line', () => {
-    const run = () => parseTask('postgres-restore', JSON.stringify({ storage: { bucket: 'B' }, artifact: location, target: postgres, jobs: 0 }));
+    const run = () => parseTask('postgres-restore', JSON.stringify({ storage: { bucket: 'B' }, artifact: location, target: postgres, parallelJobs: 0 }));
     expect(run).toThrow(InvalidTaskError);
-    expect(run).toThrow(/storage\.bucket: .*; jobs: /);
+    expect(run).toThrow(/storage\.bucket: .*; parallelJobs: /);
   });
 
   it('refuses scratch names without the scratch prefix', () => {

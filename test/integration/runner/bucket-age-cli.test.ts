@@ -48,7 +48,7 @@ describe('an encrypted bucket artifact', () => {
     expect(failure.stderrLine.split('\n')).toHaveLength(1);
     expect(failure.stderrLine).not.toContain('AGE-SECRET-KEY');
 
-    const restore = await runRunner('bucket-restore', { ...restoreTask, overwrite: 'Overwrite' }, { env: { LIFEBOAT_AGE_IDENTITY: `# a comment\n${identity}\n` } });
+    const restore = await runRunner('bucket-restore', { ...restoreTask, overwritePolicy: 'Overwrite' }, { env: { LIFEBOAT_AGE_IDENTITY: `# a comment\n${identity}\n` } });
     expect(restore.result).toMatchObject({ ok: true, summary: { objects: 3 } });
     const keys = OBJECTS.map((object) => object.key);
     expect(await objectFacts(s3, target, keys)).toEqual(await objectFacts(s3, source, keys));

@@ -25,6 +25,7 @@ const OBJECTS = [
 let source: string;
 let backups: string;
 let endpoint: string;
+let artifactBytes: number;
 const location = locationFor('policies');
 
 beforeAll(async () => {
@@ -35,6 +36,7 @@ beforeAll(async () => {
   endpoint = storageFor(backups).endpoint;
   const backup = await runRunner('bucket-backup', { storage: storageFor(backups), location, source: { endpoint, bucket: source } });
   expect(backup.result.ok).toBe(true);
+  artifactBytes = Number(backup.result.summary?.sizeBytes);
 }, 120_000);
 
 async function targetWithOldK2(): Promise<string> {
@@ -51,7 +53,7 @@ function restore(target: string, extra: Record<string, unknown> = {}) {
 describe('bucket restore overwrite policies', () => {
   it('Fail: refuses before writing anything when a key exists', async () => {
     const target = await targetWithOldK2();
-    const failure = failureOf(await restore(target, { overwrite: 'Fail' }));
+    const failure = failureOf(await restore(target, { overwritePolicy: 'Fail' }));
     expect(failure.code).toBe('TargetNotEmpty');
     expect(failure.reason).toMatch(/1 of the objects to restore already exist in bucket .*"k2".*nothing was written/);
     expect(await listedKeys(s3, target)).toEqual(['k2']);
@@ -60,8 +62,8 @@ describe('bucket restore overwrite policies', () => {
 
   it('Skip: writes the missing objects and leaves existing ones alone', async () => {
     const target = await targetWithOldK2();
-    const run = await restore(target, { overwrite: 'Skip' });
-    expect(run.result).toMatchObject({ ok: true, summary: { objects: 2, skippedObjects: 1 } });
+    const run = await restore(target, { overwritePolicy: 'Skip' });
+    expect(run.result).toMatchObject({ ok: true, summary: { objects: 2, skippedObjects: 1, sizeBytes: artifactBytes } });
     expect((await getObject(target, 'k2')).toString()).toBe('old k2');
     expect((await getObject(target, 'k1')).toString()).toBe('new k1');
     expect(await exists(s3, target, 'dir/k3')).toBe(true);
@@ -69,14 +71,15 @@ describe('bucket restore overwrite policies', () => {
 
   it('Overwrite: replaces existing objects', async () => {
     const target = await targetWithOldK2();
-    const run = await restore(target, { overwrite: 'Overwrite' });
-    expect(run.result).toMatchObject({ ok: true, summary: { objects: 3, skippedObjects: 0 } });
+    const run = await restore(target, { overwritePolicy: 'Overwrite' });
+    // sizeBytes is the stored artifact's, as the backup reported it, whatever was written.
+    expect(run.result).toMatchObject({ ok: true, summary: { objects: 3, skippedObjects: 0, sizeBytes: artifactBytes } });
     expect((await getObject(target, 'k2')).toString()).toBe('new k2');
   }, 60_000);
 
   it('remaps a prefix', async () => {
     const target = uniqueBucket('fail-map');
-    const run = await restore(target, { prefixMap: { from: 'dir/', to: 'moved/' } });
+    const run = await restore(target, { prefixRemap: { from: 'dir/', to: 'moved/' } });
     expect(run.result).toMatchObject({ ok: true, summary: { createdBucket: true, objects: 3 } });
     expect((await listedKeys(s3, target)).sort()).toEqual(['k1', 'k2', 'moved/k3']);
   }, 60_000);

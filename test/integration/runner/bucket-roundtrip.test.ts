@@ -103,7 +103,7 @@ describe.each(SERVERS)('bucket backup and restore round trip on $name', ({ info,
       storage,
       artifact: location,
       target: { endpoint: server.endpoint, bucket: target },
-      overwrite: 'Fail',
+      overwritePolicy: 'Fail',
     });
     expect(restore.result).toMatchObject({ ok: true, summary: { createdBucket: true, objects: expected.length, skippedObjects: 0 } });
 

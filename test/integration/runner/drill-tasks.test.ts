@@ -90,11 +90,15 @@ describe('a scratch database', () => {
     const check = await runRunner('drill-check', {
       postgres: connectionTo(name),
       checks: [
-        { name: 'diagrams-present', sql: 'SELECT count(*) FROM diagrams', expect: { min: 300 } },
-        { name: 'titles', sql: "SELECT title FROM diagrams WHERE id = 7", expect: { equals: 'diagram 7' } },
+        { name: 'diagrams-present', query: 'SELECT count(*) FROM diagrams', expect: { atLeast: 300, atMost: 300 } },
+        { name: 'titles', query: 'SELECT title FROM diagrams WHERE id = 7', expect: { equals: 'diagram 7' } },
+        // equals compares text, as PostgreSQL writes it: a count is "300", true is "t".
+        { name: 'count-as-text', query: 'SELECT count(*) FROM diagrams', expect: { equals: '300' } },
+        { name: 'boolean-as-text', query: 'SELECT true', expect: { equals: 't' } },
+        { name: 'exact-rows', query: 'SELECT id FROM diagrams WHERE id <= 2', expect: { rows: 2 } },
       ],
       rowCounts: { storage: storageFor(bucket), artifact: { ...run, source: 'orders' } },
-      freshness: { sql: 'SELECT max(updated_at) FROM diagrams' },
+      freshness: { query: 'SELECT max(updated_at) FROM diagrams' },
     });
     expect(check.stderr).toBe('');
     expect(check.result).toMatchObject({
@@ -106,6 +110,9 @@ describe('a scratch database', () => {
         checks: [
           { name: 'diagrams-present', ok: true },
           { name: 'titles', ok: true },
+          { name: 'count-as-text', ok: true },
+          { name: 'boolean-as-text', ok: true },
+          { name: 'exact-rows', ok: true, message: '2 rows, value "1"' },
           { name: 'row-counts', ok: true, message: "3 tables match the backup's snapshot" },
           { name: 'freshness', ok: true },
         ],
@@ -118,16 +125,18 @@ describe('a scratch database', () => {
     const check = await runRunner('drill-check', {
       postgres: connectionTo(name),
       checks: [
-        { name: 'too-many', sql: 'SELECT count(*) FROM diagrams', expect: { max: 10 } },
-        { name: 'broken-sql', sql: 'SELECT nope FROM diagrams' },
-        { name: 'read-only', sql: 'DELETE FROM diagrams RETURNING 1' },
+        { name: 'too-many', query: 'SELECT count(*) FROM diagrams', expect: { atMost: 10 } },
+        { name: 'not-equal', query: 'SELECT count(*) FROM diagrams', expect: { equals: '301' } },
+        { name: 'wrong-rows', query: 'SELECT 1', expect: { rows: 2 } },
+        { name: 'broken-sql', query: 'SELECT nope FROM diagrams' },
+        { name: 'read-only', query: 'DELETE FROM diagrams RETURNING 1' },
       ],
       rowCounts: { storage: storageFor(bucket), artifact: { ...run, source: 'orders' } },
     });
     const failure = failureOf(check);
     expect(failure.code).toBe('CheckFailed');
     expect(failure.reason).toBe(
-      '4 of 4 checks failed: too-many (got "300", expected at most 10); broken-sql (query failed: column "nope" does not exist); read-only (query failed: cannot execute DELETE in a read-only transaction); row-counts (1 of 3 tables differ from the backup\'s snapshot)',
+      '6 of 6 checks failed: too-many (got "300", expected at most 10); not-equal (got "300", expected "301"); wrong-rows (got 1 row, expected 2 rows); broken-sql (query failed: column "nope" does not exist); read-only (query failed: cannot execute DELETE in a read-only transaction); row-counts (1 of 3 tables differ from the backup\'s snapshot)',
     );
     expect(check.result.details).toMatchObject({ passed: false, rowCounts: { mismatches: [{ table: 'public.events_high', expected: 401, actual: 301 }] } });
     expect(await withDatabase(name, async (c) => (await c.query('SELECT count(*)::int AS n FROM diagrams')).rows[0])).toEqual({ n: 300 });

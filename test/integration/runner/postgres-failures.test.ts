@@ -101,12 +101,14 @@ describe('a flipped byte in the stored artifact', () => {
     expect(await databaseExists(target)).toBe(false);
   });
 
-  it('fails a streamed restore into an existing database, which stays empty (one transaction)', async () => {
+  it('fails a streamed restore into an existing database, which stays, empty (one transaction)', async () => {
     const target = databaseName('lb_fail_existing');
     databases.push(target);
     await createDatabase(target);
+    // createDatabase is true (the default), but the database was not the restore's to drop.
     const failure = failureOf(await runRunner('postgres-restore', { storage: storageFor(bucket), artifact: location(run), target: connectionTo(target) }));
     expect(failure.code).toBe('ChecksumMismatch');
+    expect(await databaseExists(target)).toBe(true);
     const tables = await withDatabase(target, async (c) => (await c.query(`SELECT count(*)::int AS n FROM pg_class WHERE relname = 'orders'`)).rows[0]);
     expect(tables).toEqual({ n: 0 });
   });
@@ -122,7 +124,7 @@ describe('a flipped byte in the stored artifact', () => {
           artifact: location(run),
           target: connectionTo(target),
           createDatabase: true,
-          jobs: 3,
+          parallelJobs: 3,
           workDir,
         }),
       );
@@ -132,6 +134,22 @@ describe('a flipped byte in the stored artifact', () => {
     } finally {
       rmSync(workDir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('a target database that must exist', () => {
+  it('fails at once when it does not and createDatabase is false, creating nothing', async () => {
+    const run = 'must-exist';
+    expect((await backup(run, { rowCounts: 'off' })).code).toBe(0);
+    const target = databaseName('lb_fail_missing');
+    databases.push(target);
+    const restore = await runRunner('postgres-restore', { storage: storageFor(bucket), artifact: location(run), target: connectionTo(target), createDatabase: false });
+    expect(restore.code).toBe(3); // permanent: nobody will create it between two attempts
+    expect(failureOf(restore)).toMatchObject({
+      code: 'DatabaseMissing',
+      reason: `target database ${target} does not exist at ${connectionTo(target).host}:${connectionTo(target).port} and createDatabase is false; create it, or set createDatabase to true`,
+    });
+    expect(await databaseExists(target)).toBe(false);
   });
 });
 

@@ -59,13 +59,16 @@ describe('the awkward schema', () => {
 // there (LIFEBOAT_ZSTD unset), and in-process otherwise (LIFEBOAT_ZSTD=off).
 const IN_PROCESS = { LIFEBOAT_ZSTD: 'off' };
 
+// `into`: a database the restore creates (new), an empty one that exists (existing, with
+// createDatabase left at true), or one that must exist (existing-required: createDatabase false).
+
 describe.each([
   { name: 'custom, zstd process, age, streamed into pg_restore', format: 'custom', compression: 'zstd', encrypt: true, jobs: 1, into: 'new', env: {} },
   { name: 'custom, zstd in-process, streamed into pg_restore', format: 'custom', compression: 'zstd', encrypt: false, jobs: 1, into: 'new', env: IN_PROCESS },
   { name: 'custom, zstd process, downloaded in ranges and restored with 2 jobs', format: 'custom', compression: 'zstd', encrypt: true, jobs: 2, into: 'new', env: {} },
   { name: 'custom, gzip, downloaded in ranges and restored with 3 jobs', format: 'custom', compression: 'gzip', encrypt: false, jobs: 3, into: 'existing', env: {} },
   { name: 'plain SQL, zstd, age, through psql', format: 'plain', compression: 'zstd', encrypt: true, jobs: 1, into: 'new', env: IN_PROCESS },
-  { name: 'tar, uncompressed', format: 'tar', compression: 'none', encrypt: false, jobs: 1, into: 'existing', env: {} },
+  { name: 'tar, uncompressed', format: 'tar', compression: 'none', encrypt: false, jobs: 1, into: 'existing-required', env: {} },
 ] as const)('round trip: $name', ({ format, compression, encrypt, jobs, into, env }) => {
   const run = `run-${format}-${compression}-${jobs}-${encrypt ? 'age' : 'plain'}-${Object.keys(env).length}`;
   let backup: Awaited<ReturnType<typeof runRunner>>;
@@ -110,15 +113,15 @@ describe.each([
   it('restores a database that matches the original', async () => {
     const target = databaseName('lb_restored');
     created.push(target);
-    if (into === 'existing') await createDatabase(target);
+    if (into !== 'new') await createDatabase(target);
     const restore = await runRunner(
       'postgres-restore',
       {
         storage: storageFor(bucket),
         artifact: location(run),
         target: connectionTo(target),
-        createDatabase: into === 'new',
-        jobs,
+        ...(into === 'existing-required' ? { createDatabase: false } : {}),
+        parallelJobs: jobs,
         ...(encrypt ? { decryption: { identityEnv: 'RESTORE_KEY' } } : {}),
       },
       { env: { ...env, ...(encrypt ? { RESTORE_KEY: identity } : {}) } },
@@ -148,21 +151,21 @@ describe('restoring over existing data', () => {
     await withDatabase(target, (client) => client.query('CREATE TABLE keep_me (x int); INSERT INTO keep_me VALUES (1)'));
   });
 
-  it('is refused without clean, and the data stays', async () => {
+  it('is refused without overwritePolicy Clean, and the data stays', async () => {
     const restore = await runRunner('postgres-restore', { storage: storageFor(bucket), artifact: location(run), target: connectionTo(target) });
     expect(restore.code).toBe(3); // permanent: a retry would be refused the same way
     expect(restore.result.code).toBe('TargetNotEmpty');
-    expect(restore.result.reason).toMatch(/is not empty \(1 relations\); set clean to restore over it/);
+    expect(restore.result.reason).toMatch(/is not empty \(1 relations\); set overwritePolicy to Clean to restore over it/);
     expect(await withDatabase(target, async (c) => (await c.query('SELECT x FROM keep_me')).rows)).toEqual([{ x: 1 }]);
   });
 
-  it('replaces what the backup holds when clean is set', async () => {
+  it('replaces what the backup holds with overwritePolicy Clean', async () => {
     const restore = await runRunner('postgres-restore', {
       storage: storageFor(bucket),
       artifact: location(run),
       target: connectionTo(target),
-      clean: true,
-      jobs: 2,
+      overwritePolicy: 'Clean',
+      parallelJobs: 2,
     });
     expect(restore.stderr).toBe('');
     expect(restore.code).toBe(0);
