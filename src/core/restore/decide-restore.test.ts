@@ -3,7 +3,7 @@
 import { describe, expect, it } from '@jest/globals';
 import type { RestoreRequest } from '../../api/index.ts';
 import { at, failure, job, MINUTE } from '../testing/builders.ts';
-import { aCandidate, aRestore, bucketRestored, observedRestore, pgTarget, postgresRestored, restoreConfig as config } from '../testing/restore-builders.ts';
+import { aCandidate, aRestore, bucketRestored, bucketTarget, observedRestore, pgTarget, postgresRestored, restoreConfig as config } from '../testing/restore-builders.ts';
 import { decideRestore } from './decide-restore.ts';
 import type { ObservedRestore, RestoreDecision } from './types.ts';
 
@@ -155,7 +155,10 @@ describe('decideRestore: the targets and the roll-up', () => {
     const jobs = [job.failed('undo-db', failure('artifact checksum mismatch: expected aaa, got bbb', 'ChecksumMismatch'), 'PodFailurePolicy'), job.complete('undo-files', bucketRestored())];
     const [decision] = step(started(), at('2025-01-02T10:05:00Z'), { jobs });
     expect(decision.status.phase).toBe('PartiallyFailed');
-    expect(decision.status.targets?.[0]).toMatchObject({ phase: 'Failed', message: 'artifact checksum mismatch: expected aaa, got bbb' });
+    expect(decision.status.targets?.[0]).toMatchObject({
+      phase: 'Failed',
+      message: 'artifact checksum mismatch: expected aaa, got bbb; this backup cannot be restored: create a new RestoreRequest that selects another BackupRun',
+    });
     expect(kinds(decision)).toContain('RecordEvent:RestorePartiallyFailed');
   });
 
@@ -182,8 +185,38 @@ describe('decideRestore: deleted while running', () => {
     const [stop] = step(deleting, at('2025-01-02T10:01:00Z'), { jobs: [job.running('undo-db'), job.complete('undo-files', bucketRestored())] });
     expect(kinds(stop)).toEqual(['DeleteJob', 'RecordEvent:RestoreStopped']);
     const stopped = stop.actions.find((a) => a.type === 'RecordEvent');
-    expect(stopped?.type === 'RecordEvent' && stopped.event.message).toContain('database db-restore.prod.svc:5432/app_restored may be partly restored');
+    expect(stopped?.type === 'RecordEvent' && stopped.event.message).toContain(
+      'database db-restore.prod.svc:5432/app_restored is left as it was before the restore: a restore with parallelJobs 1 runs in one transaction, which rolls back, and a database the restore created is dropped as the runner stops',
+    );
     const [release] = step(deleting, at('2025-01-02T10:01:10Z'), { jobs: [job.complete('undo-files', bucketRestored())] });
     expect(kinds(release)).toEqual(['RecordEvent:FinalizerReleased', 'RemoveFinalizer']);
+  });
+});
+
+describe('decideRestore: what a stopped Job leaves behind', () => {
+  const stoppedMessages = (targets: object[]) => {
+    const restore = aRestore({ spec: { backup: { backupRunRef: { name: 'app-1' } }, targets } });
+    const running = step(observedRestore(restore), now)[1];
+    const deleting = { ...running, restore: { ...running.restore, metadata: { ...running.restore.metadata, deletionTimestamp: '2025-01-02T10:01:00Z' } } };
+    const names = restore.spec.targets.map((target) => `undo-${target.source}`);
+    const [stop] = step(deleting, at('2025-01-02T10:01:00Z'), { jobs: names.map((name) => job.running(name)) });
+    return stop.actions.flatMap((action) => (action.type === 'RecordEvent' && action.event.reason === 'RestoreStopped' ? [action.event.message] : []));
+  };
+
+  it('a one-transaction restore: rolled back, a created database dropped by the runner', () => {
+    const [message] = stoppedMessages([pgTarget]);
+    expect(message).toContain('was deleted while Job undo-db was restoring source db; it was stopped: database db-restore.prod.svc:5432/app_restored is left as it was before the restore');
+    expect(message).not.toContain('partly restored');
+  });
+
+  it('a parallel restore: what pg_restore committed stays', () => {
+    const [message] = stoppedMessages([{ ...pgTarget, postgres: { ...pgTarget.postgres, parallelJobs: 4 } }]);
+    expect(message).toContain('database db-restore.prod.svc:5432/app_restored may be partly restored: with parallelJobs 4 pg_restore commits as it goes, so what it restored stays');
+    expect(message).toContain('a database the restore created is dropped as the runner stops');
+  });
+
+  it('a bucket: the objects written so far stay', () => {
+    const [message] = stoppedMessages([bucketTarget]);
+    expect(message).toContain('bucket s3://uploads-restored/ at http://minio:9000 keeps the objects written before the stop');
   });
 });

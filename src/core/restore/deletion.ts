@@ -1,6 +1,8 @@
 // A RestoreRequest being deleted while it runs: its finalizer holds it until its Jobs have
 // stopped (foreground, so no runner writes after the delete returns), and an event per stopped
-// target says what state the target was left in, so nobody mistakes it for a restored copy.
+// target says what state the target was left in, so nobody mistakes it for a restored copy:
+// the runner rolls back a one-transaction restore and drops a database it created as it stops.
+import type { RestoreTarget } from '../../api/index.ts';
 import { normal, warning } from '../events.ts';
 import { stopUnfinished, JOBS_STOPPING_RECHECK_MS } from '../job-set/index.ts';
 import { RESTORE_FINALIZER } from '../metadata.ts';
@@ -18,10 +20,20 @@ export function decideRestoreDeletion({ restore, jobs }: ObservedRestore): Resto
   for (const target of restore.spec.targets) {
     const jobName = restoreJobName(name, target.source);
     if (!actions.some((action) => action.type === 'DeleteJob' && action.name === jobName)) continue;
-    const left = target.postgres
-      ? `database ${destinationOf(target)} may be partly restored: a streamed restore runs in one transaction and rolls back, but a database the restore created stays behind (drop it, or restore again with overwritePolicy Clean)`
-      : `bucket ${destinationOf(target)} keeps the objects written before the stop (restore again with overwritePolicy Overwrite, or delete them)`;
-    actions.push(warning('RestoreStopped', `the RestoreRequest was deleted while Job ${jobName} was restoring source ${target.source}; it was stopped: ${left}`));
+    actions.push(warning('RestoreStopped', `the RestoreRequest was deleted while Job ${jobName} was restoring source ${target.source}; it was stopped: ${leftAs(target)}`));
   }
   return unchanged(actions, JOBS_STOPPING_RECHECK_MS);
+}
+
+/**
+ * What a stopped Job leaves behind. The runner, told to stop (SIGTERM), ends pg_restore and drops
+ * a database it created before it exits; only a runner killed before that leaves one behind.
+ */
+function leftAs(target: RestoreTarget): string {
+  const where = destinationOf(target);
+  if (target.bucket) return `bucket ${where} keeps the objects written before the stop (restore again with overwritePolicy Overwrite, or delete them)`;
+  const dropped = 'a database the restore created is dropped as the runner stops (only a runner killed before it could leaves it behind: drop it)';
+  const jobs = target.postgres?.parallelJobs ?? 1;
+  if (jobs === 1) return `database ${where} is left as it was before the restore: a restore with parallelJobs 1 runs in one transaction, which rolls back, and ${dropped}`;
+  return `database ${where} may be partly restored: with parallelJobs ${jobs} pg_restore commits as it goes, so what it restored stays (restore again with overwritePolicy Clean), and ${dropped}`;
 }
