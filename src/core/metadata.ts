@@ -7,6 +7,8 @@ export const Labels = {
   schedule: 'lifeboat.dev/schedule',
   backupRun: 'lifeboat.dev/backup-run',
   restoreRequest: 'lifeboat.dev/restore-request',
+  /** The DRDrill a DRDrillRun executes (set on the runs a drill creates). */
+  drill: 'lifeboat.dev/drill',
   source: 'lifeboat.dev/source',
   /** What a runner Job does for its owner: backup (one per source), finalize, verify or restore (one per target). */
   step: 'lifeboat.dev/step',
