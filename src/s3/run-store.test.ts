@@ -2,6 +2,7 @@
 // catalog sees, how a missing bucket and a broken manifest read, and deletion in pages.
 import { describe, expect, it } from '@jest/globals';
 import type { S3Client } from '@aws-sdk/client-s3';
+import { createHash } from 'node:crypto';
 import type { RunManifest } from '../contract/manifests.ts';
 import { runStoreOn } from './run-store.ts';
 
@@ -94,5 +95,55 @@ describe('runStoreOn', () => {
     const client = { send: async () => Promise.reject(s3Error('AccessDenied', 403)) } as unknown as S3Client;
     const failure = runStoreOn(client).deletePrefix({ bucket: 'backups', prefix: 'run/', endpoint: 'http://minio:9000' });
     await expect(failure).rejects.toMatchObject({ code: 'AccessDenied', message: expect.stringContaining('s3://backups/run/ at http://minio:9000') });
+  });
+});
+
+describe('runStoreOn(...).writeObject', () => {
+  it('PUTs the bytes once, with their type and MD5, and says their SHA-256 and size', async () => {
+    const puts: Record<string, unknown>[] = [];
+    const client = {
+      async send(command: { constructor: { name: string }; input: Record<string, unknown> }) {
+        puts.push({ command: command.constructor.name, ...command.input });
+        return {};
+      },
+    } as unknown as S3Client;
+    const report = '# Drill ✓\n';
+
+    const written = await runStoreOn(client).writeObject({ bucket: 'backups' }, 'p/shop/nightly/drills/d-1/report.md', report, 'text/markdown; charset=utf-8');
+
+    const bytes = Buffer.from(report, 'utf8');
+    expect(written).toEqual({ sha256: createHash('sha256').update(bytes).digest('hex'), sizeBytes: bytes.length });
+    expect(puts).toEqual([
+      {
+        command: 'PutObjectCommand',
+        Bucket: 'backups',
+        Key: 'p/shop/nightly/drills/d-1/report.md',
+        Body: bytes,
+        ContentType: 'text/markdown; charset=utf-8',
+        ContentMD5: createHash('md5').update(bytes).digest('base64'),
+      },
+    ]);
+  });
+
+  it('writes a Buffer as it is', async () => {
+    let body: unknown;
+    const client = {
+      async send(command: { input: { Body: unknown } }) {
+        body = command.input.Body;
+        return {};
+      },
+    } as unknown as S3Client;
+    const bytes = Buffer.from([0, 1, 2, 255]);
+    await expect(runStoreOn(client).writeObject({ bucket: 'b' }, 'k', bytes, 'application/octet-stream')).resolves.toEqual({
+      sha256: createHash('sha256').update(bytes).digest('hex'),
+      sizeBytes: 4,
+    });
+    expect(body).toBe(bytes);
+  });
+
+  it('names the place in a failure', async () => {
+    const client = { send: async () => Promise.reject(s3Error('NoSuchBucket', 404)) } as unknown as S3Client;
+    const failure = runStoreOn(client).writeObject({ bucket: 'gone', endpoint: 'http://minio:9000' }, 'r/report.json', '{}', 'application/json');
+    await expect(failure).rejects.toMatchObject({ code: 'BucketMissing', message: expect.stringContaining('s3://gone/r/report.json at http://minio:9000') });
   });
 });

@@ -1,9 +1,10 @@
-// The operator's one way into object storage: the three things controllers do with a backup
-// bucket (read the run manifests under a schedule's folder, read one, delete a run's objects),
-// as an interface, so controllers never see the SDK and a test can hand them a fake. Failures
+// The operator's one way into object storage: the things controllers do with a backup bucket
+// (read the run manifests under a schedule's folder, read one, delete a run's objects, write a
+// drill's report next to the backups), as an interface, so controllers never see the SDK and a test can hand them a fake. Failures
 // come out as RunnerErrors whose message names the place (never credentials); what to do about
 // them (retry, report) is the caller's decision.
-import { DeleteObjectsCommand, GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import { DeleteObjectsCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { createHash } from 'node:crypto';
 import { MANIFEST_FILE } from '../contract/bucket-layout.ts';
 import { RunManifest } from '../contract/manifests.ts';
 import type { S3Endpoint } from '../contract/s3-endpoint.ts';
@@ -43,6 +44,16 @@ export interface RunStore {
   readRunManifest(where: StorePlace & { key: string }, signal?: AbortSignal): Promise<StoredRunManifest | InvalidRunManifest | undefined>;
   /** Deletes every object under `prefix` and says how many went. A missing bucket holds nothing to delete. */
   deletePrefix(where: StorePlace & { prefix: string }, signal?: AbortSignal): Promise<number>;
+  /**
+   * Writes one object with a single PUT (a report: small, held in memory), replacing any object
+   * of that key, and says what was written. The SHA-256 is of the bytes sent (a string as UTF-8).
+   */
+  writeObject(where: StorePlace, key: string, body: string | Buffer, contentType: string, signal?: AbortSignal): Promise<WrittenObject>;
+}
+
+export interface WrittenObject {
+  sha256: string;
+  sizeBytes: number;
 }
 
 /** A RunStore on a client the caller owns (and closes). */
@@ -116,6 +127,19 @@ export function runStoreOn(s3: S3Client): RunStore {
         if (isNotFound(error)) return deleted;
         throw storageFailure(error, place(where, where.prefix), 'deleting the artifacts under');
       }
+    },
+
+    async writeObject(where, key, body, contentType, signal) {
+      const bytes = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
+      // Content-MD5 makes the server refuse bytes damaged on the way; every S3 server checks it,
+      // unlike the newer x-amz-checksum headers (the client sends those only when required).
+      const md5 = createHash('md5').update(bytes).digest('base64');
+      try {
+        await s3.send(new PutObjectCommand({ Bucket: where.bucket, Key: key, Body: bytes, ContentType: contentType, ContentMD5: md5 }), options(signal));
+      } catch (error) {
+        throw storageFailure(error, place(where, key), 'writing');
+      }
+      return { sha256: createHash('sha256').update(bytes).digest('hex'), sizeBytes: bytes.length };
     },
   };
 }
