@@ -78,6 +78,19 @@ export const DRDrillRunStatus = z
         manifestKey: z.string().max(2048).optional().describe('Object key of the run manifest, found by listing the storage.'),
         snapshotTime: time('The consistent point in time of the backup.'),
         sizeBytes: z.int().min(0).optional().describe('Total size of the artifacts restored.'),
+        encrypted: z.boolean().optional().describe('Whether the restored artifacts are age-encrypted.'),
+        sources: z
+          .array(
+            z
+              .object({
+                name: z.string().max(63).describe('Source name, as in the schedule.'),
+                kind: z.enum(['Postgres', 'Bucket']).describe('Postgres or Bucket.'),
+              })
+              .describe('A source of the backup the scenario restores.'),
+          )
+          .max(16)
+          .optional()
+          .describe('The sources this drill restores, in the order of the manifest.'),
       })
       .optional()
       .describe('The backup the drill recovered from, found through object storage alone.'),

@@ -13,6 +13,7 @@ import { DnsLabel, localObjectReference, MAX_PARENT_NAME_LENGTH, ObjectName } fr
 import { ObjectMeta } from './object-meta.ts';
 import { postgresServerShape } from './postgres.ts';
 import { error, type Problem } from './problems.ts';
+import { RestoreDecryption } from './restore-request.ts';
 import { s3ConnectionShape } from './s3.ts';
 
 export const DrillObjectives = z
@@ -130,6 +131,9 @@ export const drillPlanShape = {
   objectives: DrillObjectives,
   scratch: Scratch,
   verify: Verify.default({ rowCounts: true, objectChecksums: true, schemaObjects: true }),
+  decryption: RestoreDecryption.optional().describe(
+    'How to decrypt an encrypted backup: the Secret with the age identity. Without it, the backup schedule\'s storage.encryption.identitySecret is used. Keeping the identity only here proves the key held apart from the backups works.',
+  ),
   timeout: durationField('How long a drill may take in all before it is stopped and fails with reason Timeout (cleanup still runs). Defaults to 2h.').default('2h'),
   jobTemplate: JobTemplate.optional().describe('Settings for the drill\'s Jobs (provision, restore, verify, cleanup): resources, node selection, tolerations, service account.'),
 };

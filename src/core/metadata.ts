@@ -9,6 +9,7 @@ export const Labels = {
   restoreRequest: 'lifeboat.dev/restore-request',
   /** The DRDrill a DRDrillRun executes (set on the runs a drill creates). */
   drill: 'lifeboat.dev/drill',
+  drillRun: 'lifeboat.dev/drill-run',
   source: 'lifeboat.dev/source',
   /** What a runner Job does for its owner: backup (one per source), finalize, verify or restore (one per target). */
   step: 'lifeboat.dev/step',
@@ -25,6 +26,9 @@ export const Annotations = {
 
 /** Held on a BackupRun with deletionPolicy Delete until its artifacts are gone from storage. */
 export const ARTIFACTS_FINALIZER = 'lifeboat.dev/artifacts';
+
+/** Held on a DRDrillRun until its scratch targets are cleaned up, also when it is deleted while running. */
+export const DRILL_CLEANUP_FINALIZER = 'lifeboat.dev/drill-cleanup';
 
 /** Held on a RestoreRequest until it finished, so that deleting it stops its Jobs first. */
 export const RESTORE_FINALIZER = 'lifeboat.dev/restore-jobs';

@@ -11,12 +11,16 @@ import { postgresCredentialsEnv, s3CredentialsEnv, secretEnv } from './runner-en
 import { buildRunnerJob, type RunnerJobOptions } from './runner-job.ts';
 import { storageTask, UNSCHEDULED, type TaskInput } from './task-specs.ts';
 
-/** What the Jobs need to know about their RestoreRequest. */
+/** What the Jobs need to know about their owner: a RestoreRequest, or a DRDrillRun restoring into scratch targets. */
 export interface RestoreForJobs {
   name: string;
   namespace: string;
   uid: string;
   jobTemplate?: JobTemplate | undefined;
+  /** RestoreRequest unless said otherwise. */
+  kind?: 'RestoreRequest' | 'DRDrillRun' | undefined;
+  /** The Job's name and labels when the owner names its Jobs its own way (a drill run's steps). */
+  job?: { name: string; labels: Record<string, string> } | undefined;
 }
 
 /** The backup a restore reads: its run, where it is stored, and how it is decrypted. */
@@ -97,10 +101,10 @@ export function buildRestoreJob(restore: RestoreForJobs, target: RestoreTarget, 
   const postgres = target.postgres !== undefined;
   return buildRunnerJob(
     {
-      name: restoreJobName(restore.name, target.source),
+      name: restore.job?.name ?? restoreJobName(restore.name, target.source),
       namespace: restore.namespace,
-      owner: { kind: 'RestoreRequest', name: restore.name, uid: restore.uid },
-      labels: labels(restore, target.source),
+      owner: { kind: restore.kind ?? 'RestoreRequest', name: restore.name, uid: restore.uid },
+      labels: restore.job?.labels ?? labels(restore, target.source),
       subcommand: postgres ? 'postgres-restore' : 'bucket-restore',
       task: postgres ? postgresRestoreTask(restore, target, backup) : bucketRestoreTask(restore, target, backup),
       credentials,

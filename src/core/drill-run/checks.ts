@@ -1,0 +1,116 @@
+// The checks a drill's verify Jobs report, as status entries: drill-check (SQL, row counts,
+// schema objects, freshness) for a PostgreSQL source, bucket-check (object count and SHA-256)
+// for a bucket. A verify Job that failed for another reason than a check (the scratch server
+// unreachable...) is one failed check that says so. Failed checks come first; status keeps 64.
+import { z } from 'zod';
+import { optional, type RunnerResult } from '../job-set/index.ts';
+import { compact } from '../same-status.ts';
+import type { DrillCheckStatus } from './types.ts';
+
+const CheckType = z.enum(['Sql', 'RowCount', 'ObjectCount', 'Checksum', 'SchemaObjects', 'Freshness']);
+const text = z.union([z.string(), z.number(), z.boolean(), z.null()]).transform((value) => (value === null ? 'NULL' : String(value)));
+
+const DrillCheckSummary = z.object({
+  checks: optional(
+    z.array(
+      z.object({
+        name: z.string(),
+        type: optional(CheckType),
+        ok: z.boolean(),
+        expected: optional(text),
+        actual: optional(text),
+        message: optional(z.string()),
+      }),
+    ),
+  ),
+  freshness: optional(z.string().nullable()),
+});
+
+const BucketCheckSummary = z.object({
+  objectCount: optional(z.object({ expected: z.number(), actual: z.number() })),
+  checked: optional(z.number()),
+  missing: optional(z.number()),
+  extra: optional(z.number()),
+  mismatches: optional(z.array(z.object({ key: z.string(), expected: optional(text), actual: optional(text) }))),
+});
+
+export const MAX_STATUS_CHECKS = 64;
+
+const clip = (value: string | undefined, max: number) => (value === undefined || value.length <= max ? value : `${value.slice(0, max - 1)}…`);
+
+function entry(check: { name: string; type: DrillCheckStatus['type']; source: string; ok: boolean; expected?: string | undefined; actual?: string | undefined; message?: string | undefined }): DrillCheckStatus {
+  return compact({
+    name: clip(check.name, 253)!,
+    type: check.type,
+    source: check.source,
+    result: check.ok ? ('Passed' as const) : ('Failed' as const),
+    expected: clip(check.expected, 256),
+    actual: clip(check.actual, 256),
+    message: clip(check.message, 512),
+  });
+}
+
+/** The checks of one source's verify Job; what a failed result carries in its details counts too. */
+export function checksOf(source: { name: string; kind: 'postgres' | 'bucket' }, result: RunnerResult | undefined, failure: string | undefined): DrillCheckStatus[] {
+  const body = result ? (result.ok ? result.summary : result.details) : undefined;
+  const parsed = source.kind === 'postgres' ? postgresChecks(source.name, body) : bucketChecks(source.name, body);
+  if (parsed.length > 0) return parsed;
+  if (failure === undefined) return [];
+  return [entry({ name: `verify ${source.name}`, type: source.kind === 'postgres' ? 'Sql' : 'Checksum', source: source.name, ok: false, message: failure })];
+}
+
+function postgresChecks(source: string, body: unknown): DrillCheckStatus[] {
+  const summary = DrillCheckSummary.safeParse(body ?? {});
+  if (!summary.success) return [];
+  return (summary.data.checks ?? []).map((check) =>
+    entry({ name: check.name, type: check.type ?? typeFromName(check.name), source, ok: check.ok, expected: check.expected, actual: check.actual, message: check.message }),
+  );
+}
+
+function typeFromName(name: string): DrillCheckStatus['type'] {
+  if (name === 'row-counts') return 'RowCount';
+  if (name === 'freshness') return 'Freshness';
+  if (name === 'schema-objects') return 'SchemaObjects';
+  return 'Sql';
+}
+
+function bucketChecks(source: string, body: unknown): DrillCheckStatus[] {
+  const summary = BucketCheckSummary.safeParse(body ?? {});
+  if (!summary.success || !summary.data.objectCount) return [];
+  const { objectCount, checked, missing = 0, extra = 0, mismatches = [] } = summary.data;
+  const checks = [
+    entry({
+      name: `${source} object count`,
+      type: 'ObjectCount',
+      source,
+      ok: objectCount.expected === objectCount.actual && missing === 0 && extra === 0,
+      expected: String(objectCount.expected),
+      actual: String(objectCount.actual),
+      message: missing > 0 || extra > 0 ? `${missing} missing, ${extra} not in the backup` : undefined,
+    }),
+    entry({
+      name: `${source} checksums`,
+      type: 'Checksum',
+      source,
+      ok: mismatches.length === 0,
+      expected: `${checked ?? objectCount.expected} objects with the manifest's size and SHA-256`,
+      actual: mismatches.length === 0 ? 'all match' : `${mismatches.length} differ`,
+    }),
+  ];
+  for (const mismatch of mismatches) {
+    checks.push(entry({ name: `${source}: ${mismatch.key}`, type: 'Checksum', source, ok: false, expected: mismatch.expected, actual: mismatch.actual }));
+  }
+  return checks;
+}
+
+/** The newest data time a PostgreSQL source's drill-check read with the freshness query. */
+export function freshnessOf(result: RunnerResult | undefined): string | undefined {
+  const body = result ? (result.ok ? result.summary : result.details) : undefined;
+  const summary = DrillCheckSummary.safeParse(body ?? {});
+  return summary.success ? (summary.data.freshness ?? undefined) : undefined;
+}
+
+/** Failed first, then in the order found; at most MAX_STATUS_CHECKS (the report has them all). */
+export function forStatus(checks: readonly DrillCheckStatus[]): DrillCheckStatus[] {
+  return [...checks.filter((check) => check.result === 'Failed'), ...checks.filter((check) => check.result === 'Passed')].slice(0, MAX_STATUS_CHECKS);
+}

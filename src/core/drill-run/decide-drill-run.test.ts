@@ -1,0 +1,190 @@
+// decideDrillRun over a frozen clock: the steps in order, the measured RTO and RPO, failures
+// that skip to cleanup, the cleanup policy, the timeout, deletion, and the report.
+import { describe, expect, it } from '@jest/globals';
+import type { DRDrillRun } from '../../api/index.ts';
+import { at, failure, job } from '../testing/builders.ts';
+import { aDrillRun, aManifest, aPlan, bucketChecked, checksPassed, drillConfig as config, observedDrillRun, ok, RUN } from '../testing/drill-run-builders.ts';
+import { decideDrillRun } from './decide-drill-run.ts';
+import type { DrillRunDecision, ObservedDrillRun } from './types.ts';
+
+const kinds = (decision: DrillRunDecision) => decision.actions.map((a) => (a.type === 'RecordEvent' ? `${a.type}:${a.event.reason}` : a.type));
+const created = (decision: DrillRunDecision) => decision.actions.flatMap((a) => (a.type === 'CreateJob' ? [a.job.metadata!.name!] : []));
+const taskOf = (decision: DrillRunDecision, name: string) => {
+  const found = decision.actions.find((a) => a.type === 'CreateJob' && a.job.metadata!.name === name);
+  if (!found || found.type !== 'CreateJob') throw new Error(`no Job ${name}`);
+  const container = found.job.spec!.template.spec!.containers[0]!;
+  return { subcommand: container.args![0], task: JSON.parse(container.env!.find((e) => e.name === 'LIFEBOAT_TASK')!.value!) };
+};
+const step = (decision: DrillRunDecision, name: string) => decision.status.steps?.find((s) => s.name === name);
+
+/** Decide, then feed the status and finalizers back, as the next reconcile reads them. */
+function next(observed: ObservedDrillRun, when: Date, overrides: Partial<ObservedDrillRun> = {}): [DrillRunDecision, ObservedDrillRun] {
+  const input = { ...observed, ...overrides };
+  const decision = decideDrillRun(input, when, config);
+  let finalizers = input.run.metadata.finalizers ?? [];
+  for (const action of decision.actions) {
+    if (action.type === 'AddFinalizer') finalizers = [...finalizers, action.finalizer];
+    if (action.type === 'RemoveFinalizer') finalizers = finalizers.filter((f) => f !== action.finalizer);
+  }
+  const run: DRDrillRun = { ...input.run, metadata: { ...input.run.metadata, finalizers }, status: structuredClone(decision.status) };
+  return [decision, { ...input, run, catalog: run.status?.backup ? undefined : input.catalog }];
+}
+
+const jobsFor = (step: string, result: (source: string) => ReturnType<typeof ok> | undefined, start: string, end: string, sources = ['db', 'files']) =>
+  sources.map((source) => job.complete(`${RUN}-${step}-${source}`, result(source), start, end));
+
+/** Drives a drill through every step; `verifyResult` decides how Verify ends. */
+function throughVerify(verify = [job.complete(`${RUN}-verify-db`, checksPassed(), '2025-01-01T09:04:00Z', '2025-01-01T09:05:00Z'), job.complete(`${RUN}-verify-files`, bucketChecked(), '2025-01-01T09:04:00Z', '2025-01-01T09:04:30Z')], plan = aPlan()) {
+  let [, state] = next(observedDrillRun(aDrillRun({ plan })), at('2025-01-01T09:00:05Z'));
+  const provisioned = jobsFor('provision', () => ok('scratch-create', { created: true }), '2025-01-01T09:00:06Z', '2025-01-01T09:00:10Z');
+  [, state] = next(state, at('2025-01-01T09:00:11Z'), { jobs: provisioned });
+  const restoredJobs = [
+    job.complete(`${RUN}-restore-db`, ok('postgres-restore', { sizeBytes: 2000 }), '2025-01-01T09:00:12Z', '2025-01-01T09:03:12Z'),
+    job.complete(`${RUN}-restore-files`, ok('bucket-restore', { sizeBytes: 1000, objects: 5 }), '2025-01-01T09:00:12Z', '2025-01-01T09:01:00Z'),
+  ];
+  [, state] = next(state, at('2025-01-01T09:03:13Z'), { jobs: [...provisioned, ...restoredJobs] });
+  const [decision, after] = next(state, at('2025-01-01T09:05:01Z'), { jobs: [...provisioned, ...restoredJobs, ...verify] });
+  return { decision, state: after, jobs: [...provisioned, ...restoredJobs, ...verify] };
+}
+
+describe('decideDrillRun: a drill that passes', () => {
+  it('selects the newest backup from the manifests and provisions one new scratch target per source', () => {
+    const [decision] = next(observedDrillRun(aDrillRun({ finalizers: [] })), at('2025-01-01T09:00:05Z'));
+    expect(kinds(decision)[0]).toBe('AddFinalizer');
+    expect(decision.status.backup).toMatchObject({ run: 'app-1', manifestKey: 'prod/prod/app/app-1/manifest.json', snapshotTime: '2025-01-01T02:00:00Z', sizeBytes: 3000 });
+    expect(step(decision, 'SelectBackup')).toMatchObject({ phase: 'Succeeded', durationSeconds: 5 });
+    expect(created(decision)).toEqual([`${RUN}-provision-db`, `${RUN}-provision-files`]);
+    expect(taskOf(decision, `${RUN}-provision-db`)).toEqual({ subcommand: 'scratch-create', task: expect.objectContaining({ kind: 'database', name: 'lifeboat_scratch_1735722000abcd_0' }) });
+    expect(taskOf(decision, `${RUN}-provision-files`).task).toMatchObject({ kind: 'bucket', name: 'lifeboat-scratch-1735722000abcd-1' });
+    expect(decision.status.deliveredRpo).toMatchObject({ worstGap: '24h', backupsConsidered: 2, met: true });
+    expect(decision.status.result).toBe('Running');
+  });
+
+  it('restores into the scratch targets, verifies, measures RTO and RPO, cleans up and writes the report', () => {
+    const { decision, state, jobs } = throughVerify();
+    expect(step(decision, 'RestoreDatabase')).toMatchObject({ phase: 'Succeeded' });
+    expect(step(decision, 'Verify')).toMatchObject({ phase: 'Succeeded', completionTime: '2025-01-01T09:05:00Z' });
+    // RTO: incident 09:00:00 to the last check 09:05:00. RPO: incident minus the freshness value.
+    expect(decision.status.rto).toMatchObject({ measured: '5m', measuredSeconds: 300, met: true, restoreSeconds: 180, restoredBytes: 3000 });
+    expect(decision.status.rpo).toMatchObject({ measured: '7h30s', measuredSeconds: 25230, basis: 'Freshness', newestDataTime: '2025-01-01T01:59:30Z', met: true });
+    expect(created(decision)).toEqual([`${RUN}-cleanup-db`, `${RUN}-cleanup-files`]);
+    expect(decision.status.checks).toHaveLength(5);
+
+    const cleaned = [...jobs, ...jobsFor('cleanup', () => ok('scratch-drop', { dropped: true }), '2025-01-01T09:05:02Z', '2025-01-01T09:05:05Z')];
+    const [done] = next(state, at('2025-01-01T09:05:06Z'), { jobs: cleaned });
+    expect(done.status).toMatchObject({ result: 'Passed', objectives: 'Met', completionTime: '2025-01-01T09:05:06Z' });
+    expect(done.status.report?.markdownKey).toBe(`prod/prod/_drills/${RUN}/report.md`);
+    const write = done.actions.find((a) => a.type === 'WriteReport');
+    expect(write?.type === 'WriteReport' && write.objects.map((o) => o.key)).toEqual([`prod/prod/_drills/${RUN}/report.json`, `prod/prod/_drills/${RUN}/report.md`]);
+    expect(kinds(done)).toEqual(expect.arrayContaining(['RecordEvent:DrillPassed', 'RecordEvent:ReportWritten']));
+    expect(done.status.conditions?.find((c) => c.type === 'RTOMet')?.status).toBe('True');
+  });
+
+  it('without a freshness query the RPO is the incident minus the snapshot time', () => {
+    const { decision } = throughVerify(undefined, aPlan({ verify: {} }));
+    expect(decision.status.rpo).toMatchObject({ measured: '7h', basis: 'SnapshotTime', newestDataTime: '2025-01-01T02:00:00Z' });
+  });
+});
+
+describe('decideDrillRun: failures skip to cleanup and say why', () => {
+  it('a scratch name that already exists fails the drill with ScratchExists and never drops it', () => {
+    let [, state] = next(observedDrillRun(aDrillRun()), at('2025-01-01T09:00:05Z'));
+    const jobs = [
+      job.failed(`${RUN}-provision-db`, failure('scratch database lifeboat_scratch_1735722000abcd_0 already exists; a drill never reuses one', 'TargetExists')),
+      job.complete(`${RUN}-provision-files`, ok('scratch-create')),
+    ];
+    const [decision] = next(state, at('2025-01-01T09:00:20Z'), { jobs });
+    state = next(state, at('2025-01-01T09:00:20Z'), { jobs })[1];
+    expect(decision.status.reason).toBe('ScratchExists');
+    expect(step(decision, 'RestoreDatabase')?.phase).toBe('Skipped');
+    // Only what this drill created is dropped.
+    expect(created(decision)).toEqual([`${RUN}-cleanup-files`]);
+    expect(decision.status.scratch).toMatchObject({ buckets: ['lifeboat-scratch-1735722000abcd-1'] });
+    expect(decision.status.scratch?.databases).toBeUndefined();
+  });
+
+  it('a failed SQL expectation fails it with CheckFailed, expected and found in status', () => {
+    const bad = ok('drill-check', {});
+    const failed = { ...job.failed(`${RUN}-verify-db`, { ok: false, subcommand: 'drill-check', code: 'CheckFailed', reason: '1 of 3 checks failed', details: { checks: [{ name: 'customers', type: 'Sql', ok: false, expected: '>= 1000', actual: '25' }] } }), startTime: '2025-01-01T09:04:00Z' };
+    void bad;
+    const { decision } = throughVerify([failed, job.complete(`${RUN}-verify-files`, bucketChecked())]);
+    expect(decision.status.reason).toBe('CheckFailed');
+    expect(decision.status.message).toContain('customers (expected >= 1000, found 25)');
+    expect(decision.status.checks?.[0]).toMatchObject({ name: 'customers', result: 'Failed', expected: '>= 1000', actual: '25' });
+    expect(created(decision)).toEqual([`${RUN}-cleanup-db`, `${RUN}-cleanup-files`]);
+  });
+
+  it('a backup older than the RPO objective fails it with RPOMissed after a full recovery', () => {
+    const { decision } = throughVerify(undefined, aPlan({ objectives: { rto: '1h', rpo: '1h' } }));
+    expect(decision.status).toMatchObject({ reason: 'RPOMissed', objectives: 'RPOMissed' });
+    expect(decision.status.deliveredRpo).toMatchObject({ worstGap: '24h', met: false });
+  });
+
+  it('a restore slower than the RTO objective fails it with RTOMissed', () => {
+    const { decision } = throughVerify(undefined, aPlan({ objectives: { rto: '2m', rpo: '24h' } }));
+    expect(decision.status).toMatchObject({ reason: 'RTOMissed', objectives: 'RTOMissed' });
+  });
+
+  it('no backup before the incident: NoBackup, nothing provisioned', () => {
+    const [decision] = next(observedDrillRun(aDrillRun(), { catalog: { entries: [aManifest('later', '2025-01-01T10:00:00Z')] } }), at('2025-01-01T09:00:05Z'));
+    expect(decision.status.reason).toBe('NoBackup');
+    expect(created(decision)).toEqual([]);
+    expect(decision.status.result).toBe('Failed');
+  });
+
+  it('backup.olderThan picks the newest backup at least that old', () => {
+    const [decision] = next(observedDrillRun(aDrillRun({ plan: aPlan({ backup: { olderThan: '12h' } }) })), at('2025-01-01T09:00:05Z'));
+    expect(decision.status.backup?.run).toBe('app-0');
+  });
+
+  it('the timeout stops the running step, fails with Timeout, and still cleans up', () => {
+    let [, state] = next(observedDrillRun(aDrillRun({ plan: aPlan({ timeout: '10m' }) })), at('2025-01-01T09:00:05Z'));
+    const provisioned = jobsFor('provision', () => ok('scratch-create'), '2025-01-01T09:00:06Z', '2025-01-01T09:00:10Z');
+    [, state] = next(state, at('2025-01-01T09:00:11Z'), { jobs: provisioned });
+    const running = [job.running(`${RUN}-restore-db`, '2025-01-01T09:00:12Z'), job.running(`${RUN}-restore-files`, '2025-01-01T09:00:12Z')];
+    const [stop, stopped] = next(state, at('2025-01-01T09:10:00Z'), { jobs: [...provisioned, ...running] });
+    expect(stop.status.reason).toBe('Timeout');
+    expect(kinds(stop).filter((k) => k === 'DeleteJob')).toHaveLength(2);
+    expect(created(stop)).toEqual([]);
+    const [clean] = next(stopped, at('2025-01-01T09:10:05Z'), { jobs: provisioned });
+    expect(created(clean)).toEqual([`${RUN}-cleanup-db`, `${RUN}-cleanup-files`]);
+  });
+
+  it('cleanup OnSuccess keeps the scratch targets of a failed drill and lists them', () => {
+    const plan = aPlan({ scratch: { ...aPlan().scratch, cleanup: 'OnSuccess' }, objectives: { rto: '1h', rpo: '1h' } });
+    const { decision } = throughVerify(undefined, plan);
+    expect(created(decision)).toEqual([]);
+    expect(decision.status.scratch?.leftBehind).toEqual(['lifeboat_scratch_1735722000abcd_0 (cleanup OnSuccess)', 'lifeboat-scratch-1735722000abcd-1 (cleanup OnSuccess)']);
+    expect(decision.status.result).toBe('Failed');
+    expect(kinds(decision)).toContain('RecordEvent:ScratchLeftBehind');
+  });
+});
+
+describe('decideDrillRun: deleted while running', () => {
+  it('stops the running Jobs, cleans up, then lets go', () => {
+    let [, state] = next(observedDrillRun(aDrillRun()), at('2025-01-01T09:00:05Z'));
+    const provisioned = jobsFor('provision', () => ok('scratch-create'), '2025-01-01T09:00:06Z', '2025-01-01T09:00:10Z');
+    [, state] = next(state, at('2025-01-01T09:00:11Z'), { jobs: provisioned });
+    const deleting = { ...state, run: { ...state.run, metadata: { ...state.run.metadata, deletionTimestamp: '2025-01-01T09:01:00Z' } } };
+    const running = [job.running(`${RUN}-restore-db`), job.running(`${RUN}-restore-files`)];
+    const [stop, stopped] = next(deleting, at('2025-01-01T09:01:00Z'), { jobs: [...provisioned, ...running] });
+    expect(kinds(stop).filter((k) => k === 'DeleteJob')).toHaveLength(2);
+    const [clean, cleaning] = next(stopped, at('2025-01-01T09:01:05Z'), { jobs: provisioned });
+    expect(created(clean)).toEqual([`${RUN}-cleanup-db`, `${RUN}-cleanup-files`]);
+    const dropped = jobsFor('cleanup', () => ok('scratch-drop'), '2025-01-01T09:01:06Z', '2025-01-01T09:01:08Z');
+    const [release] = next(cleaning, at('2025-01-01T09:01:09Z'), { jobs: [...provisioned, ...dropped] });
+    expect(kinds(release)).toContain('RemoveFinalizer');
+    expect(release.status).toMatchObject({ result: 'Failed', reason: 'Deleted' });
+  });
+});
+
+describe('decideDrillRun: a second pass with nothing changed', () => {
+  it('writes nothing and asks for nothing', () => {
+    const [, state] = next(observedDrillRun(aDrillRun()), at('2025-01-01T09:00:05Z'));
+    const jobs = [job.running(`${RUN}-provision-db`), job.running(`${RUN}-provision-files`)];
+    const [, once] = next(state, at('2025-01-01T09:00:06Z'), { jobs });
+    const [again] = next(once, at('2025-01-01T09:00:07Z'), { jobs });
+    expect(again.actions).toEqual([]);
+    expect(again.statusChanged).toBe(false);
+  });
+});
