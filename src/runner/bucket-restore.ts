@@ -72,7 +72,7 @@ export async function runBucketRestore(task: BucketRestoreTask, ctx: RunnerConte
     const first = [...existing][0] as string;
     throw new RunnerError(
       'TargetNotEmpty',
-      `${existing.size} of the objects to restore already exist in bucket ${task.target.bucket} (e.g. ${JSON.stringify(first.slice(0, 200))}) and overwritePolicy is Fail; nothing was written`,
+      `${existing.size} of the objects to restore already exist in bucket ${task.target.bucket} (e.g. ${JSON.stringify(first.slice(0, 200))}) and overwritePolicy is Fail; nothing was written; set overwritePolicy to Skip to keep the existing objects or Overwrite to replace them, or restore into another bucket or prefix (prefixRemap)`,
     );
   }
   log.info({ createdBucket, existing: existing.size }, 'target ready');

@@ -41,9 +41,24 @@ export function targetState(target: RestoreTarget, jobName: string, recorded: Re
     createdTarget: summary.created ?? summary.createdBucket,
     objectsWritten: target.bucket ? summary.objects : undefined,
     objectsSkipped: target.bucket ? summary.skippedObjects : undefined,
-    message: item.message,
+    message: failureMessage(item),
   });
   return { target, item, entry };
+}
+
+/** The runner failed reading the stored artifact: no retry or target setting helps. */
+const UNREADABLE_BACKUP = new Set(['ChecksumMismatch', 'ArtifactCorrupt']);
+
+/**
+ * Why a target failed. The runner's reason says what it found; when the backup itself is
+ * corrupt, the restore adds what to do about it (the spec is immutable, so: another request),
+ * and names a checksum mismatch as such.
+ */
+export function failureMessage(item: Pick<ItemState, 'phase' | 'message' | 'result'>): string | undefined {
+  const { result, message } = item;
+  if (item.phase !== 'Failed' || message === undefined || !result || result.ok || !UNREADABLE_BACKUP.has(result.code)) return message;
+  const named = result.code === 'ChecksumMismatch' && !/checksum/i.test(message) ? `checksum mismatch: ${message}` : message;
+  return `${named}; this backup cannot be restored: create a new RestoreRequest that selects another BackupRun`;
 }
 
 /** Where a target's data goes, for status and events: never a credential. */
