@@ -9,6 +9,7 @@ import type { KubeObject } from '../../../src/kube/types.ts';
 import { withDatabase } from '../../support/backup-fixture.ts';
 import { testEnv } from '../../support/env.ts';
 import { waitFor } from '../../support/wait.ts';
+import { makeKubectl, ok } from '../api/kubectl.ts';
 import { getRestore, type RestoreObject } from './restore-support.ts';
 import type { JobObject, Scene } from './support.ts';
 
@@ -58,6 +59,18 @@ export async function waitForRestoreState(scene: Scene, name: string, what: stri
     },
     { what: `RestoreRequest ${name} ${what}`, timeoutMs, intervalMs: 500 },
   );
+}
+
+/** The runner's JSON log lines of a Job's pod (kubectl logs, served by the test kubelet). */
+export async function jobLog(scene: Scene, job: string): Promise<Record<string, unknown>[]> {
+  const text = await ok(makeKubectl(), ['logs', '-n', scene.namespace, `job/${job}`]);
+  return text.split('\n').flatMap((line) => {
+    try {
+      return [JSON.parse(line) as Record<string, unknown>];
+    } catch {
+      return [];
+    }
+  });
 }
 
 export async function databaseExists(database: string): Promise<boolean> {

@@ -9,7 +9,7 @@ import type { KubeObject } from '../../../src/kube/types.ts';
 import { adminS3, scheduleManifest } from '../../support/backup-fixture.ts';
 import { testEnv } from '../../support/env.ts';
 import { fingerprint } from '../runner/postgres-compare.ts';
-import { ageKeygen, applySecret, databaseExists, dropDatabase, noteOf, restoreJobs, waitForEvents, type AgeKey } from './restore-checks.ts';
+import { ageKeygen, applySecret, databaseExists, dropDatabase, jobLog, noteOf, restoreJobs, waitForEvents, type AgeKey } from './restore-checks.ts';
 import { conditionOf, createRestore, databaseTarget, finalRestore, restoreManifest } from './restore-support.ts';
 import { Scene } from './support.ts';
 
@@ -109,7 +109,9 @@ describe('a RestoreRequest of an encrypted backup', () => {
     expect(noteOf(events, 'RestoreFailed')).toContain(reason);
     expect(JSON.stringify([restore, events])).not.toContain('AGE-SECRET-KEY-');
 
-    // The database the restore created for itself is dropped again: nothing half-written.
+    // The runner created the database before it read the artifact; it is dropped again, so
+    // nothing half-written is left.
+    expect(await jobLog(scene, 'wrong-key-app-db')).toContainEqual(expect.objectContaining({ msg: 'target ready', created: true }));
     expect(await databaseExists(database)).toBe(false);
   });
 
