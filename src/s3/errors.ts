@@ -59,7 +59,9 @@ export function storageFailure(error: unknown, where: S3Where, doing: string): R
     sdk.name === 'SignatureDoesNotMatch' ||
     status === 403
   ) {
-    return new RunnerError('AccessDenied', `S3 denied access while ${doing} ${place}: ${sdk.name ?? status}`, { cause: error });
+    // A HEAD answer has no body, so the SDK names its 403 "Unknown": say what it was instead.
+    const reason = sdk.name && sdk.name !== 'Unknown' ? sdk.name : `HTTP ${status ?? 403} without an error code (a wrong key pair, or no permission)`;
+    return new RunnerError('AccessDenied', `S3 denied access while ${doing} ${place}: ${reason}`, { cause: error });
   }
   if (status !== undefined && status >= 500) {
     return new RunnerError('StorageUnavailable', `S3 failed while ${doing} ${place}: HTTP ${status} ${sdk.name ?? ''}`.trim(), {
