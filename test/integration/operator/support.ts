@@ -158,6 +158,8 @@ export interface OperatorProcessOptions {
   podName?: string;
   /** Overrides, e.g. a longer LIFEBOAT_LEASE_DURATION_SECONDS. */
   env?: Record<string, string>;
+  /** Pipe stdout (the JSON logs) and stderr for the test to read, instead of dropping the logs. */
+  captureOutput?: boolean;
 }
 
 /** The built operator (dist/) as its own process, so that it can be stopped or killed for real. */
@@ -169,7 +171,8 @@ export function spawnOperator(options: OperatorProcessOptions): ChildProcess {
     ...(options.podName ? { POD_NAME: options.podName } : {}),
     ...options.env,
   };
-  return spawn(process.execPath, [join(repoRoot, 'dist/operator/main.js')], { env: processEnv, stdio: ['ignore', 'ignore', 'inherit'] });
+  const stdio = options.captureOutput ? (['ignore', 'pipe', 'pipe'] as const) : (['ignore', 'ignore', 'inherit'] as const);
+  return spawn(process.execPath, [join(repoRoot, 'dist/operator/main.js')], { env: processEnv, stdio: [...stdio] });
 }
 
 /**
