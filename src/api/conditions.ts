@@ -45,10 +45,8 @@ export const ConditionTypes = {
   Complete: 'Complete',
   /** BackupRun: the artifacts were read back and their checksums match. */
   Verified: 'Verified',
-  /** DRDrill: the latest drill restored the data and every check passed. */
-  Passed: 'Passed',
-  /** DRDrill: the latest drill met both the RTO and the RPO. */
-  ObjectivesMet: 'ObjectivesMet',
+  /** DRDrill: the newest finished DRDrillRun passed (its reason is the condition's reason); absent until one finished. */
+  LastRunPassed: 'LastRunPassed',
 } as const;
 export type ConditionType = (typeof ConditionTypes)[keyof typeof ConditionTypes];
 

@@ -1,14 +1,14 @@
 // What the drill's status says about its runs: a short summary of one run, and LastRunPassed
 // from the newest finished run. Everything is copied from the run's status as it is spelled
 // there, and messages hold only what the run says, so they change only when the run does.
-import type { DRDrillStatus } from '../../api/index.ts';
+import { ConditionTypes, type DRDrillStatus } from '../../api/index.ts';
 import type { ConditionInput } from '../conditions.ts';
 import { compact } from '../same-status.ts';
 import type { DrillRunView } from './run-view.ts';
 
 export type DrillRunSummary = NonNullable<DRDrillStatus['latest']>;
 
-export const LAST_RUN_PASSED = 'LastRunPassed';
+export const LAST_RUN_PASSED = ConditionTypes.LastRunPassed;
 
 export function summaryOf(run: DrillRunView): DrillRunSummary {
   return compact({

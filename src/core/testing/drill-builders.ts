@@ -1,106 +1,75 @@
-// Fixture builders for the DRDrillRun table tests: a run with its plan, the schedule's spec,
-// run manifests as storage lists them, and runner results of the drill's steps.
-import { DRDrillRunSpec, DrillPlan, type DRDrillRun, type DRDrillRunStatus } from '../../api/index.ts';
-import type { RunManifest } from '../../contract/manifests.ts';
-import type { RunnerResult } from '../job-set/index.ts';
-import type { DrillRunConfig, ObservedDrillRun, StoredManifest } from '../drill-run/types.ts';
-import { scheduleSpec, storage } from './builders.ts';
+// Fixture builders for DRDrill's table tests: a weekly DatabaseLoss drill of the schedule "app"
+// and its runs as the drill sees them. (DRDrillRun's builders are in drill-run-builders.ts.)
+import { DRDrillSpec, type DRDrillRunStatus } from '../../api/index.ts';
+import type { DrillRunView } from '../drill/run-view.ts';
+import type { ObservedDrill } from '../drill/types.ts';
+import { at, MINUTE } from './builders.ts';
 
-export const drillConfig: DrillRunConfig = {
-  runner: { image: 'ghcr.io/lifeboat/lifeboat-runner:v0.1.0' },
-  missingReferenceGraceMs: 10 * 60_000,
-  recheckAfterMs: 15_000,
-  operatorVersion: '0.1.0',
-};
+export const scratchPostgres = { host: 'drill-pg.drills.svc', connectionSecret: { name: 'drill-pg' } };
 
-export const RUN = 'weekly-1735722000';
-/** The run's creation: the declared incident. */
-export const INCIDENT = '2025-01-01T09:00:00Z';
-
-export function aPlan(overrides: Record<string, unknown> = {}): DrillPlan {
-  return DrillPlan.parse({
+/** Sundays at 04:00 UTC unless overridden; `schedule: undefined` makes a one-off drill. */
+export function drillSpec(overrides: Record<string, unknown> = {}): DRDrillSpec {
+  return DRDrillSpec.parse({
     scheduleRef: { name: 'app' },
-    scenario: 'CompleteFailure',
+    scenario: 'DatabaseLoss',
     objectives: { rto: '1h', rpo: '24h' },
-    scratch: {
-      postgres: { host: 'scratch-db', connectionSecret: { name: 'scratch-pg' } },
-      s3: { endpoint: 'http://scratch-minio:9000', credentialsSecret: { name: 'scratch-s3' } },
-    },
-    verify: { sql: [{ name: 'customers', query: 'SELECT count(*) FROM customers', expect: { atLeast: 1 } }], freshness: { query: 'SELECT max(updated_at) FROM diagrams' } },
+    scratch: { postgres: scratchPostgres },
+    schedule: '0 4 * * 0',
     ...overrides,
   });
 }
 
-export function aDrillRun(fixture: { plan?: DrillPlan; status?: DRDrillRunStatus; finalizers?: string[]; deleting?: string } = {}): DRDrillRun {
+export function aDrill(overrides: Partial<ObservedDrill> = {}): ObservedDrill {
   return {
-    apiVersion: 'lifeboat.dev/v1alpha1',
-    kind: 'DRDrillRun',
-    metadata: {
-      name: RUN,
-      namespace: 'prod',
-      uid: 'abcd1234-uid',
-      generation: 1,
-      creationTimestamp: INCIDENT,
-      finalizers: fixture.finalizers ?? ['lifeboat.dev/drill-cleanup'],
-      ...(fixture.deleting ? { deletionTimestamp: fixture.deleting } : {}),
-    },
-    spec: DRDrillRunSpec.parse({ drillRef: { name: 'weekly' }, plan: fixture.plan ?? aPlan() }),
-    ...(fixture.status ? { status: fixture.status } : {}),
-  };
-}
-
-export function aManifest(run: string, snapshotTime: string, options: { encrypted?: boolean; sources?: RunManifest['sources'] } = {}): StoredManifest {
-  const source = (name: string, kind: 'postgres' | 'bucket', size: number) => ({
-    name,
-    kind,
-    manifestKey: `prod/prod/app/${run}/${name}/manifest.json`,
-    artifactKey: `prod/prod/app/${run}/${name}/artifact`,
-    sizeBytes: size,
-    sha256: 'c'.repeat(64),
-    snapshotTime,
-    encrypted: options.encrypted ?? false,
-  });
-  return {
-    key: `prod/prod/app/${run}/manifest.json`,
-    manifest: {
-      formatVersion: 1,
-      location: { namespace: 'prod', schedule: 'app', run },
-      completedAt: snapshotTime,
-      snapshotTime,
-      totalSizeBytes: 3000,
-      sources: options.sources ?? [source('db', 'postgres', 2000), source('files', 'bucket', 1000)],
-    },
-  };
-}
-
-export const drillSecrets = [
-  { name: 's3', keys: ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY'] },
-  { name: 'scratch-pg', keys: ['username', 'password'] },
-  { name: 'scratch-s3', keys: ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY'] },
-];
-
-export function observedDrillRun(run: DRDrillRun, overrides: Partial<ObservedDrillRun> = {}): ObservedDrillRun {
-  return {
-    run,
-    schedule: { name: 'app', spec: scheduleSpec({ storage }) },
-    catalog: { entries: [aManifest('app-1', '2025-01-01T02:00:00Z'), aManifest('app-0', '2024-12-31T02:00:00Z')] },
-    jobs: [],
-    secrets: drillSecrets,
+    name: 'weekly',
+    namespace: 'prod',
+    uid: 'uid-weekly',
+    generation: 1,
+    // A Wednesday.
+    creationTime: at('2025-01-01T00:00:00Z'),
+    spec: drillSpec(),
+    problems: [],
+    scheduleExists: true,
+    runs: [],
     ...overrides,
   };
 }
 
-export const ok = (subcommand: string, summary: Record<string, unknown> = {}): RunnerResult => ({ ok: true, subcommand, summary });
+/** A run created for `scheduled` (name and annotation), a second after it. */
+export function drillRun(scheduled: string, overrides: Partial<DrillRunView> = {}, drill = 'weekly'): DrillRunView {
+  const time = at(scheduled);
+  return {
+    name: `${drill}-${Math.floor(time.getTime() / 1000)}`,
+    scheduledTime: time,
+    creationTime: new Date(time.getTime() + 1000),
+    deleting: false,
+    ...overrides,
+  };
+}
 
-export const checksPassed = (freshness = '2025-01-01T01:59:30Z'): RunnerResult =>
-  ok('drill-check', {
-    passed: true,
-    checks: [
-      { name: 'customers', type: 'Sql', ok: true, expected: '>= 1', actual: '25' },
-      { name: 'row-counts', type: 'RowCount', ok: true, expected: '3 tables', actual: '3 tables match' },
-      { name: 'freshness', type: 'Freshness', ok: true, actual: freshness },
-    ],
-    freshness,
+const spelled = (time: Date) => time.toISOString().replace('.000Z', 'Z');
+
+/** A run that started at `scheduled` and finished `minutes` later with `result`. */
+export function finishedRun(scheduled: string, result: 'Passed' | 'Failed', overrides: Partial<DrillRunView> = {}, minutes = 40): DrillRunView {
+  const start = at(scheduled);
+  return drillRun(scheduled, {
+    result,
+    ...(result === 'Failed' ? { reason: 'CheckFailed', message: 'users-exist: expected at least 1, found 0' } : { objectives: 'Met' as const }),
+    startTime: spelled(new Date(start.getTime() + 2000)),
+    completionTime: spelled(new Date(start.getTime() + minutes * MINUTE)),
+    rto: `${minutes - 1}m`,
+    rpo: '2h11m',
+    ...overrides,
   });
+}
 
-export const bucketChecked = (): RunnerResult => ok('bucket-check', { passed: true, objectCount: { expected: 5, actual: 5 }, checked: 5, mismatches: [], missing: 0, extra: 0 });
+/** A DRDrillRun status as the run controller writes it, for the controller tests. */
+export function runStatus(result: 'Running' | 'Passed' | 'Failed', start: string, end?: string): DRDrillRunStatus {
+  return {
+    result,
+    startTime: start,
+    ...(end ? { completionTime: end } : {}),
+    ...(result === 'Failed' ? { reason: 'CheckFailed', message: 'users-exist: expected at least 1, found 0' } : {}),
+    ...(result === 'Running' ? {} : { rto: { measured: '39m', measuredSeconds: 2340 }, rpo: { measured: '2h11m', measuredSeconds: 7860 }, objectives: 'Met' as const }),
+  };
+}
