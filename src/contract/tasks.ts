@@ -150,22 +150,62 @@ export type FinalizeRunTask = z.infer<typeof FinalizeRunTask>;
 export const SCRATCH_DATABASE_PREFIX = 'lifeboat_scratch_';
 export const SCRATCH_BUCKET_PREFIX = 'lifeboat-scratch-';
 
+/** A drill run's id in its scratch names: lowercase letters and digits, so that the same id
+ *  makes a valid PostgreSQL identifier (unquoted) and a valid S3 bucket name. */
+export const SCRATCH_RUN_ID = /^[a-z0-9]{1,20}$/;
+/** The highest index: a backup has at most 16 sources; three digits leave room. */
+export const SCRATCH_MAX_INDEX = 999;
+
+const SCRATCH_DATABASE_NAME = /^lifeboat_scratch_[a-z0-9]{1,20}_(0|[1-9][0-9]{0,2})$/;
+const SCRATCH_BUCKET_NAME = /^lifeboat-scratch-[a-z0-9]{1,20}-(0|[1-9][0-9]{0,2})$/;
+
+function checkScratchParts(runId: string, index: number): void {
+  if (!SCRATCH_RUN_ID.test(runId)) {
+    throw new Error(`scratch run id ${JSON.stringify(runId)} must be 1-20 lowercase letters and digits`);
+  }
+  if (!Number.isInteger(index) || index < 0 || index > SCRATCH_MAX_INDEX) {
+    throw new Error(`scratch index ${index} must be an integer from 0 to ${SCRATCH_MAX_INDEX}`);
+  }
+}
+
+/**
+ * The scratch database of a drill run's index-th source: `lifeboat_scratch_<runId>_<index>`, at
+ * most 41 characters (PostgreSQL allows 63), needing no quotes. The operator names what it
+ * asks for with it, and ScratchTask accepts exactly these names.
+ */
+export function scratchDatabaseName(runId: string, index: number): string {
+  checkScratchParts(runId, index);
+  return `${SCRATCH_DATABASE_PREFIX}${runId}_${index}`;
+}
+
+/** The scratch bucket of a drill run's index-th source: `lifeboat-scratch-<runId>-<index>`, at
+ *  most 41 characters (S3 allows 63). */
+export function scratchBucketName(runId: string, index: number): string {
+  checkScratchParts(runId, index);
+  return `${SCRATCH_BUCKET_PREFIX}${runId}-${index}`;
+}
+
+/**
+ * Marks a scratch target as this drill run's own (e.g. the DRDrillRun's uid). scratch-create
+ * records it on what it creates (the database's comment, the bucket's tags), so that a retried
+ * Job (the pod evicted after CREATE) takes back its own empty target instead of failing with
+ * TargetExists, while a name created by anyone else still fails the drill.
+ */
+const ScratchClaim = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/, 'letters, digits, ".", "_" and "-" (e.g. a uid)');
+
 export const ScratchTask = z.discriminatedUnion('kind', [
   z.object({
     kind: z.literal('database'),
     /** Connection to the scratch server; `database` is the one to connect to (e.g. postgres). */
     postgres: PostgresConnection,
-    name: z
-      .string()
-      .max(63)
-      .regex(/^lifeboat_scratch_[a-z0-9_]+$/, `a database name starting with ${SCRATCH_DATABASE_PREFIX}`),
+    name: z.string().regex(SCRATCH_DATABASE_NAME, `a database name ${SCRATCH_DATABASE_PREFIX}<run id>_<index> (scratchDatabaseName)`),
+    claim: ScratchClaim.optional(),
   }),
   z.object({
     kind: z.literal('bucket'),
     s3: S3Endpoint,
-    name: BucketName.refine((name) => name.startsWith(SCRATCH_BUCKET_PREFIX), {
-      message: `a bucket name starting with ${SCRATCH_BUCKET_PREFIX}`,
-    }),
+    name: z.string().regex(SCRATCH_BUCKET_NAME, `a bucket name ${SCRATCH_BUCKET_PREFIX}<run id>-<index> (scratchBucketName)`),
+    claim: ScratchClaim.optional(),
   }),
 ]);
 export type ScratchTask = z.infer<typeof ScratchTask>;
@@ -202,11 +242,44 @@ export const DrillCheckTask = z.object({
       artifact: ArtifactLocation,
     })
     .optional(),
+  /** Check that every schema object in the dump's table of contents (pg_restore --list of
+   *  the artifact) exists in the restored database. Custom and tar dumps; a plain SQL dump has
+   *  no table of contents, and the check is reported as skipped. */
+  schemaObjects: z
+    .object({
+      storage: Storage,
+      artifact: ArtifactLocation,
+      decryption: Decryption.optional(),
+    })
+    .optional(),
   /** A query whose single value is the newest data's timestamp (the measured RPO's basis). */
   freshness: z.object({ query: z.string().min(1) }).optional(),
   statementTimeoutSeconds: z.number().int().min(1).default(300),
 });
 export type DrillCheckTask = z.infer<typeof DrillCheckTask>;
+
+/** The kinds of drill check, with the DRDrillRun status's names (src/api/dr-drill-run.ts DrillCheck.type). */
+export const DrillCheckType = z.enum(['Sql', 'RowCount', 'ObjectCount', 'Checksum', 'SchemaObjects', 'Freshness']);
+export type DrillCheckType = z.infer<typeof DrillCheckType>;
+
+/**
+ * bucket-check: a restored bucket against its backup's manifest: the object count, and every
+ * object's key (after prefixRemap), size and SHA-256. The manifest's own object list is used
+ * when it has every object's SHA-256; otherwise the archive is read for them (which needs
+ * `decryption` for an encrypted backup).
+ */
+export const BucketCheckTask = z.object({
+  storage: Storage,
+  artifact: ArtifactLocation,
+  /** The restored (scratch) bucket; `prefix` as in the restore task (keys under it count). */
+  target: BucketSource,
+  /** The restore's remap: keys starting with `from` are expected under `to`. */
+  prefixRemap: BucketRestoreTask.shape.prefixRemap,
+  /** Objects read and hashed at the same time. */
+  concurrency: z.number().int().min(1).max(256).default(16),
+  decryption: Decryption.optional(),
+});
+export type BucketCheckTask = z.infer<typeof BucketCheckTask>;
 
 export const TASK_SCHEMAS = {
   'postgres-backup': PostgresBackupTask,
@@ -218,6 +291,7 @@ export const TASK_SCHEMAS = {
   'scratch-create': ScratchTask,
   'scratch-drop': ScratchTask,
   'drill-check': DrillCheckTask,
+  'bucket-check': BucketCheckTask,
 } as const;
 export type Subcommand = keyof typeof TASK_SCHEMAS;
 export type TaskFor<S extends Subcommand> = z.infer<(typeof TASK_SCHEMAS)[S]>;

@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import { isPermanentFailure, type FailureCode } from './runner-error.ts';
 
 describe('isPermanentFailure', () => {
-  it.each<FailureCode>(['InvalidTask', 'AuthenticationFailed', 'AccessDenied', 'ChecksumMismatch', 'DecryptionFailed', 'TargetNotEmpty', 'BucketMissing', 'ManifestMissing', 'ArtifactCorrupt', 'CheckFailed'])(
+  it.each<FailureCode>(['InvalidTask', 'AuthenticationFailed', 'AccessDenied', 'ChecksumMismatch', 'DecryptionFailed', 'TargetNotEmpty', 'TargetExists', 'BucketMissing', 'ManifestMissing', 'ArtifactCorrupt', 'CheckFailed'])(
     '%s needs a person: a retry would fail the same way',
     (code) => expect(isPermanentFailure(code)).toBe(true),
   );

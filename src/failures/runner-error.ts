@@ -11,6 +11,7 @@ export type FailureCode =
   | 'DatabaseError'
   | 'ToolFailed'
   | 'TargetNotEmpty'
+  | 'TargetExists'
   | 'ManifestMissing'
   | 'StorageUnavailable'
   | 'BucketMissing'
@@ -33,6 +34,7 @@ const PERMANENT: ReadonlySet<string> = new Set<FailureCode>([
   'ArtifactCorrupt',
   'AuthenticationFailed',
   'TargetNotEmpty',
+  'TargetExists',
   'ManifestMissing',
   'BucketMissing',
   'DatabaseMissing',

@@ -81,3 +81,16 @@ export function describeContents(contents: DatabaseContents): string {
     .map(([kind, count]) => `${count} ${kind.replace(/[A-Z]/g, (c) => ` ${c.toLowerCase()}`)}`);
   return parts.join(', ');
 }
+
+/** A database's comment: undefined when the database does not exist, null when it has none. */
+export async function databaseComment(client: pg.ClientBase, name: string): Promise<string | null | undefined> {
+  const { rows } = await client.query<{ comment: string | null }>(
+    `SELECT pg_catalog.shobj_description(oid, 'pg_database') AS comment FROM pg_catalog.pg_database WHERE datname = $1`,
+    [name],
+  );
+  return rows.length === 0 ? undefined : (rows[0]?.comment ?? null);
+}
+
+export async function commentOnDatabase(client: pg.ClientBase, name: string, comment: string): Promise<void> {
+  await client.query(`COMMENT ON DATABASE ${quoteIdent(name)} IS ${quoteLiteral(comment)}`);
+}

@@ -32,6 +32,20 @@ describe('evaluateExpectation', () => {
     expect(evaluateExpectation({ atLeast: 1 }, 1, null).message).toBe('got NULL, expected a number');
     expect(evaluateExpectation({ atLeast: 1 }, 0, undefined).message).toBe('got (no row), expected a number');
   });
+
+  it('says what was expected and what was found, in a few words each', () => {
+    const seen = (expect_: Parameters<typeof evaluateExpectation>[0], rows: number, value: string | null | undefined) => {
+      const { expected, actual } = evaluateExpectation(expect_, rows, value);
+      return [expected, actual];
+    };
+    expect(seen({ equals: '3' }, 1, '4')).toEqual(['"3"', '"4"']);
+    expect(seen({ rows: 2 }, 1, 'x')).toEqual(['2 rows', '1 row']);
+    expect(seen({ atLeast: 300, atMost: 300 }, 1, '299')).toEqual(['between 300 and 300', '"299"']);
+    expect(seen({ atLeast: 1 }, 0, undefined)).toEqual(['at least 1', '(no row)']);
+    expect(seen({ atMost: 9 }, 1, null)).toEqual(['at most 9', 'NULL']);
+    expect(seen({ rows: 1, equals: 't' }, 1, 't')).toEqual(['1 row, "t"', '1 row, "t"']);
+    expect(seen({}, 2, '1')).toEqual(['any result', '2 rows, value "1"']);
+  });
 });
 
 describe('compareRowCounts', () => {

@@ -7,6 +7,10 @@ export interface CheckOutcome {
   ok: boolean;
   /** Why it failed, or what it saw; short. */
   message: string;
+  /** The expectation in a few words, e.g. `2 rows, at least 300`. */
+  expected: string;
+  /** What the query returned, in the same terms, e.g. `1 row, "299"`. */
+  actual: string;
 }
 
 /**
@@ -16,19 +20,40 @@ export interface CheckOutcome {
  */
 export function evaluateExpectation(expect: CheckExpectation, rowCount: number, value: string | null | undefined): CheckOutcome {
   const shown = show(value);
+  const seen = { expected: describeExpectation(expect), actual: describeResult(expect, rowCount, shown) };
   if (expect.rows !== undefined && rowCount !== expect.rows) {
-    return { ok: false, message: `got ${rows(rowCount)}, expected ${rows(expect.rows)}` };
+    return { ok: false, message: `got ${rows(rowCount)}, expected ${rows(expect.rows)}`, ...seen };
   }
   if (expect.equals !== undefined && value !== expect.equals) {
-    return { ok: false, message: `got ${shown}, expected ${JSON.stringify(expect.equals)}` };
+    return { ok: false, message: `got ${shown}, expected ${JSON.stringify(expect.equals)}`, ...seen };
   }
   if (expect.atLeast !== undefined || expect.atMost !== undefined) {
     const number = toNumber(value);
-    if (number === undefined) return { ok: false, message: `got ${shown}, expected a number` };
-    if (expect.atLeast !== undefined && number < expect.atLeast) return { ok: false, message: `got ${shown}, expected at least ${expect.atLeast}` };
-    if (expect.atMost !== undefined && number > expect.atMost) return { ok: false, message: `got ${shown}, expected at most ${expect.atMost}` };
+    if (number === undefined) return { ok: false, message: `got ${shown}, expected a number`, ...seen };
+    if (expect.atLeast !== undefined && number < expect.atLeast) return { ok: false, message: `got ${shown}, expected at least ${expect.atLeast}`, ...seen };
+    if (expect.atMost !== undefined && number > expect.atMost) return { ok: false, message: `got ${shown}, expected at most ${expect.atMost}`, ...seen };
   }
-  return { ok: true, message: `${rows(rowCount)}, value ${shown}` };
+  return { ok: true, message: `${rows(rowCount)}, value ${shown}`, ...seen };
+}
+
+/** `2 rows`, `"diagram 7"`, `between 1 and 9`, ...; `any result` when nothing is expected. */
+export function describeExpectation(expect: CheckExpectation): string {
+  const parts: string[] = [];
+  if (expect.rows !== undefined) parts.push(rows(expect.rows));
+  if (expect.equals !== undefined) parts.push(show(expect.equals));
+  if (expect.atLeast !== undefined && expect.atMost !== undefined) parts.push(`between ${expect.atLeast} and ${expect.atMost}`);
+  else if (expect.atLeast !== undefined) parts.push(`at least ${expect.atLeast}`);
+  else if (expect.atMost !== undefined) parts.push(`at most ${expect.atMost}`);
+  return parts.length > 0 ? parts.join(', ') : 'any result';
+}
+
+/** What was seen, in the terms of the expectation: the row count, the value, or both. */
+function describeResult(expect: CheckExpectation, rowCount: number, shown: string): string {
+  const aboutValue = expect.equals !== undefined || expect.atLeast !== undefined || expect.atMost !== undefined;
+  if (expect.rows !== undefined && aboutValue) return `${rows(rowCount)}, ${shown}`;
+  if (expect.rows !== undefined) return rows(rowCount);
+  if (aboutValue) return shown;
+  return `${rows(rowCount)}, value ${shown}`;
 }
 
 function toNumber(value: string | null | undefined): number | undefined {

@@ -49,6 +49,8 @@ async function dispatch<S extends Subcommand>(subcommand: S, task: TaskFor<S>, c
       return run(import('./scratch.ts'), 'runScratchDrop');
     case 'drill-check':
       return run(import('./drill-check.ts'), 'runDrillCheck');
+    case 'bucket-check':
+      return run(import('./bucket-check.ts'), 'runBucketCheck');
   }
   throw new Error(`unknown subcommand ${subcommand as string}`);
 }

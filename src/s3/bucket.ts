@@ -5,9 +5,11 @@ import {
   DeleteBucketCommand,
   DeleteObjectCommand,
   DeleteObjectsCommand,
+  GetBucketTaggingCommand,
   HeadBucketCommand,
   ListObjectVersionsCommand,
   ListObjectsV2Command,
+  PutBucketTaggingCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { RunnerError } from '../failures/runner-error.ts';
@@ -92,5 +94,24 @@ export async function deleteObjectQuietly(client: S3Client, bucket: string, key:
     await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
   } catch {
     // The object has no manifest, so nothing will take it for a backup; pruning removes it.
+  }
+}
+
+/** Replaces the bucket's tags. */
+export async function tagBucket(client: S3Client, bucket: string, tags: Record<string, string>, signal?: AbortSignal): Promise<void> {
+  await client.send(
+    new PutBucketTaggingCommand({ Bucket: bucket, Tagging: { TagSet: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })) } }),
+    signal ? { abortSignal: signal } : {},
+  );
+}
+
+/** The bucket's tags; none when it has none (S3 answers NoSuchTagSet). */
+export async function bucketTags(client: S3Client, bucket: string, signal?: AbortSignal): Promise<Record<string, string>> {
+  try {
+    const { TagSet } = await client.send(new GetBucketTaggingCommand({ Bucket: bucket }), signal ? { abortSignal: signal } : {});
+    return Object.fromEntries((TagSet ?? []).flatMap((tag) => (tag.Key === undefined ? [] : [[tag.Key, tag.Value ?? '']])));
+  } catch (error) {
+    if ((error as { name?: string }).name === 'NoSuchTagSet') return {};
+    throw error;
   }
 }
