@@ -7,10 +7,11 @@ import type { V1Job } from '@kubernetes/client-node';
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseAllDocuments } from 'yaml';
-import { BackupSchedule, RestoreRequest } from '../api/index.ts';
+import { BackupSchedule, DRDrill, DrillPlan, RestoreRequest } from '../api/index.ts';
 import { RunnerEnv } from '../contract/runner-env.ts';
 import { TASK_SCHEMAS, type Subcommand } from '../contract/tasks.ts';
 import { buildBackupJob, buildFinalizeJob, buildVerifyJob, type RunForJobs } from '../core/index.ts';
+import { buildDrillRestoreJob, buildDrillVerifyJob, buildScratchJob, type DrillSource } from '../core/jobs/drill-jobs.ts';
 import { buildRestoreJob } from '../core/jobs/restore-job.ts';
 
 const dir = fileURLToPath(new URL('../../deploy/samples/', import.meta.url));
@@ -61,5 +62,27 @@ describe('the runner tasks built from deploy/samples', () => {
       overwritePolicy: bucket!.bucket!.overwritePolicy,
       createBucket: bucket!.bucket!.createBucket,
     });
+  });
+
+  it('the DRDrill: provision, restore, verify and cleanup tasks for every source of its scenario', () => {
+    const drill = DRDrill.parse({ ...ofKind('DRDrill')[0], metadata: { ...ofKind('DRDrill')[0]!.metadata, namespace: 'app' } });
+    const plan = DrillPlan.parse(drill.spec);
+    const drillRun = { name: 'app-weekly-1741500000', namespace: 'app', uid: 'uid', runId: '1741500000abcd', plan };
+    const backup = { run: run.name, schedule: 'app', storage: schedule.spec.storage, identity: { name: 'age-identity', key: 'identity' } };
+    const sources: DrillSource[] = schedule.spec.sources.map((source, index) => ({ name: source.name, kind: source.postgres ? 'postgres' : 'bucket', index }));
+    const postgres = sources.filter((source) => source.kind === 'postgres').map((source) => source.name);
+    const jobs = sources.flatMap((source) => [
+      buildScratchJob(drillRun, source, 'scratch-create', runner),
+      buildDrillRestoreJob(drillRun, source, backup, runner),
+      buildDrillVerifyJob(drillRun, source, backup, postgres, runner),
+      buildScratchJob(drillRun, source, 'scratch-drop', runner),
+    ]);
+    const tasks = jobs.map(parsedTask);
+    expect(new Set(tasks.map((task) => task.subcommand))).toEqual(new Set(['scratch-create', 'postgres-restore', 'bucket-restore', 'drill-check', 'bucket-check', 'scratch-drop']));
+    for (const task of tasks) expect(task.parsed.error?.issues ?? []).toEqual([]);
+    const check = tasks.find((task) => task.subcommand === 'drill-check')!.parsed.data as { checks: { name: string; query: string; expect: object }[]; freshness?: { query: string } };
+    expect(check.checks.map((c) => c.name)).toEqual((plan.verify.sql ?? []).map((c) => c.name));
+    expect(check.checks[1]!.expect).toEqual(plan.verify.sql![1]!.expect);
+    expect(check.freshness?.query).toBe(plan.verify.freshness?.query);
   });
 });
