@@ -159,7 +159,7 @@ export type DrillPlan = z.infer<typeof DrillPlan>;
 export const DRDrillSpec = withRules(
   z.object({
     ...drillPlanShape,
-    schedule: cronScheduleField('When to repeat the drill, e.g. "0 4 * * 0" for Sundays at 04:00. Without it the drill runs once, when created.').optional(),
+    schedule: cronScheduleField('When to repeat the drill, e.g. "0 4 * * 0" for Sundays at 04:00. Without it the drill runs once, when created (editing or re-applying it does not run it again: create a DRDrillRun with drillRef to drill now).').optional(),
     timeZone: timeZoneField('IANA time zone the schedule is read in. UTC when unset.').optional(),
     suspend: z.boolean().default(false).describe('Do not start new drills; a drill already running finishes. Defaults to false.'),
     startingDeadlineSeconds: z
@@ -167,7 +167,7 @@ export const DRDrillSpec = withRules(
       .min(0)
       .optional()
       .describe('A drill that could not start within this many seconds of its scheduled time (operator down, another drill still running) is skipped and reported as missed, not run late.'),
-    historyLimit: z.int().min(1).max(50).default(10).describe('Finished DRDrillRuns kept; older ones are deleted. Defaults to 10.'),
+    historyLimit: z.int().min(1).max(50).default(10).describe('Finished DRDrillRuns kept, those created by hand included; older ones are deleted, oldest first, but the newest passed run is always kept (so lastPassed and its alert stay true). Defaults to 10.'),
   }),
   [
     ...scratchRules,
