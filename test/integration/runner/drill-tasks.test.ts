@@ -2,8 +2,10 @@
 // run manifest that marks a run complete, and the checks run against a restored copy.
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
+import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { bucketExists } from '../../../src/s3/bucket.ts';
+import { scratchBucketName, scratchDatabaseName } from '../../../src/contract/tasks.ts';
+import { bucketExists, bucketTags, createBucket } from '../../../src/s3/bucket.ts';
 import {
   connectionTo,
   createDatabase,
@@ -26,6 +28,8 @@ jest.setTimeout(120_000);
 let source: string;
 let bucket: string;
 const databases: string[] = [];
+/** The drill run id in this file's scratch names. */
+const runId = randomBytes(5).toString('hex');
 const run = { namespace: 'shop', schedule: 'nightly', run: 'nightly-1' };
 
 beforeAll(async () => {
@@ -69,15 +73,31 @@ describe('finalize-run', () => {
 });
 
 describe('a scratch database', () => {
-  const name = `lifeboat_scratch_${Date.now()}`;
-  const task = () => ({ kind: 'database', postgres: connectionTo('postgres'), name });
+  const name = scratchDatabaseName(runId, 0);
+  const claim = 'e5f1c7d2-3a4b-4c5d-8e9f-0a1b2c3d4e5f';
+  const task = (extra: Record<string, unknown> = {}) => ({ kind: 'database', postgres: connectionTo('postgres'), name, ...extra });
 
   afterAll(() => dropDatabase(name));
 
-  it('is created empty, and creating it again is harmless', async () => {
-    expect((await runRunner('scratch-create', task())).result).toMatchObject({ ok: true, summary: { created: true } });
-    expect((await runRunner('scratch-create', task())).result).toMatchObject({ ok: true, summary: { created: false } });
+  it('is created new and empty, and never taken again: an existing name fails for good', async () => {
+    expect((await runRunner('scratch-create', task({ claim }))).result).toMatchObject({ ok: true, summary: { kind: 'database', name, created: true } });
     expect(await databaseExists(name)).toBe(true);
+    const failure = failureOf(await runRunner('scratch-create', task()));
+    expect(failure).toMatchObject({ code: 'TargetExists', reason: `scratch database ${name} already exists; a drill never reuses one` });
+    expect(failureOf(await runRunner('scratch-create', task({ claim: 'someone-else' }))).code).toBe('TargetExists');
+  });
+
+  it('is taken back, empty, by a retry of the task that created it (same claim)', async () => {
+    expect((await runRunner('scratch-create', task({ claim }))).result).toMatchObject({ ok: true, summary: { created: true, reclaimed: true } });
+  });
+
+  it('is refused even to its claim once it holds anything', async () => {
+    const other = scratchDatabaseName(runId, 1);
+    databases.push(other);
+    expect((await runRunner('scratch-create', { ...task({ claim }), name: other })).result).toMatchObject({ ok: true });
+    await withDatabase(other, (c) => c.query('CREATE TABLE t (x int)'));
+    const failure = failureOf(await runRunner('scratch-create', { ...task({ claim }), name: other }));
+    expect(failure).toMatchObject({ code: 'TargetExists', reason: `scratch database ${other} already exists and is not empty (1 relations); a drill never reuses one` });
   });
 
   it('takes a restore, and the drill checks pass against it', async () => {
@@ -106,15 +126,22 @@ describe('a scratch database', () => {
       summary: {
         passed: true,
         freshness: '2025-06-01T17:00:00.000Z',
-        rowCounts: { tables: 3, mismatches: [] },
+        rowCounts: { tables: 3, mismatched: 0, mismatches: [] },
         checks: [
-          { name: 'diagrams-present', ok: true },
-          { name: 'titles', ok: true },
-          { name: 'count-as-text', ok: true },
-          { name: 'boolean-as-text', ok: true },
-          { name: 'exact-rows', ok: true, message: '2 rows, value "1"' },
-          { name: 'row-counts', ok: true, message: "3 tables match the backup's snapshot" },
-          { name: 'freshness', ok: true },
+          { name: 'diagrams-present', type: 'Sql', ok: true, expected: 'between 300 and 300', actual: '"300"' },
+          { name: 'titles', type: 'Sql', ok: true, expected: '"diagram 7"', actual: '"diagram 7"' },
+          { name: 'count-as-text', type: 'Sql', ok: true },
+          { name: 'boolean-as-text', type: 'Sql', ok: true },
+          { name: 'exact-rows', type: 'Sql', ok: true, expected: '2 rows', actual: '2 rows', message: '2 rows, value "1"' },
+          {
+            name: 'row-counts',
+            type: 'RowCount',
+            ok: true,
+            expected: "3 tables as in the backup's snapshot",
+            actual: '3 match, 0 differ',
+            message: "3 tables match the backup's snapshot",
+          },
+          { name: 'freshness', type: 'Freshness', ok: true, expected: 'a timestamp', actual: '2025-06-01T17:00:00.000Z' },
         ],
       },
     });
@@ -136,9 +163,21 @@ describe('a scratch database', () => {
     const failure = failureOf(check);
     expect(failure.code).toBe('CheckFailed');
     expect(failure.reason).toBe(
-      '6 of 6 checks failed: too-many (got "300", expected at most 10); not-equal (got "300", expected "301"); wrong-rows (got 1 row, expected 2 rows); broken-sql (query failed: column "nope" does not exist); read-only (query failed: cannot execute DELETE in a read-only transaction); row-counts (1 of 3 tables differ from the backup\'s snapshot)',
+      '7 of 7 checks failed: too-many (got "300", expected at most 10); not-equal (got "300", expected "301"); wrong-rows (got 1 row, expected 2 rows); broken-sql (query failed: column "nope" does not exist); read-only (query failed: cannot execute DELETE in a read-only transaction); public.events_high (301 rows, the backup\'s snapshot counted 401); row-counts (1 of 3 tables differ from the backup\'s snapshot)',
     );
-    expect(check.result.details).toMatchObject({ passed: false, rowCounts: { mismatches: [{ table: 'public.events_high', expected: 401, actual: 301 }] } });
+    expect(check.result.details).toMatchObject({
+      passed: false,
+      rowCounts: { tables: 3, mismatched: 1, mismatches: [{ table: 'public.events_high', expected: 401, actual: 301 }] },
+      checks: [
+        { name: 'too-many', type: 'Sql', ok: false, expected: 'at most 10', actual: '"300"' },
+        { name: 'not-equal', type: 'Sql', ok: false, expected: '"301"', actual: '"300"' },
+        { name: 'wrong-rows', type: 'Sql', ok: false, expected: '2 rows', actual: '1 row' },
+        { name: 'broken-sql', type: 'Sql', ok: false, expected: 'any result', actual: 'query failed' },
+        { name: 'read-only', type: 'Sql', ok: false, actual: 'query failed' },
+        { name: 'public.events_high', type: 'RowCount', ok: false, expected: '401 rows', actual: '301 rows' },
+        { name: 'row-counts', type: 'RowCount', ok: false, expected: "3 tables as in the backup's snapshot", actual: '2 match, 1 differ' },
+      ],
+    });
     expect(await withDatabase(name, async (c) => (await c.query('SELECT count(*)::int AS n FROM diagrams')).rows[0])).toEqual({ n: 300 });
   });
 
@@ -161,16 +200,27 @@ describe('a scratch database', () => {
 });
 
 describe('a scratch bucket', () => {
-  const name = `lifeboat-scratch-${Date.now()}`;
-  const task = () => ({ kind: 'bucket', s3: { endpoint: env().s3.endpoint }, name });
+  const name = scratchBucketName(runId, 0);
+  const claim = 'e5f1c7d2-3a4b-4c5d-8e9f-0a1b2c3d4e5f';
+  const task = (extra: Record<string, unknown> = {}) => ({ kind: 'bucket', s3: { endpoint: env().s3.endpoint }, name, ...extra });
 
-  it('is created empty, refused once it holds data, and dropped with its objects', async () => {
-    expect((await runRunner('scratch-create', task())).result).toMatchObject({ ok: true, summary: { created: true } });
-    expect((await runRunner('scratch-create', task())).result).toMatchObject({ ok: true, summary: { created: false } });
+  it('is created new, tagged with its claim, taken back empty by its claim only, and dropped with its objects', async () => {
+    expect((await runRunner('scratch-create', task({ claim }))).result).toMatchObject({ ok: true, summary: { kind: 'bucket', name, created: true } });
+    expect(await bucketTags(s3(), name)).toEqual({ 'lifeboat.dev/scratch-claim': claim });
+    expect(failureOf(await runRunner('scratch-create', task()))).toMatchObject({ code: 'TargetExists', reason: `scratch bucket ${name} already exists; a drill never reuses one` });
+    expect((await runRunner('scratch-create', task({ claim }))).result).toMatchObject({ ok: true, summary: { created: true, reclaimed: true } });
     await s3().send(new PutObjectCommand({ Bucket: name, Key: 'a/b', Body: 'x' }));
-    const failure = failureOf(await runRunner('scratch-create', task()));
-    expect(failure).toMatchObject({ code: 'TargetNotEmpty', reason: `scratch bucket ${name} already exists and is not empty` });
+    const failure = failureOf(await runRunner('scratch-create', task({ claim })));
+    expect(failure).toMatchObject({ code: 'TargetExists', reason: `scratch bucket ${name} already exists and is not empty; a drill never reuses one` });
     expect((await runRunner('scratch-drop', task())).result).toMatchObject({ ok: true, summary: { dropped: true } });
     expect(await bucketExists(s3(), name)).toBe(false);
+    expect((await runRunner('scratch-drop', task())).result).toMatchObject({ ok: true, summary: { dropped: false } });
+  });
+
+  it('that someone else made (no claim) fails the drill, empty or not', async () => {
+    const other = scratchBucketName(runId, 1);
+    await createBucket(s3(), other);
+    expect(failureOf(await runRunner('scratch-create', { ...task({ claim }), name: other }))).toMatchObject({ code: 'TargetExists' });
+    expect((await runRunner('scratch-drop', { ...task(), name: other })).result).toMatchObject({ ok: true, summary: { dropped: true } });
   });
 });
