@@ -34,11 +34,17 @@ const INHERITED = ['PATH', 'HOME', 'LANG', 'LC_ALL', 'LC_CTYPE', 'LC_MESSAGES', 
 
 export const APPLICATION_NAME = 'lifeboat-runner';
 
-export function libpqEnv(settings: ConnectionSettings, parent: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+/** What a PostgreSQL tool gets of the runner's environment: where things are, locale, time zone. */
+export function inheritedEnv(parent: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const name of INHERITED) {
     if (parent[name] !== undefined) env[name] = parent[name];
   }
+  return env;
+}
+
+export function libpqEnv(settings: ConnectionSettings, parent: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const env = inheritedEnv(parent);
   env.PGHOST = settings.host;
   env.PGPORT = String(settings.port);
   env.PGDATABASE = settings.database;

@@ -13,6 +13,7 @@
 import type { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { RunnerError } from '../failures/runner-error.ts';
+import { inheritedEnv } from './connection.ts';
 import { runTool } from './tools.ts';
 
 /** The system catalogs (fixed oids in every PostgreSQL version) holding the objects checked. */
@@ -130,7 +131,7 @@ export async function listArchive(
 ): Promise<string> {
   const tool = runTool('pg_restore', ['--list', `--format=${options.format === 'custom' ? 'c' : 't'}`], {
     // No connection: pg_restore only reads the archive.
-    env: { PATH: options.toolEnv.PATH ?? '' },
+    env: inheritedEnv(options.toolEnv),
     toolEnv: options.toolEnv,
     stdin: 'pipe',
     ...(options.signal ? { signal: options.signal } : {}),
