@@ -57,16 +57,23 @@ export function selectDrillBackup(entries: readonly StoredManifest[], plan: Dril
   };
 }
 
+/** How far back the delivered RPO looks when retention does not keep the newest backups in full. */
+export const DELIVERED_RPO_WINDOW_MS = 7 * 24 * 3_600_000;
+
 /**
- * The worst-case RPO the schedule delivered: the largest gap between consecutive backups in the
- * retained history, or from the newest one to the incident, whichever is larger. A daily
- * schedule against a 5-minute objective shows as about 24h here, whatever one drill measured.
+ * The worst-case RPO the schedule delivered: the largest gap between consecutive backups, or from
+ * the newest one to the incident, whichever is larger. A daily schedule against a 5-minute
+ * objective shows as about 24h here, whatever one drill measured. Only the recent history that
+ * retention keeps in full counts (the newest keepLast backups, or else the last 7 days): older
+ * backups were thinned by the weekly and monthly rules, and a gap retention made is not a gap
+ * the schedule left.
  */
-export function deliveredRpo(entries: readonly StoredManifest[], incident: Date, objectiveMs: number): DRDrillRunStatus['deliveredRpo'] {
-  const times = entries
+export function deliveredRpo(entries: readonly StoredManifest[], incident: Date, objectiveMs: number, keepLast?: number | undefined): DRDrillRunStatus['deliveredRpo'] {
+  const all = entries
     .map((entry) => parseTime(entry.manifest.snapshotTime)!.getTime())
     .filter((time) => time <= incident.getTime())
     .sort((a, b) => a - b);
+  const times = keepLast !== undefined && keepLast >= 2 ? all.slice(-keepLast) : all.filter((time, index) => time >= incident.getTime() - DELIVERED_RPO_WINDOW_MS || index >= all.length - 2);
   if (times.length === 0) return { backupsConsidered: 0, met: false };
   let worst = incident.getTime() - times.at(-1)!;
   for (let index = 1; index < times.length; index++) worst = Math.max(worst, times[index]! - times[index - 1]!);

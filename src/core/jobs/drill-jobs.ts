@@ -4,7 +4,7 @@
 // `<run>-cleanup-<source>` removes the scratch target. Scratch names carry the fixed prefixes the
 // runner insists on (src/contract/tasks.ts), so no drill can ever drop a user's database.
 import type { V1EnvVar, V1Job } from '@kubernetes/client-node';
-import { RestoreTarget, type DrillPlan, type JobTemplate } from '../../api/index.ts';
+import { RestoreTarget, type BackupStorage, type DrillPlan, type JobTemplate } from '../../api/index.ts';
 import { RunnerEnv } from '../../contract/runner-env.ts';
 import { scratchBucketName, scratchDatabaseName } from '../../contract/tasks.ts';
 import { Labels, MANAGED_BY } from '../metadata.ts';
@@ -94,15 +94,22 @@ function storageCredentials(backup: BackupForJobs): V1EnvVar[] {
   ];
 }
 
-/** scratch-create (Provision) or scratch-drop (Cleanup) of one source's scratch target. */
-export function buildScratchJob(run: DrillRunForJobs, source: DrillSource, action: 'scratch-create' | 'scratch-drop', options: RunnerJobOptions, backup?: BackupForJobs): V1Job {
+/**
+ * scratch-create (Provision) or scratch-drop (Cleanup) of one source's scratch target. The run's
+ * uid is the claim: a Provision pod retried after it created its target takes it back instead
+ * of failing with "exists" (and leaking it). A scratch S3 endpoint without a Secret of its own
+ * is reached with the backup storage's key pair, as the restore Jobs reach it.
+ */
+export function buildScratchJob(run: DrillRunForJobs, source: DrillSource, action: 'scratch-create' | 'scratch-drop', options: RunnerJobOptions, storage?: BackupStorage): V1Job {
   const name = scratchName(run, source);
+  const claim = run.uid || undefined;
   const task: TaskInput<'scratch-create'> =
-    source.kind === 'postgres' ? { kind: 'database', postgres: scratchPostgres(run.plan, 'postgres'), name } : { kind: 'bucket', s3: scratchS3(run.plan), name };
-  // Dropping a bucket needs nothing of the storage; the credentials of the scratch server only.
-  void backup;
+    source.kind === 'postgres'
+      ? { kind: 'database', postgres: scratchPostgres(run.plan, 'postgres'), name, ...(claim ? { claim } : {}) }
+      : { kind: 'bucket', s3: scratchS3(run.plan), name, ...(claim ? { claim } : {}) };
+  const borrowed = source.kind === 'bucket' && !run.plan.scratch.s3!.credentialsSecret ? s3CredentialsEnv(RunnerEnv.storageCredentialsPrefix, storage?.credentialsSecret) : [];
   return buildRunnerJob(
-    { ...common(run, action === 'scratch-create' ? 'provision' : 'cleanup', source), subcommand: action, task, credentials: scratchCredentials(run.plan, source) },
+    { ...common(run, action === 'scratch-create' ? 'provision' : 'cleanup', source), subcommand: action, task, credentials: [...scratchCredentials(run.plan, source), ...borrowed] },
     options,
   );
 }
