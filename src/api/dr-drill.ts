@@ -26,13 +26,13 @@ export const DrillObjectives = z
 export const ScratchPostgres = z
   .object(postgresServerShape)
   .describe(
-    'A PostgreSQL server where the drill may create throwaway databases; the user in connectionSecret needs CREATEDB. The drill creates new, empty databases named lifeboat_scratch_<drill run>_<n> and drops only names with that prefix. Never point this at production.',
+    'A PostgreSQL server where the drill may create throwaway databases; the user in connectionSecret needs CREATEDB. The drill creates new, empty databases named lifeboat_scratch_<id>_<n> (the id: the incident\'s Unix seconds and 4 characters of the run\'s uid; listed in the run\'s status.scratch) and drops only names with that prefix. Never point this at production.',
   );
 
 export const ScratchS3 = z
   .object(s3ConnectionShape)
   .describe(
-    'An S3 endpoint where the drill may create throwaway buckets; the credentials need to create and delete buckets. The drill creates new, empty buckets named lifeboat-scratch-<drill run>-<n> and deletes only names with that prefix.',
+    'An S3 endpoint where the drill may create throwaway buckets; the credentials need to create and delete buckets. The drill creates new, empty buckets named lifeboat-scratch-<id>-<n> (listed in the run\'s status.scratch) and deletes only names with that prefix. Without credentialsSecret the backup storage\'s key pair is used.',
   );
 
 export const Scratch = z
