@@ -67,7 +67,7 @@ export async function runBucketCheck(task: BucketCheckTask, ctx: RunnerContext):
     durationSeconds: Math.round(performance.now() - started) / 1000,
     checkSeconds: progress.elapsedSeconds,
   };
-  for (const check of comparison.checks) log.info({ check }, check.ok ? 'check passed' : 'check failed');
+  log.info({ passed: comparison.passed, objectCount: comparison.objectCount, mismatched: comparison.mismatched, missing: comparison.missing, extra: comparison.extra }, 'bucket checked');
   if (!comparison.passed) {
     throw new RunnerError('CheckFailed', describeComparison(task.target.bucket, comparison), { details: summary });
   }
