@@ -89,11 +89,12 @@ export async function dropScratch(scratch: { databases?: string[] | undefined; b
 }
 
 /**
- * A schedule `name` over one PostgreSQL source, database <fixture database>_<name>: the
+ * A schedule `name` whose PostgreSQL source (app-db) is database <fixture database>_<name>: the
  * fixture's three tables and `documents`, `rows` rows with two indexes on text that pg_restore
  * rebuilds (a dump holds only their definitions), so that its restore takes a few seconds.
+ * `sources` may add the fixture's buckets.
  */
-export async function applyBigDatabaseSchedule(scene: Scene, name: string, rows: number): Promise<string> {
+export async function applyBigDatabaseSchedule(scene: Scene, name: string, rows: number, sources: string[] = ['app-db']): Promise<string> {
   const env = testEnv();
   const database = `${scene.fixture.database}_${name.replace(/[^a-z0-9]/g, '_')}`;
   await seedDatabase(env, database);
@@ -105,7 +106,7 @@ export async function applyBigDatabaseSchedule(scene: Scene, name: string, rows:
       CREATE INDEX documents_body ON documents (body);
     `),
   );
-  await applySchedule(scene.client, { ...scene.fixture, database }, { name, schedule: '0 0 1 1 *', sources: ['app-db'] });
+  await applySchedule(scene.client, { ...scene.fixture, database }, { name, schedule: '0 0 1 1 *', sources });
   return database;
 }
 
