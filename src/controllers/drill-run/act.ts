@@ -5,7 +5,7 @@ import type { DrillRunAction, DrillRunDecision } from '../../core/drill-run/inde
 import type { EventRecorder } from '../../kube/events.ts';
 import type { KubeApi } from '../../kube/kube-api.ts';
 import type { KubeObject } from '../../kube/types.ts';
-import { TemporaryError } from '../../runtime/errors.ts';
+import { ConflictError, TemporaryError } from '../../runtime/errors.ts';
 import { actOnJobSet, type ActionContext } from '../job-set/act.ts';
 import { DR_DRILL_RUNS } from '../resource-types.ts';
 import { withStorageClient } from '../storage/storage-client.ts';
@@ -18,8 +18,16 @@ export async function actOnDrillRun(input: { client: KubeApi; events: EventRecor
 }
 
 async function writeReport(action: WriteReport, context: ActionContext): Promise<KubeObject> {
-  const { client, namespace, signal } = context;
+  const { client, namespace, name, signal } = context;
   const { storage } = action;
+  // A pass decided from a stale cache (the final status already written, not yet seen) would
+  // overwrite the stored report with one whose SHA-256 no status names: its status write then
+  // conflicts, and status keeps the first report's. The report is written only by a pass that
+  // decided from the newest version of the run.
+  const fresh = await client.find(DR_DRILL_RUNS, namespace, name, { signal });
+  if (fresh?.metadata.resourceVersion !== context.object.metadata.resourceVersion) {
+    throw new ConflictError(`DRDrillRun ${namespace}/${name} changed since this pass read it; the report is written by the next pass`);
+  }
   try {
     await withStorageClient(
       client,
