@@ -66,6 +66,8 @@ export class ChecksumMismatchError extends RunnerError {
     super(
       'ChecksumMismatch',
       `${what} does not match its manifest: SHA-256 ${short(actual.sha256)} (${actual.sizeBytes} bytes) instead of ${short(expected.sha256)} (${expected.sizeBytes} bytes); the stored object is corrupt or was modified`,
+      // In full, for a drill's Checksum check (expected and found).
+      { details: { checksum: { expected: { sha256: expected.sha256, sizeBytes: expected.sizeBytes }, actual: { sha256: actual.sha256, sizeBytes: actual.sizeBytes } } } },
     );
   }
 }

@@ -85,6 +85,11 @@ describe('verifyAndDecode', () => {
     expect(result.error).toBeInstanceOf(RunnerError);
     expect((result.error as RunnerError).code).toBe('ChecksumMismatch');
     expect((result.error as Error).message).toMatch(/artifact x does not match its manifest/);
+    // Both checksums in full, for the drill's Checksum check.
+    expect((result.error as RunnerError).details).toEqual({
+      checksum: { expected: { sha256: artifact.sha256, sizeBytes: artifact.sizeBytes }, actual: { sha256: expect.stringMatching(/^[0-9a-f]{64}$/), sizeBytes: corrupt.length } },
+    });
+    expect(((result.error as RunnerError).details!.checksum as { actual: { sha256: string } }).actual.sha256).not.toBe(artifact.sha256);
   });
 
   it('never lets the consumer see the end of data whose checksum does not match', async () => {

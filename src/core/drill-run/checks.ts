@@ -103,6 +103,34 @@ function bucketChecks(source: string, body: unknown): DrillCheckStatus[] {
   return checks;
 }
 
+const ChecksumDetails = z.object({
+  checksum: z.object({
+    expected: z.object({ sha256: z.string(), sizeBytes: z.number() }),
+    actual: z.object({ sha256: z.string(), sizeBytes: z.number() }),
+  }),
+});
+
+/**
+ * A restore that found the stored artifact corrupt (ChecksumMismatch) is a failed Checksum
+ * check of the artifact against its manifest: both SHA-256 in full, next to the other checks.
+ */
+export function restoreChecksOf(source: { name: string }, result: RunnerResult | undefined): DrillCheckStatus[] {
+  if (!result || result.ok || result.code !== 'ChecksumMismatch') return [];
+  const parsed = ChecksumDetails.safeParse(result.details ?? {});
+  const describe = (side: { sha256: string; sizeBytes: number }) => `SHA-256 ${side.sha256}, ${side.sizeBytes} bytes`;
+  return [
+    entry({
+      name: `${source.name} artifact`,
+      type: 'Checksum',
+      source: source.name,
+      ok: false,
+      expected: parsed.success ? describe(parsed.data.checksum.expected) : "the manifest's SHA-256",
+      actual: parsed.success ? describe(parsed.data.checksum.actual) : 'a different SHA-256',
+      message: result.reason,
+    }),
+  ];
+}
+
 /** The newest data time a PostgreSQL source's drill-check read with the freshness query. */
 export function freshnessOf(result: RunnerResult | undefined): string | undefined {
   const body = result ? (result.ok ? result.summary : result.details) : undefined;

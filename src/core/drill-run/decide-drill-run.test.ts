@@ -103,6 +103,67 @@ describe('decideDrillRun: failures skip to cleanup and say why', () => {
     expect(decision.status.scratch?.databases).toBeUndefined();
   });
 
+  it('a corrupt artifact fails it with ChecksumMismatch at RestoreDatabase, with a Checksum check saying both SHA-256', () => {
+    let [, state] = next(observedDrillRun(aDrillRun()), at('2025-01-01T09:00:05Z'));
+    const provisioned = jobsFor('provision', () => ok('scratch-create', { created: true }), '2025-01-01T09:00:06Z', '2025-01-01T09:00:10Z');
+    [, state] = next(state, at('2025-01-01T09:00:11Z'), { jobs: provisioned });
+    const reason = 'artifact s3://backups/prod/prod/app/app-1/db/database.dump.gz does not match its manifest: SHA-256 bbbbbbbbbbbb… (2000 bytes) instead of aaaaaaaaaaaa… (2000 bytes); the stored object is corrupt or was modified';
+    const checksum = { expected: { sha256: 'a'.repeat(64), sizeBytes: 2000 }, actual: { sha256: 'b'.repeat(64), sizeBytes: 2000 } };
+    const jobs = [
+      ...provisioned,
+      job.failed(`${RUN}-restore-db`, { ok: false, subcommand: 'postgres-restore', code: 'ChecksumMismatch', reason, details: { checksum } }),
+      job.running(`${RUN}-restore-files`, '2025-01-01T09:00:12Z'),
+    ];
+    const [decision, failed] = next(state, at('2025-01-01T09:01:00Z'), { jobs });
+    expect(decision.status).toMatchObject({ reason: 'ChecksumMismatch', message: `db: ${reason}` });
+    expect(step(decision, 'RestoreDatabase')).toMatchObject({ phase: 'Failed', message: `db: ${reason}` });
+    expect(decision.status.checks).toEqual([
+      { name: 'db artifact', type: 'Checksum', source: 'db', result: 'Failed', expected: `SHA-256 ${'a'.repeat(64)}, 2000 bytes`, actual: `SHA-256 ${'b'.repeat(64)}, 2000 bytes`, message: reason },
+    ]);
+    expect(decision.status.checksSummary).toEqual({ passed: 0, failed: 1 });
+    // The bucket restore still running is stopped (next pass); nothing is verified; the check stays.
+    const [stop] = next(failed, at('2025-01-01T09:01:01Z'), { jobs });
+    expect(kinds(stop)).toContain('DeleteJob');
+    expect(step(stop, 'Verify')?.phase).toBe('Skipped');
+    expect(stop.status.checks).toEqual(decision.status.checks);
+    expect({ rto: stop.status.rto, rpo: stop.status.rpo, objectives: stop.status.objectives }).toEqual({ rto: undefined, rpo: undefined, objectives: undefined });
+  });
+
+  it('a drill that failed before its data was verified measures no RTO or RPO (nothing was recovered), however many passes follow', () => {
+    // ScratchExists at Provision: the restores and Verify are skipped.
+    let [, state] = next(observedDrillRun(aDrillRun()), at('2025-01-01T09:00:05Z'));
+    const jobs = [
+      job.failed(`${RUN}-provision-db`, failure('scratch database lifeboat_scratch_1735722000abcd_0 already exists; a drill never reuses one', 'TargetExists')),
+      job.complete(`${RUN}-provision-files`, ok('scratch-create'), '2025-01-01T09:00:06Z', '2025-01-01T09:00:10Z'),
+    ];
+    [, state] = next(state, at('2025-01-01T09:00:20Z'), { jobs });
+    const dropped = [...jobs, job.complete(`${RUN}-cleanup-files`, ok('scratch-drop'), '2025-01-01T09:00:21Z', '2025-01-01T09:00:25Z')];
+    const [cleaning, cleaned] = next(state, at('2025-01-01T09:00:21Z'), { jobs });
+    const [done] = next(cleaned, at('2025-01-01T09:00:26Z'), { jobs: dropped });
+    for (const decision of [cleaning, done]) {
+      expect(step(decision, 'Verify')?.phase).toBe('Skipped');
+      expect({ rto: decision.status.rto, rpo: decision.status.rpo, objectives: decision.status.objectives }).toEqual({ rto: undefined, rpo: undefined, objectives: undefined });
+      expect(decision.status.conditions?.map((c) => c.type)).not.toEqual(expect.arrayContaining(['RTOMet']));
+      expect(decision.status.conditions?.map((c) => c.type)).not.toEqual(expect.arrayContaining(['RPOMet']));
+    }
+    expect(done.status).toMatchObject({ result: 'Failed', reason: 'ScratchExists' });
+  });
+
+  it('a drill with nothing to verify is measured once its restores succeeded', () => {
+    const plan = aPlan({ verify: { rowCounts: false, objectChecksums: false, schemaObjects: false } });
+    let [, state] = next(observedDrillRun(aDrillRun({ plan })), at('2025-01-01T09:00:05Z'));
+    const provisioned = jobsFor('provision', () => ok('scratch-create', { created: true }), '2025-01-01T09:00:06Z', '2025-01-01T09:00:10Z');
+    [, state] = next(state, at('2025-01-01T09:00:11Z'), { jobs: provisioned });
+    const restored = [
+      job.complete(`${RUN}-restore-db`, ok('postgres-restore', { sizeBytes: 2000 }), '2025-01-01T09:00:12Z', '2025-01-01T09:03:12Z'),
+      job.complete(`${RUN}-restore-files`, ok('bucket-restore', { sizeBytes: 1000 }), '2025-01-01T09:00:12Z', '2025-01-01T09:01:00Z'),
+    ];
+    const [decision] = next(state, at('2025-01-01T09:03:13Z'), { jobs: [...provisioned, ...restored] });
+    expect(step(decision, 'Verify')).toMatchObject({ phase: 'Skipped', message: 'nothing to do for this scenario' });
+    expect(decision.status.rto).toMatchObject({ measured: '3m12s', met: true });
+    expect(decision.status.objectives).toBe('Met');
+  });
+
   it('a failed SQL expectation fails it with CheckFailed, expected and found in status', () => {
     const bad = ok('drill-check', {});
     const failed = { ...job.failed(`${RUN}-verify-db`, { ok: false, subcommand: 'drill-check', code: 'CheckFailed', reason: '1 of 3 checks failed', details: { checks: [{ name: 'customers', type: 'Sql', ok: false, expected: '>= 1000', actual: '25' }] } }), startTime: '2025-01-01T09:04:00Z' };

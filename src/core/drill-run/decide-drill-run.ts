@@ -19,7 +19,7 @@ import type { BackupForJobs } from '../jobs/restore-job.ts';
 import { DRILL_CLEANUP_FINALIZER } from '../metadata.ts';
 import { compact, sameStatus } from '../same-status.ts';
 import { formatTime, latest, parseTime } from '../time.ts';
-import { checksOf, forStatus, freshnessOf } from './checks.ts';
+import { checksOf, forStatus, freshnessOf, restoreChecksOf } from './checks.ts';
 import { measure } from './measure.ts';
 import { drillIdentity, drillSecretNeeds, fitProblems, planProblems } from './needs.ts';
 import { drillReport } from './report-input.ts';
@@ -237,6 +237,7 @@ function restore(pass: Pass, stop: string | undefined): void {
     runStep(pass, 'RestoreDatabase', 'restore', sources.filter((s) => s.kind === 'postgres'), job, stop),
     runStep(pass, 'RestoreBuckets', 'restore', sources.filter((s) => s.kind === 'bucket'), job, stop),
   ];
+  pass.checks.push(...outcomes.flatMap((outcome) => outcome.items.flatMap((item) => restoreChecksOf(item.source, item.result))));
   for (const outcome of outcomes) {
     if (outcome.status.phase !== 'Failed' || pass.failure) continue;
     const codes = outcome.items.flatMap((item) => (item.result && !item.result.ok ? [item.result.code] : []));
@@ -256,17 +257,34 @@ function verify(pass: Pass, stop: string | undefined): void {
   const postgres = sources.filter((s) => s.kind === 'postgres').map((s) => s.name);
   const checked = sources.filter((source) => needsVerify(pass.plan, source, postgres));
   const outcome = runStep(pass, 'Verify', 'verify', checked, (source) => buildDrillVerifyJob(run, source, backup, postgres, pass.config.runner), stop);
-  pass.checks = outcome.items.flatMap((item) =>
-    item.state.phase === 'Succeeded' || item.state.phase === 'Failed' ? checksOf(item.source, item.result, item.state.phase === 'Failed' ? item.state.message : undefined) : [],
-  );
+  pass.checks = [
+    ...pass.checks,
+    ...outcome.items.flatMap((item) =>
+      item.state.phase === 'Succeeded' || item.state.phase === 'Failed' ? checksOf(item.source, item.result, item.state.phase === 'Failed' ? item.state.message : undefined) : [],
+    ),
+  ];
   if (outcome.status.phase === 'Failed' && !pass.failure) {
     const failed = pass.checks.filter((check) => check.result === 'Failed');
     const message = failed.length > 0 ? `${failed.length} check(s) failed: ${failed.slice(0, 5).map((c) => `${c.name}${c.expected ? ` (expected ${c.expected}, found ${c.actual ?? 'nothing'})` : c.message ? ` (${c.message})` : ''}`).join('; ')}` : (outcome.status.message ?? 'verification failed');
     fail(pass, 'CheckFailed', message);
     return;
   }
-  if (!isStepFinal(outcome.status.phase) || outcome.status.phase === 'Failed') return;
-  measureRun(pass, outcome);
+  if (recovered(pass, checked.length > 0)) measureRun(pass, outcome);
+}
+
+/**
+ * The data counts as recovered, and RTO and RPO are measured, once every restore the scenario
+ * needs succeeded and Verify passed (or had nothing to check). A step skipped because the
+ * drill already failed recovered nothing: such a drill has no RTO, RPO or objectives.
+ */
+function recovered(pass: Pass, anythingToVerify: boolean): boolean {
+  const sources = sourcesOf(pass);
+  const done = (name: DrillStepName, needed: boolean) => !needed || stepPhase(pass, name) === 'Succeeded';
+  return (
+    done('RestoreDatabase', sources.some((source) => source.kind === 'postgres')) &&
+    done('RestoreBuckets', sources.some((source) => source.kind === 'bucket')) &&
+    done('Verify', anythingToVerify)
+  );
 }
 
 function measureRun(pass: Pass, verifyOutcome: StepOutcome): void {
