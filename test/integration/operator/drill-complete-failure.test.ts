@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { BACKUP_RUNS, BACKUP_SCHEDULES } from '../../../src/controllers/resource-types.ts';
 import { createDrill, createDrillRun, drillPlan, finalDrillRun } from './drill-support.ts';
-import { existingScratch } from './drill-scratch.ts';
+import { DEFAULT_LEASE, existingScratch } from './drill-scratch.ts';
 import { Scene, waitFor } from './support.ts';
 
 jest.setTimeout(420_000);
@@ -17,7 +17,7 @@ describe('a CompleteFailure drill with every BackupRun deleted', () => {
 
   beforeAll(async () => {
     scene = await Scene.create('op-drill-cf');
-    await scene.startOperator();
+    await scene.startOperator({ env: DEFAULT_LEASE });
     // All four sources: the database and the three buckets.
     await scene.applySchedule({ name: 'app', schedule: '0 0 1 1 *' });
     for (const name of ['app-older', 'app-newer']) {

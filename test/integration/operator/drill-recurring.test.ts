@@ -8,7 +8,7 @@ import type { KubeObject } from '../../../src/kube/types.ts';
 import type { RunningOperator } from '../../../src/operator/operator.ts';
 import { ok } from '../api/kubectl.ts';
 import { createDrill, drillPlan, finalDrillRun, type DrillRunObject } from './drill-support.ts';
-import { existingScratch } from './drill-scratch.ts';
+import { DEFAULT_LEASE, existingScratch } from './drill-scratch.ts';
 import { makeKubectl, Scene, waitFor } from './support.ts';
 
 jest.setTimeout(300_000);
@@ -44,7 +44,7 @@ describe('a DRDrill that fires every minute', () => {
 
   beforeAll(async () => {
     scene = await Scene.create('op-drill-cron');
-    operator = await scene.startOperator();
+    operator = await scene.startOperator({ env: DEFAULT_LEASE });
     await scene.applySchedule({ name: 'app', schedule: '0 0 1 1 *', sources: ['app-db'] });
     await scene.createManualRun('app-now', 'app');
     expect((await scene.finalRun('app-now')).status?.phase).toBe('Succeeded');

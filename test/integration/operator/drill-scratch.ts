@@ -12,6 +12,18 @@ import { waitFor } from '../../support/wait.ts';
 import type { DrillRunObject } from './drill-support.ts';
 import { applySchedule, type JobObject, type Scene } from './support.ts';
 
+/**
+ * The operator's default lease timings (15s, renew deadline 10s) instead of the tests' short
+ * ones: writing and restoring a database of a million rows slows etcd on a busy machine, and an
+ * operator that misses its 3-second renew deadline stops for good (in production its process
+ * would exit and be restarted; in a test nothing restarts it).
+ */
+export const DEFAULT_LEASE: Record<string, string> = {
+  LIFEBOAT_LEASE_DURATION_SECONDS: '15',
+  LIFEBOAT_RENEW_DEADLINE_SECONDS: '10',
+  LIFEBOAT_RETRY_PERIOD_SECONDS: '2',
+};
+
 export interface PodObject extends KubeObject {
   status?: { phase?: string };
 }

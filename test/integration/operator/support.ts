@@ -67,6 +67,8 @@ export interface OperatorOptions {
   leaseName?: string;
   /** For log lines: which replica. */
   identity?: string;
+  /** Overrides of operatorEnv, e.g. a lease that survives a slow API server under load. */
+  env?: Record<string, string>;
 }
 
 /** The operator's environment for a test: only `namespace`, its own lease, short timings, quiet logs. */
@@ -88,7 +90,7 @@ export function operatorEnv(namespace: string, leaseName: string): Record<string
 
 /** Starts the operator in this process, watching `namespace` only. Logs go to a quiet logger. */
 export async function startTestOperator(options: OperatorOptions): Promise<RunningOperator> {
-  const config = loadConfig(operatorEnv(options.namespace, options.leaseName ?? 'lifeboat-operator'), { hostname: options.identity ?? 'test-operator' });
+  const config = loadConfig({ ...operatorEnv(options.namespace, options.leaseName ?? 'lifeboat-operator'), ...options.env }, { hostname: options.identity ?? 'test-operator' });
   const logger = pino({ level: config.logLevel, base: { replica: options.identity ?? 'test-operator' } }, pino.destination(2));
   return startOperator({ config, logger, client: testClient(), controllers, processMetrics: false });
 }
