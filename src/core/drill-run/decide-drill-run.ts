@@ -145,7 +145,7 @@ function selectBackup(pass: Pass): DrillRunDecision | undefined {
     encrypted: backup.encrypted || undefined,
     sources: backup.sources.map((source) => ({ name: source.name, kind: source.kind === 'postgres' ? ('Postgres' as const) : ('Bucket' as const) })),
   });
-  pass.draft.deliveredRpo = deliveredRpo(catalog.entries, incident, parseDuration(plan.objectives.rpo) ?? 0);
+  pass.draft.deliveredRpo = deliveredRpo(catalog.entries, incident, parseDuration(plan.objectives.rpo) ?? 0, observed.schedule?.spec.retention.keepLast);
   const problems = [...fitProblems(plan, pass.draft.backup, storage), ...missingSecretMessages(drillSecretNeeds(plan, storage, pass.draft.backup), observed.secrets)];
   const message = `backup ${backup.run} (snapshot ${formatTime(backup.snapshotTime)}) from ${backup.key}, ${backup.sources.length} source(s) to restore`;
   pass.actions.push(normal('BackupSelected', message));
@@ -216,7 +216,7 @@ function stopFor(pass: Pass): string | undefined {
 
 function provision(pass: Pass, stop: string | undefined): void {
   const run = forJobs(pass);
-  const outcome = runStep(pass, 'Provision', 'provision', sourcesOf(pass), (source) => buildScratchJob(run, source, 'scratch-create', pass.config.runner), stop);
+  const outcome = runStep(pass, 'Provision', 'provision', sourcesOf(pass), (source) => buildScratchJob(run, source, 'scratch-create', pass.config.runner, pass.observed.schedule?.spec.storage), stop);
   const created = outcome.items.filter((item) => item.state.phase === 'Succeeded').map((item) => item.source);
   pass.draft.scratch = compact({
     ...pass.draft.scratch,
@@ -338,10 +338,12 @@ function cleanup(pass: Pass): void {
     pass.draft.scratch = compact({ ...pass.draft.scratch, leftBehind: orUndefined(kept.map((name) => `${name} (cleanup ${policy})`)) });
     return;
   }
-  const outcome = runStep(pass, 'Cleanup', 'cleanup', provisioned, (source) => buildScratchJob(run, source, 'scratch-drop', pass.config.runner));
+  const outcome = runStep(pass, 'Cleanup', 'cleanup', provisioned, (source) => buildScratchJob(run, source, 'scratch-drop', pass.config.runner, pass.observed.schedule?.spec.storage));
   if (!isStepFinal(outcome.status.phase)) return;
   const left = outcome.items.filter((item) => item.state.phase === 'Failed').map((item) => `${scratchName(run, item.source)} (cleanup failed: ${clip(item.state.message ?? 'no reason given', 80)})`);
   pass.draft.scratch = compact({ ...pass.draft.scratch, leftBehind: orUndefined(left) });
+  // A drill that leaks its scratch targets did not clean up after itself: it does not pass.
+  if (left.length > 0) fail(pass, 'CleanupFailed', `could not remove ${left.join(', ')}; remove them by hand`);
 }
 
 // --- 8. Result and report ----------------------------------------------------------------------
@@ -389,7 +391,10 @@ function requeueAfter(pass: Pass): number | undefined {
 function conditions(pass: Pass, status: Status, done: boolean): Condition[] {
   const { now, generation, before } = pass;
   const set = (list: Condition[], type: string, value: 'True' | 'False' | 'Unknown', reason: string, message: string) => setCondition(list, { type, status: value, reason, message, observedGeneration: generation }, now);
-  let list = set(before.conditions ?? [], 'Ready', 'True', 'Valid', 'the plan, the schedule and every Secret it names check out');
+  const invalid = status.reason === 'InvalidPlan' || status.reason === 'ReferenceNotFound';
+  let list = invalid
+    ? set(before.conditions ?? [], 'Ready', 'False', status.reason === 'InvalidPlan' ? 'InvalidSpec' : 'ReferenceNotFound', status.message ?? '')
+    : set(before.conditions ?? [], 'Ready', 'True', 'Valid', 'the plan, the schedule and every Secret it names check out');
   list = done
     ? set(list, 'Complete', 'True', status.result ?? 'Finished', status.result === 'Passed' ? 'the drill passed' : `the drill failed: ${status.reason}: ${status.message ?? ''}`)
     : set(list, 'Complete', 'False', 'Running', `step ${(status.steps ?? []).find((step) => step.phase === 'Running')?.name ?? 'starting'}`);
