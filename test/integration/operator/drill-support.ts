@@ -16,11 +16,12 @@ export interface DrillRunObject extends KubeObject {
     message?: string;
     startTime?: string;
     completionTime?: string;
-    backup?: { run?: string; manifestKey?: string; snapshotTime?: string; sizeBytes?: number };
+    backup?: { run?: string; manifestKey?: string; snapshotTime?: string; sizeBytes?: number; sources?: { name: string; kind: 'Postgres' | 'Bucket' }[] };
     steps?: { name: string; phase?: string; startTime?: string; completionTime?: string; durationSeconds?: number; message?: string }[];
-    checks?: { name: string; type: string; result: string; expected?: string; actual?: string; message?: string }[];
-    rto?: { measured?: string; measuredSeconds?: number; met?: boolean; restoreSeconds?: number; restoredBytes?: number };
-    rpo?: { measured?: string; measuredSeconds?: number; met?: boolean; basis?: string; newestDataTime?: string };
+    checks?: { name: string; type: string; source?: string; result: string; expected?: string; actual?: string; message?: string }[];
+    checksSummary?: { passed: number; failed: number };
+    rto?: { objective?: string; objectiveSeconds?: number; measured?: string; measuredSeconds?: number; met?: boolean; restoreSeconds?: number; restoredBytes?: number };
+    rpo?: { objective?: string; objectiveSeconds?: number; measured?: string; measuredSeconds?: number; met?: boolean; basis?: string; newestDataTime?: string };
     deliveredRpo?: { worstGap?: string; backupsConsidered?: number; met?: boolean };
     objectives?: string;
     scratch?: { databases?: string[]; buckets?: string[]; leftBehind?: string[] };
