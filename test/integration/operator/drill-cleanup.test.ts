@@ -56,7 +56,7 @@ describe('the scratch targets of a drill', () => {
   beforeAll(async () => {
     scene = await Scene.create('op-drill-clean');
     // The big database first: writing it slows the API server, the operator need not wait through that.
-    bigDatabase = await applyBigDatabaseSchedule(scene, 'big', BIG_ROWS);
+    bigDatabase = await applyBigDatabaseSchedule(scene, 'big', BIG_ROWS, ['app-db', 'uploads']);
     await scene.applySchedule({ name: 'app', schedule: '0 0 1 1 *', sources: ['app-db', 'uploads'] });
     await scene.startOperator({ env: DEFAULT_LEASE });
     await scene.createManualRun('app-now', 'app');
@@ -129,15 +129,15 @@ describe('the scratch targets of a drill', () => {
   });
 
   it('Always: are gone after the drill is deleted while its restore runs, and so are the run and its Jobs', async () => {
-    const plan = drillPlan('big', { scenario: 'DatabaseLoss', scratch: { ...drillPlan('big').scratch, s3: undefined } });
-    await createDrillRun(scene.client, scene.namespace, 'deleted', 'weekly', plan);
+    await createDrillRun(scene.client, scene.namespace, 'deleted', 'weekly', drillPlan('big'));
     const restoreJob = await runningStepJob(scene, 'deleted', 'restore', 'app-db');
     const running = (await getDrillRun(scene.client, scene.namespace, 'deleted'))!;
     expect(running.status?.steps?.find((step) => step.name === 'RestoreDatabase')?.phase).toBe('Running');
     expect(running.status?.scratch?.databases).toHaveLength(1);
+    expect(running.status?.scratch?.buckets).toHaveLength(1);
     expectNamedByPrefix(running);
-    // The scratch database exists now, the restore writing into it.
-    expect((await existingScratch(running)).databases).toEqual(running.status!.scratch!.databases);
+    // The scratch database and bucket exist now, the restore writing into the database.
+    expect(await existingScratch(running)).toEqual({ databases: running.status!.scratch!.databases, buckets: running.status!.scratch!.buckets });
 
     await scene.client.delete(DR_DRILL_RUNS, scene.namespace, 'deleted');
     await waitFor(async () => !(await getDrillRun(scene.client, scene.namespace, 'deleted')), { what: 'the deleted DRDrillRun to be gone', timeoutMs: 120_000, intervalMs: 500 });
@@ -146,10 +146,10 @@ describe('the scratch targets of a drill', () => {
     expect(await existingScratch(running)).toEqual({ databases: [], buckets: [] });
 
     // The restore was stopped, not waited for: its step failed because of the deletion, and the
-    // cleanup Job dropped the database.
+    // cleanup Jobs dropped the database and the bucket.
     const notes = (await eventsOf('deleted')).map((event) => `${event.reason}: ${event.note}`);
     expect(notes).toContain('StepFailed: RestoreDatabase failed: stopped: the DRDrillRun was deleted');
-    expect(notes).toEqual(expect.arrayContaining([expect.stringMatching(/^StepStarted: Cleanup: started 1 Job/), expect.stringMatching(/^StepSucceeded: Cleanup took /)]));
+    expect(notes).toEqual(expect.arrayContaining([expect.stringMatching(/^StepStarted: Cleanup: started 2 Job/), expect.stringMatching(/^StepSucceeded: Cleanup took /)]));
     expect(restoreJob.metadata.name).toBe('deleted-restore-app-db');
   });
 });
