@@ -200,13 +200,17 @@ export const ScratchTask = z.discriminatedUnion('kind', [
     postgres: PostgresConnection,
     name: z.string().regex(SCRATCH_DATABASE_NAME, `a database name ${SCRATCH_DATABASE_PREFIX}<run id>_<index> (scratchDatabaseName)`),
     claim: ScratchClaim.optional(),
+    /** scratch-drop: drop only a target that carries `claim` (one a stopped Provision may or may not have created). */
+    requireClaim: z.boolean().default(false),
   }),
   z.object({
     kind: z.literal('bucket'),
     s3: S3Endpoint,
     name: z.string().regex(SCRATCH_BUCKET_NAME, `a bucket name ${SCRATCH_BUCKET_PREFIX}<run id>-<index> (scratchBucketName)`),
     claim: ScratchClaim.optional(),
-  }),
+    /** scratch-drop: drop only a target that carries `claim` (one a stopped Provision may or may not have created). */
+    requireClaim: z.boolean().default(false),
+  }).refine((task) => !task.requireClaim || task.claim !== undefined, { message: 'requireClaim needs a claim' }),
 ]);
 export type ScratchTask = z.infer<typeof ScratchTask>;
 

@@ -115,19 +115,30 @@ async function bucketClaim(s3: S3Client, bucket: string, ctx: RunnerContext): Pr
 }
 
 export async function runScratchDrop(task: ScratchTask, ctx: RunnerContext): Promise<TaskSummary> {
+  if (task.requireClaim && task.claim === undefined) throw new RunnerError('InvalidTask', 'requireClaim needs a claim');
   if (task.kind === 'database') {
     const server = connectionSettings(task.postgres, ctx.env);
     const existed = await withConnection(server, async (client) => {
       const exists = await databaseExists(client, task.name);
+      // Not provably ours (a Provision stopped mid-way may not have created it): leave it.
+      if (exists && task.requireClaim && (await databaseComment(client, task.name)) !== claimComment(task.claim!)) return 'unclaimed' as const;
       await dropDatabase(client, task.name);
       return exists;
     }).catch((error: unknown) => {
       throw postgresFailure(error, server, `dropping scratch database ${task.name}`);
     });
+    if (existed === 'unclaimed') {
+      ctx.logger.warn({ database: task.name }, 'scratch database exists without this drill\'s claim: left alone');
+      return { kind: 'database', name: task.name, dropped: false, unclaimed: true };
+    }
     ctx.logger.info({ database: task.name, existed }, existed ? 'scratch database dropped' : 'scratch database was already gone');
     return { kind: 'database', name: task.name, dropped: existed };
   }
   const s3 = ctx.s3(task.s3);
+  if (task.requireClaim && (await bucketExists(s3, task.name, ctx.signal)) && (await bucketClaim(s3, task.name, ctx)) !== task.claim) {
+    ctx.logger.warn({ bucket: task.name }, 'scratch bucket exists without this drill\'s claim: left alone');
+    return { kind: 'bucket', name: task.name, dropped: false, unclaimed: true };
+  }
   try {
     const outcome = await deleteBucket(s3, task.name, ctx.signal);
     ctx.logger.info({ bucket: task.name, outcome }, outcome === 'deleted' ? 'scratch bucket dropped' : 'scratch bucket was already gone');

@@ -45,4 +45,17 @@ describe('decideDrillRun: conditions, leaks and retries', () => {
     expect(done.status).toMatchObject({ result: 'Failed', reason: 'CleanupFailed' });
     expect(done.status.scratch?.leftBehind).toEqual([expect.stringMatching(/^lifeboat-scratch-1735722000abcd-1 \(cleanup failed: access denied/)]);
   });
+
+  it('a Provision stopped by the timeout has its unfinished target dropped too, but only if it carries the run\'s claim', () => {
+    let [, state] = next(observedDrillRun(aDrillRun({ plan: aPlan({ timeout: '10m' }) })), at('2025-01-01T09:00:05Z'));
+    const provision = [job.complete(`${RUN}-provision-db`, ok('scratch-create')), job.running(`${RUN}-provision-files`)];
+    [, state] = next(state, at('2025-01-01T09:10:01Z'), { jobs: provision });
+    expect(state.run.status?.reason).toBe('Timeout');
+    const [clean] = next(state, at('2025-01-01T09:10:05Z'), { jobs: [provision[0]!] });
+    const drops = clean.actions.flatMap((a) => (a.type === 'CreateJob' ? [JSON.parse(a.job.spec!.template.spec!.containers[0]!.env!.find((e) => e.name === 'LIFEBOAT_TASK')!.value!)] : []));
+    expect(drops.map((task) => [task.name, task.requireClaim ?? false])).toEqual([
+      ['lifeboat_scratch_1735722000abcd_0', false],
+      ['lifeboat-scratch-1735722000abcd-1', true],
+    ]);
+  });
 });

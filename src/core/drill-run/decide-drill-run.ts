@@ -14,7 +14,7 @@ import { parseDuration } from '../../api/index.ts';
 import { findCondition, setCondition } from '../conditions.ts';
 import { normal, warning, type RecordEvent } from '../events.ts';
 import { finalizerActions, halt, jobOutcome, missingSecretMessages, preflight, waitForReference, type Blocked } from '../job-set/index.ts';
-import { buildDrillRestoreJob, buildDrillVerifyJob, buildScratchJob, needsVerify, scratchName, type DrillRunForJobs, type DrillSource } from '../jobs/drill-jobs.ts';
+import { buildDrillRestoreJob, buildDrillVerifyJob, buildScratchJob, drillJobName, needsVerify, scratchName, type DrillRunForJobs, type DrillSource } from '../jobs/drill-jobs.ts';
 import type { BackupForJobs } from '../jobs/restore-job.ts';
 import { DRILL_CLEANUP_FINALIZER } from '../metadata.ts';
 import { compact, sameStatus } from '../same-status.ts';
@@ -338,12 +338,24 @@ function cleanup(pass: Pass): void {
     pass.draft.scratch = compact({ ...pass.draft.scratch, leftBehind: orUndefined(kept.map((name) => `${name} (cleanup ${policy})`)) });
     return;
   }
-  const outcome = runStep(pass, 'Cleanup', 'cleanup', provisioned, (source) => buildScratchJob(run, source, 'scratch-drop', pass.config.runner, pass.observed.schedule?.spec.storage));
+  // A Provision Job stopped (timeout, deletion) or failed for another reason than "exists" may
+  // have created its target: it is dropped too, but only if it carries this run's claim.
+  const unsure = begun(pass, 'Provision') ? sourcesOf(pass).filter((source) => !created.has(scratchName(run, source)) && !foundTaken(pass, source)) : [];
+  const storage = pass.observed.schedule?.spec.storage;
+  const outcome = runStep(pass, 'Cleanup', 'cleanup', [...provisioned, ...unsure], (source) =>
+    buildScratchJob(run, source, 'scratch-drop', pass.config.runner, storage, unsure.includes(source)),
+  );
   if (!isStepFinal(outcome.status.phase)) return;
   const left = outcome.items.filter((item) => item.state.phase === 'Failed').map((item) => `${scratchName(run, item.source)} (cleanup failed: ${clip(item.state.message ?? 'no reason given', 80)})`);
   pass.draft.scratch = compact({ ...pass.draft.scratch, leftBehind: orUndefined(left) });
   // A drill that leaks its scratch targets did not clean up after itself: it does not pass.
   if (left.length > 0) fail(pass, 'CleanupFailed', `could not remove ${left.join(', ')}; remove them by hand`);
+}
+
+/** Provision found the name taken by someone else: that target is not the drill's to drop. */
+function foundTaken(pass: Pass, source: DrillSource): boolean {
+  const result = pass.observed.jobs.find((job) => job.name === drillJobName(pass.observed.run.metadata.name ?? '', 'provision', source.name))?.result;
+  return result !== undefined && !result.ok && result.code === 'TargetExists';
 }
 
 // --- 8. Result and report ----------------------------------------------------------------------

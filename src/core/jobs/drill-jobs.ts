@@ -100,13 +100,21 @@ function storageCredentials(backup: BackupForJobs): V1EnvVar[] {
  * of failing with "exists" (and leaking it). A scratch S3 endpoint without a Secret of its own
  * is reached with the backup storage's key pair, as the restore Jobs reach it.
  */
-export function buildScratchJob(run: DrillRunForJobs, source: DrillSource, action: 'scratch-create' | 'scratch-drop', options: RunnerJobOptions, storage?: BackupStorage): V1Job {
+export function buildScratchJob(
+  run: DrillRunForJobs,
+  source: DrillSource,
+  action: 'scratch-create' | 'scratch-drop',
+  options: RunnerJobOptions,
+  storage?: BackupStorage,
+  /** Drop only a target that carries the run's claim: Provision was stopped, it may not be ours. */
+  requireClaim = false,
+): V1Job {
   const name = scratchName(run, source);
   const claim = run.uid || undefined;
   const task: TaskInput<'scratch-create'> =
     source.kind === 'postgres'
-      ? { kind: 'database', postgres: scratchPostgres(run.plan, 'postgres'), name, ...(claim ? { claim } : {}) }
-      : { kind: 'bucket', s3: scratchS3(run.plan), name, ...(claim ? { claim } : {}) };
+      ? { kind: 'database', postgres: scratchPostgres(run.plan, 'postgres'), name, ...(claim ? { claim } : {}), ...(requireClaim && claim ? { requireClaim } : {}) }
+      : { kind: 'bucket', s3: scratchS3(run.plan), name, ...(claim ? { claim } : {}), ...(requireClaim && claim ? { requireClaim } : {}) };
   const borrowed = source.kind === 'bucket' && !run.plan.scratch.s3!.credentialsSecret ? s3CredentialsEnv(RunnerEnv.storageCredentialsPrefix, storage?.credentialsSecret) : [];
   return buildRunnerJob(
     { ...common(run, action === 'scratch-create' ? 'provision' : 'cleanup', source), subcommand: action, task, credentials: [...scratchCredentials(run.plan, source), ...borrowed] },

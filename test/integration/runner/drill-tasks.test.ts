@@ -187,6 +187,21 @@ describe('a scratch database', () => {
     expect(await databaseExists(source)).toBe(true);
   });
 
+  it('with requireClaim is dropped only when it carries the claim (after a stopped Provision)', async () => {
+    const other = scratchDatabaseName(runId, 7);
+    await createDatabase(other);
+    try {
+      expect((await runRunner('scratch-drop', { ...task({ claim, requireClaim: true }), name: other })).result).toMatchObject({ ok: true, summary: { dropped: false, unclaimed: true } });
+      expect(await databaseExists(other)).toBe(true);
+      await dropDatabase(other);
+      expect((await runRunner('scratch-create', { ...task({ claim }), name: other })).result).toMatchObject({ ok: true });
+      expect((await runRunner('scratch-drop', { ...task({ claim, requireClaim: true }), name: other })).result).toMatchObject({ ok: true, summary: { dropped: true } });
+      expect(await databaseExists(other)).toBe(false);
+    } finally {
+      await dropDatabase(other);
+    }
+  });
+
   it('is dropped, even with a connection open, and dropping again is harmless', async () => {
     const info = env();
     const open = new pg.Client({ host: info.postgres.host, port: info.postgres.port, user: info.postgres.user, database: name });
@@ -222,5 +237,17 @@ describe('a scratch bucket', () => {
     await createBucket(s3(), other);
     expect(failureOf(await runRunner('scratch-create', { ...task({ claim }), name: other }))).toMatchObject({ code: 'TargetExists' });
     expect((await runRunner('scratch-drop', { ...task(), name: other })).result).toMatchObject({ ok: true, summary: { dropped: true } });
+  });
+
+  it('with requireClaim is dropped only when it carries the claim (after a stopped Provision)', async () => {
+    const other = scratchBucketName(runId, 2);
+    await createBucket(s3(), other);
+    expect((await runRunner('scratch-drop', { ...task({ claim, requireClaim: true }), name: other })).result).toMatchObject({ ok: true, summary: { dropped: false, unclaimed: true } });
+    expect(await bucketExists(s3(), other)).toBe(true);
+    await runRunner('scratch-drop', { ...task(), name: other });
+    expect((await runRunner('scratch-create', { ...task({ claim }), name: other })).result).toMatchObject({ ok: true });
+    expect((await runRunner('scratch-drop', { ...task({ claim, requireClaim: true }), name: other })).result).toMatchObject({ ok: true, summary: { dropped: true } });
+    expect(await bucketExists(s3(), other)).toBe(false);
+    expect((await runRunner('scratch-drop', { ...task({ claim, requireClaim: true }), name: other })).result).toMatchObject({ ok: true, summary: { dropped: false } });
   });
 });
