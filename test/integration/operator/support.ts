@@ -71,7 +71,12 @@ export interface OperatorOptions {
   env?: Record<string, string>;
 }
 
-/** The operator's environment for a test: only `namespace`, its own lease, short timings, quiet logs. */
+/**
+ * The operator's environment for a test: only `namespace`, its own lease, quiet logs. The lease
+ * timings are the operator's defaults (15 s, renew deadline 10 s): with the 3-second deadline
+ * tests once used, a loaded machine made the operator miss a renewal, and an operator that loses
+ * its lease stops for good (in a cluster its Deployment restarts it; in a test nothing does).
+ */
 export function operatorEnv(namespace: string, leaseName: string): Record<string, string> {
   return {
     LIFEBOAT_RUNNER_IMAGE: 'ghcr.io/lifeboat-dev/lifeboat-runner:dev',
@@ -80,9 +85,9 @@ export function operatorEnv(namespace: string, leaseName: string): Record<string
     LIFEBOAT_LEASE_NAME: leaseName,
     LIFEBOAT_HTTP_HOST: '127.0.0.1',
     LIFEBOAT_HTTP_PORT: '0',
-    LIFEBOAT_LEASE_DURATION_SECONDS: '4',
-    LIFEBOAT_RENEW_DEADLINE_SECONDS: '3',
-    LIFEBOAT_RETRY_PERIOD_SECONDS: '1',
+    LIFEBOAT_LEASE_DURATION_SECONDS: '15',
+    LIFEBOAT_RENEW_DEADLINE_SECONDS: '10',
+    LIFEBOAT_RETRY_PERIOD_SECONDS: '2',
     LIFEBOAT_SHUTDOWN_TIMEOUT_SECONDS: '5',
     LIFEBOAT_LOG_LEVEL: process.env.LIFEBOAT_TEST_LOG_LEVEL ?? 'warn',
   };
