@@ -2,7 +2,7 @@
 // (found by the owner's label, with the runner's result read from their pods) and the Secrets
 // it names (names and keys only: values are dropped here, so they cannot reach status or logs).
 import type { ObservedJob, ObservedSecret, PodTermination } from '../../core/job-set/index.ts';
-import { runnerResultFromPods } from '../../core/job-set/index.ts';
+import { runnerResultFromPods, succeededPodFinishedAt } from '../../core/job-set/index.ts';
 import type { KubeApi } from '../../kube/kube-api.ts';
 import { PODS, SECRETS } from '../../kube/resource-type.ts';
 import type { KubeObject } from '../../kube/types.ts';
@@ -47,7 +47,8 @@ export async function observeJobs(
   const observed: ObservedJob[] = [];
   for (const job of jobs) {
     const jobName = job.metadata.name ?? '';
-    let result = runnerResultFromPods(pods.filter((pod) => pod.metadata.labels?.[JOB_NAME_LABEL] === jobName));
+    const jobPods = pods.filter((pod) => pod.metadata.labels?.[JOB_NAME_LABEL] === jobName);
+    let result = runnerResultFromPods(jobPods);
     if (!result && isFinished(job)) {
       // The Job controller saw the pod finish, so the API server has its termination message
       // even if the pod cache is a moment behind: read it there rather than record no result.
@@ -64,6 +65,7 @@ export async function observeJobs(
       succeeded: status.succeeded,
       failed: status.failed,
       result,
+      podSucceededAt: succeededPodFinishedAt(jobPods),
       deleting: job.metadata.deletionTimestamp !== undefined,
     });
   }

@@ -1,5 +1,9 @@
 // How a Job ended, from its conditions (Complete / Failed, and the SuccessCriteriaMet /
-// FailureTarget conditions that newer Kubernetes sets first) and the runner's result.
+// FailureTarget conditions that newer Kubernetes sets first) and the runner's result. A pod
+// that succeeded with the runner's ok result is the Job's success already: the Job controller
+// batches pod updates (one sync per second per Job) and says so up to a second later, which
+// each step of a drill, and each restore, would otherwise wait for. Failures stay the Job
+// controller's to declare: it decides about retries (backoffLimit, podFailurePolicy).
 import { parseTime } from '../time.ts';
 import type { ObservedJob } from './observed.ts';
 
@@ -29,6 +33,9 @@ export function jobOutcome(job: ObservedJob, work: JobWork = 'backup'): JobOutco
   const failed = trueCondition(job, 'Failed', 'FailureTarget');
   if (failed) {
     return { state: 'Failed', startedAt, finishedAt: parseTime(failed.lastTransitionTime), message: failureMessage(job, failed, work) };
+  }
+  if (job.podSucceededAt !== undefined && job.result?.ok === true) {
+    return { state: 'Succeeded', startedAt, finishedAt: parseTime(job.podSucceededAt) };
   }
   return { state: startedAt ? 'Running' : 'Pending', startedAt };
 }

@@ -15,6 +15,11 @@ export interface ObservedJob {
   failed?: number | undefined;
   /** runnerResultFromPods() over the Job's pods; undefined while none has finished. */
   result?: RunnerResult | undefined;
+  /**
+   * succeededPodFinishedAt() over the Job's pods: when a pod of the Job succeeded. The Job
+   * controller batches pod updates and notes the success up to a second later (jobOutcome).
+   */
+  podSucceededAt?: string | undefined;
   deleting?: boolean | undefined;
 }
 

@@ -46,6 +46,7 @@ export interface PodTermination {
   metadata?: { creationTimestamp?: string | Date | undefined } | undefined;
   status?:
     | {
+        phase?: string | undefined;
         containerStatuses?:
           | { name: string; state?: { terminated?: { exitCode?: number; message?: string; finishedAt?: string | Date } | undefined } | undefined }[]
           | undefined;
@@ -71,6 +72,23 @@ export function runnerResultFromPods(pods: readonly PodTermination[], container 
     if (result) return result;
   }
   return undefined;
+}
+
+/**
+ * When a pod of the Job succeeded (phase Succeeded: every container exited 0): the runner
+ * container's finishedAt, as the kubelet reported it. Undefined while no pod has succeeded.
+ */
+export function succeededPodFinishedAt(pods: readonly PodTermination[], container = 'runner'): string | undefined {
+  const times = pods
+    .filter((pod) => pod.status?.phase === 'Succeeded')
+    .map((pod) => {
+      const finishedAt = pod.status?.containerStatuses?.find((status) => status.name === container)?.state?.terminated?.finishedAt;
+      return finishedAt === undefined ? undefined : new Date(finishedAt);
+    })
+    .filter((time): time is Date => time !== undefined && !Number.isNaN(time.getTime()))
+    .sort((a, b) => a.getTime() - b.getTime());
+  const first = times[0];
+  return first && first.toISOString().replace('.000Z', 'Z');
 }
 
 /** Fields a summary may lack (cut for size, or from an older runner) read as absent. */

@@ -33,7 +33,12 @@ describe('an operator that restarts or runs twice', () => {
     const run = await scene.finalRun('killed-mid-run');
     expect(run.status?.phase).toBe('Succeeded');
 
-    const after = await scene.jobsOf('killed-mid-run');
+    // The operator takes a Job's succeeded pod as its success; the Job controller, which
+    // batches pod updates, says so up to a second later.
+    const after = await waitFor(async () => {
+      const jobs = await scene.jobsOf('killed-mid-run');
+      return jobs.every((job) => (job.status?.succeeded ?? 0) + (job.status?.failed ?? 0) > 0) ? jobs : undefined;
+    }, { what: 'the Jobs of killed-mid-run to complete', timeoutMs: 30_000, intervalMs: 200 });
     const uid = (name: string | undefined) => after.find((job) => job.metadata.name === name)?.metadata.uid;
     for (const job of before) expect(uid(job.metadata.name)).toBe(job.metadata.uid);
     const backupJobs = after.filter((job) => job.metadata.labels?.['lifeboat.dev/step'] === 'backup');

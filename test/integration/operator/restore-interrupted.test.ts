@@ -114,7 +114,12 @@ describe('a restore that is interrupted', () => {
     expect(restore.status?.phase).toBe('Succeeded');
     expect(restore.status?.targets).toEqual([expect.objectContaining({ source: 'app-db', phase: 'Succeeded', jobName: 'killed-app-db', createdTarget: true })]);
 
-    const jobs = await jobsOf('killed');
+    // The operator takes the Job's succeeded pod as its success; the Job controller, which
+    // batches pod updates, says so up to a second later.
+    const jobs = await waitFor(async () => {
+      const found = await jobsOf('killed');
+      return found[0]?.status?.completionTime ? found : undefined;
+    }, { what: 'the Job killed-app-db to complete', timeoutMs: 30_000, intervalMs: 200 });
     expect(jobs.map((job) => [job.metadata.name, job.metadata.uid])).toEqual([['killed-app-db', before.metadata.uid]]);
     expect(jobs[0]?.status?.succeeded).toBe(1);
     expect(jobs[0]?.status?.failed ?? 0).toBe(0);
