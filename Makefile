@@ -7,7 +7,7 @@ export PATH := $(CURDIR)/node_modules/.bin:$(PATH)
 NODE := $(CURDIR)/node_modules/.bin/node
 JEST := NODE_OPTIONS=--experimental-vm-modules $(NODE) node_modules/jest/bin/jest.js
 
-.PHONY: all deps build lint typecheck unit integration test testbin testenv-up testenv-down crds demo bench-runner clean
+.PHONY: all deps build lint typecheck unit integration test testbin testenv-up testenv-down crds demo bench-runner bench-operator clean
 
 all: build
 
@@ -60,6 +60,12 @@ bench-runner: build testbin
 	$(NODE) bench/runner-postgres.ts
 	$(NODE) bench/runner-bucket.ts
 	$(NODE) bench/runner-bucket-memory.ts
+
+# Restore and drill through the operator against the test environment (docs/benchmarks.md):
+# a RestoreRequest vs pg_restore from a local file, a DRDrillRun vs the RestoreRequest.
+# Not part of `make test`: the 1 GiB dataset takes minutes to generate.
+bench-operator: build testbin
+	$(NODE) bench/operator-restore.ts
 
 demo: build testbin
 	@bash hack/demo.sh
