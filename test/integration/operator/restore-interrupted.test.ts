@@ -63,6 +63,8 @@ async function databaseExists(database: string): Promise<boolean> {
   return withDatabase(testEnv(), 'postgres', async (client) => (await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [database])).rowCount === 1);
 }
 
+const QUICK_LEASE = { LIFEBOAT_LEASE_DURATION_SECONDS: '4', LIFEBOAT_RENEW_DEADLINE_SECONDS: '3', LIFEBOAT_RETRY_PERIOD_SECONDS: '1' };
+
 describe('a restore that is interrupted', () => {
   let scene: Scene;
   let original: { schema: string; tables: Record<string, string> };
@@ -95,7 +97,8 @@ describe('a restore that is interrupted', () => {
   it('finishes a restore after the operator was killed while its Job ran, with the same Job and one pod', async () => {
     const { client, namespace } = scene;
     const database = `${scene.fixture.database}_killed`;
-    const child = scene.spawnOperator({ leaseName: 'restore-killed' });
+    // A short lease, so that the successor takes over while the restore still runs.
+    const child = scene.spawnOperator({ leaseName: 'restore-killed', env: QUICK_LEASE });
     await createRestore(client, restoreManifest(namespace, 'killed', { backupRunRef: { name: 'large' } }, [databaseTarget('app-db', database)]));
     const before = await runningJob('killed');
     child.kill('SIGKILL');
@@ -107,7 +110,7 @@ describe('a restore that is interrupted', () => {
     expect(orphaned?.status?.succeeded ?? 0).toBe(0);
     expect((await getRestore(client, namespace, 'killed'))?.status?.targets?.[0]?.phase).toMatch(/^(Pending|Running)$/);
 
-    const successor = await scene.startOperator({ leaseName: 'restore-killed', identity: 'successor' });
+    const successor = await scene.startOperator({ leaseName: 'restore-killed', identity: 'successor', env: QUICK_LEASE });
     await waitFor(() => successor.isActing(), { what: 'the successor to take the lease', timeoutMs: 30_000, intervalMs: 100 });
     const tookOver = Date.now();
     const restore = await finalRestore(client, namespace, 'killed', 240_000);
