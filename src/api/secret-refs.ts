@@ -32,5 +32,5 @@ export const S3CredentialsRef = z
     accessKeyIdKey: SecretKey.default('AWS_ACCESS_KEY_ID').describe('Key in the Secret that holds the access key ID. Defaults to "AWS_ACCESS_KEY_ID".'),
     secretAccessKeyKey: SecretKey.default('AWS_SECRET_ACCESS_KEY').describe('Key in the Secret that holds the secret access key. Defaults to "AWS_SECRET_ACCESS_KEY".'),
   })
-  .describe('Secret with the S3 access key pair. Omit it to use the default AWS credential chain of the runner pod (web identity / IRSA, instance profile).');
+  .describe("Secret with the S3 access key pair. Omitted on a bucket source, a restore target or a drill's scratch endpoint, the backup storage's key pair is used. The backup storage itself needs one: the runner reads credentials only from the variables this Secret fills (web identity / IRSA is not supported yet).");
 export type S3CredentialsRef = z.infer<typeof S3CredentialsRef>;

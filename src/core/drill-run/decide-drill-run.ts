@@ -183,7 +183,7 @@ function backupForJobs(pass: Pass): BackupForJobs {
 
 function runStep(pass: Pass, name: DrillStepName, kind: 'provision' | 'restore' | 'verify' | 'cleanup', sources: readonly DrillSource[], job: (source: DrillSource) => ReturnType<typeof buildScratchJob>, stop?: string): StepOutcome {
   if (!begun(pass, name) && pass.failure && name !== 'Cleanup') {
-    const outcome: StepOutcome = { status: skipped(name, `skipped: ${pass.failure.reason}`), items: [], finished: true };
+    const outcome: StepOutcome = { status: skipped(name, `skipped: ${pass.failure.reason}`), items: [] };
     pass.steps.set(name, outcome.status);
     return outcome;
   }

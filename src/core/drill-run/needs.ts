@@ -2,15 +2,14 @@
 // and the Secrets of the storage, the scratch servers and (for an encrypted backup) the age
 // identity. Only names and keys are looked at, never values.
 import { errorsOf, validateDrillPlan, type BackupStorage, type DRDrillRunStatus, type DrillPlan } from '../../api/index.ts';
+import { decryptionIdentity } from '../jobs/restore-job.ts';
 import { postgresCredentialNeeds, s3CredentialNeeds, secretKeyNeed, secretNames, type SecretKeyNeed } from '../job-set/index.ts';
 
 type Backup = NonNullable<DRDrillRunStatus['backup']>;
 
 /** The age identity that decrypts: the plan's own wins over the schedule's storage. */
-export function drillIdentity(plan: DrillPlan, storage: BackupStorage | undefined): { name: string; key: string; field: string } | undefined {
-  if (plan.decryption) return { ...plan.decryption.identitySecret, field: 'plan.decryption.identitySecret' };
-  const fallback = storage?.encryption?.identitySecret;
-  return fallback ? { ...fallback, field: 'storage.encryption.identitySecret (of the backup schedule)' } : undefined;
+export function drillIdentity(plan: DrillPlan, storage: BackupStorage | undefined) {
+  return decryptionIdentity(plan.decryption?.identitySecret, 'plan.decryption.identitySecret', storage);
 }
 
 export function drillSecretNeeds(plan: DrillPlan, storage: BackupStorage | undefined, backup: Backup | undefined): SecretKeyNeed[] {

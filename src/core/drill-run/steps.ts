@@ -5,7 +5,7 @@
 import type { V1Job } from '@kubernetes/client-node';
 import { formatDuration, type DrillStepName } from '../../api/index.ts';
 import { normal } from '../events.ts';
-import { itemState, jobOutcome, rollUp, type ItemState, type ObservedJob, type RunnerResult } from '../job-set/index.ts';
+import { itemState, rollUp, type ItemState, type ObservedJob, type RunnerResult } from '../job-set/index.ts';
 import { drillJobName, type DrillSource, type DrillStep } from '../jobs/drill-jobs.ts';
 import { compact } from '../same-status.ts';
 import { formatTime, latest, parseTime } from '../time.ts';
@@ -22,7 +22,6 @@ export interface StepOutcome {
   status: DrillStepStatus;
   /** Per source: its Job's state and the runner's result once finished. */
   items: { source: DrillSource; state: ItemState; result?: RunnerResult | undefined }[];
-  finished: boolean;
 }
 
 export interface StepInput {
@@ -53,8 +52,8 @@ export function advanceStep(input: StepInput): StepOutcome {
     return { item, state, result: job?.result };
   });
   const outcomes = states.map(({ item, state, result }) => ({ source: item.source, state, result }));
-  if (recorded && isStepFinal(recorded.phase)) return { status: recorded, items: outcomes, finished: true };
-  if (items.length === 0) return { status: skipped(name, 'nothing to do for this scenario'), items: [], finished: true };
+  if (recorded && isStepFinal(recorded.phase)) return { status: recorded, items: outcomes };
+  if (items.length === 0) return { status: skipped(name, 'nothing to do for this scenario'), items: [] };
 
   if (!recorded || recorded.phase === 'Pending') {
     for (const { item, state } of states) {
@@ -62,7 +61,7 @@ export function advanceStep(input: StepInput): StepOutcome {
       actions.push({ type: 'CreateJob', job: item.job() });
     }
     actions.push(normal('StepStarted', `${name}: started ${items.length} Job(s)`));
-    return { status: { name, phase: 'Running', startTime: formatTime(now) }, items: outcomes, finished: false };
+    return { status: { name, phase: 'Running', startTime: formatTime(now) }, items: outcomes };
   }
 
   const startTime = recorded.startTime;
@@ -70,20 +69,20 @@ export function advanceStep(input: StepInput): StepOutcome {
     const unfinished = states.filter(({ state }) => state.phase === 'Pending' || state.phase === 'Running');
     if (unfinished.length > 0) {
       for (const { state } of unfinished) if (!jobs.get(state.jobName)?.deleting) actions.push({ type: 'DeleteJob', name: state.jobName });
-      return { status: finish(name, startTime, now, 'Failed', input.stop), items: outcomes, finished: true };
+      return { status: finish(name, startTime, now, 'Failed', input.stop), items: outcomes };
     }
   }
   const roll = rollUp(states.map(({ state }) => state.phase));
   if (roll.phase === 'Pending' || roll.phase === 'Running') {
-    return { status: { name, phase: 'Running', startTime, message: `${roll.done} of ${roll.total} Job(s) done` }, items: outcomes, finished: false };
+    return { status: { name, phase: 'Running', startTime, message: `${roll.done} of ${roll.total} Job(s) done` }, items: outcomes };
   }
   const end = latest(states.map(({ state }) => state.finishedAt)) ?? now;
-  if (roll.phase === 'Succeeded') return { status: finish(name, startTime, end, 'Succeeded', `${roll.total} Job(s) succeeded`), items: outcomes, finished: true };
+  if (roll.phase === 'Succeeded') return { status: finish(name, startTime, end, 'Succeeded', `${roll.total} Job(s) succeeded`), items: outcomes };
   const failures = states
     .filter(({ state }) => state.phase === 'Failed')
     .map(({ item, state }) => `${item.source.name}: ${state.message ?? 'failed'}`)
     .join('; ');
-  return { status: finish(name, startTime, end, 'Failed', failures), items: outcomes, finished: true };
+  return { status: finish(name, startTime, end, 'Failed', failures), items: outcomes };
 }
 
 function finish(name: DrillStepName, startTime: string | undefined, end: Date, phase: 'Succeeded' | 'Failed', message: string): DrillStepStatus {
@@ -107,4 +106,3 @@ export function jobSpan(outcome: StepOutcome): { start?: Date | undefined; end?:
   return { start: starts.sort((a, b) => a.getTime() - b.getTime())[0], end: latest(outcome.items.map((item) => item.state.finishedAt)) };
 }
 
-export { jobOutcome };

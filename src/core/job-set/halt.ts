@@ -3,6 +3,7 @@
 // Every Job-set owner reports a blocked start the same way, so users and alerts read one shape.
 import { ConditionReasons, type Condition } from '../../api/index.ts';
 import { setCondition } from '../conditions.ts';
+import { formatTime } from '../time.ts';
 import type { Preflight } from './preflight.ts';
 
 export type Blocked = Exclude<Preflight, { verdict: 'ready' }>;
@@ -20,7 +21,7 @@ export function halt(conditions: readonly Condition[], blocked: Blocked, now: Da
   const ready = { type: 'Ready', status: 'False' as const, reason: readyReason, message: blocked.message, observedGeneration: generation };
   let next = setCondition(conditions, ready, now);
   if (blocked.verdict === 'waiting') {
-    next = setCondition(next, { type: 'Complete', status: 'False', reason: 'Pending', message: `waiting until ${blocked.untilText} for the reference to be fixed`, observedGeneration: generation }, now);
+    next = setCondition(next, { type: 'Complete', status: 'False', reason: 'Pending', message: `waiting until ${formatTime(blocked.until)} for the reference to be fixed`, observedGeneration: generation }, now);
     return { phase: 'Pending', conditions: next, message: blocked.message, requeueAfterMs: blocked.requeueAfterMs };
   }
   next = setCondition(next, { type: 'Complete', status: 'True', reason: 'Failed', message: blocked.message, observedGeneration: generation }, now);

@@ -3,7 +3,7 @@
 // referenced object is waited for, for a grace period from the owner's creation (Secrets are
 // often applied in the same kubectl apply, a moment later), then the owner fails. Nothing
 // crash-loops: the wait is a requeue, the failure a condition that says what to fix.
-import { formatTime, parseTime } from '../time.ts';
+import { parseTime } from '../time.ts';
 
 export interface PreflightConfig {
   /** How long an owner waits for a missing Secret or referenced object before it fails. */
@@ -18,7 +18,7 @@ export type Preflight =
   /** A reference is missing and the grace period is over. */
   | { verdict: 'missing'; message: string }
   /** A reference is missing; look again after requeueAfterMs. */
-  | { verdict: 'waiting'; message: string; until: Date; untilText: string; requeueAfterMs: number };
+  | { verdict: 'waiting'; message: string; until: Date; requeueAfterMs: number };
 
 export interface PreflightInput {
   /** One message per problem with the spec, each saying what to change. */
@@ -42,5 +42,5 @@ export function waitForReference(message: string, createdAt: string | Date | und
   const until = new Date(created.getTime() + config.missingReferenceGraceMs);
   const left = until.getTime() - now.getTime();
   if (left <= 0) return { verdict: 'missing', message };
-  return { verdict: 'waiting', message, until, untilText: formatTime(until), requeueAfterMs: Math.min(config.recheckAfterMs, left) };
+  return { verdict: 'waiting', message, until, requeueAfterMs: Math.min(config.recheckAfterMs, left) };
 }

@@ -32,6 +32,21 @@ export interface BackupForJobs {
   identity?: { name: string; key: string } | undefined;
 }
 
+/**
+ * The age identity that decrypts a backup: the owner's own Secret (a RestoreRequest's
+ * spec.decryption, a drill's plan.decryption) wins over the schedule's
+ * storage.encryption.identitySecret, so the private key need not sit next to the backups.
+ */
+export function decryptionIdentity(
+  own: { name: string; key: string } | undefined,
+  ownField: string,
+  storage: BackupStorage | undefined,
+): { name: string; key: string; field: string } | undefined {
+  if (own) return { ...own, field: ownField };
+  const fallback = storage?.encryption?.identitySecret;
+  return fallback ? { ...fallback, field: 'storage.encryption.identitySecret (of the backup schedule)' } : undefined;
+}
+
 export function restoreJobName(restore: string, source: string): string {
   return childName(restore, source);
 }

@@ -3,6 +3,7 @@
 // identity to decrypt it; every Secret the Jobs will read exists with its keys.
 import { errorsOf, validateRestoreRequest, type BackupStorage, type RestoreRequestSpec } from '../../api/index.ts';
 import { postgresCredentialNeeds, s3CredentialNeeds, secretKeyNeed, type SecretKeyNeed } from '../job-set/index.ts';
+import { decryptionIdentity } from '../jobs/restore-job.ts';
 import type { BackupCandidate } from './types.ts';
 
 const TYPE_WORDS = { Postgres: 'a PostgreSQL', Bucket: 'a bucket' } as const;
@@ -36,17 +37,20 @@ export function targetProblems(spec: RestoreRequestSpec, run: BackupCandidate): 
   return problems;
 }
 
-/** Whether any artifact a target restores is encrypted. */
+/**
+ * Whether any artifact a target restores is encrypted. A run whose status does not say (none
+ * of its artifacts records `encrypted`) counts as encrypted when its storage encrypts.
+ */
 export function isEncrypted(spec: RestoreRequestSpec, run: BackupCandidate): boolean {
   const restored = new Set(spec.targets.map((target) => target.source));
-  return run.artifacts.some((artifact) => restored.has(artifact.source) && artifact.encrypted === true) || (run.storage?.encryption !== undefined && run.artifacts.every((artifact) => artifact.encrypted === undefined));
+  if (run.artifacts.some((artifact) => restored.has(artifact.source) && artifact.encrypted === true)) return true;
+  const unrecorded = run.artifacts.every((artifact) => artifact.encrypted === undefined);
+  return unrecorded && run.storage?.encryption !== undefined;
 }
 
 /** The age identity that decrypts: the restore's own wins over the schedule's storage. */
-export function identityOf(spec: RestoreRequestSpec, storage: BackupStorage | undefined): { name: string; key: string; field: string } | undefined {
-  if (spec.decryption) return { ...spec.decryption.identitySecret, field: 'spec.decryption.identitySecret' };
-  const fallback = storage?.encryption?.identitySecret;
-  return fallback ? { ...fallback, field: 'storage.encryption.identitySecret (of the backup schedule)' } : undefined;
+export function identityOf(spec: RestoreRequestSpec, storage: BackupStorage | undefined) {
+  return decryptionIdentity(spec.decryption?.identitySecret, 'spec.decryption.identitySecret', storage);
 }
 
 export function restoreSecretNeeds(spec: RestoreRequestSpec, run: BackupCandidate): SecretKeyNeed[] {
