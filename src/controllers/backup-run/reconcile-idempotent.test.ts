@@ -3,11 +3,12 @@
 // against the in-memory API server; only the Job controller's part (Job status, the runner
 // pod's termination message) is played by the test.
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { Labels, MANAGED_BY, type RunnerResult } from '../../core/index.ts';
+import { Labels } from '../../core/index.ts';
 import { aBackupRun, allSecrets, postgresResult, scheduleSpec } from '../../core/testing/builders.ts';
-import { JOBS, PODS, SECRETS } from '../../kube/resource-type.ts';
+import { SECRETS } from '../../kube/resource-type.ts';
 import type { KubeObject } from '../../kube/types.ts';
 import { memoryCluster, reconcileUntilQuiet, type MemoryCluster } from '../../runtime/testing/memory-cluster.ts';
+import { playJobController, writesOfOneMorePass } from '../testing/job-controller.ts';
 import { backupInformers, type StoredRun } from '../informers.ts';
 import { backupMetrics } from '../metrics.ts';
 import { BACKUP_RUNS, BACKUP_SCHEDULES } from '../resource-types.ts';
@@ -39,43 +40,6 @@ async function runCluster() {
   return { ...cluster, reconcile };
 }
 
-/** What the Job controller and the kubelet would write: the Job's status and its runner pod. */
-function jobController(cluster: MemoryCluster) {
-  const { client } = cluster;
-  const job = (name: string) => {
-    const found = client.peek<KubeObject>(JOBS, NAMESPACE, name);
-    if (!found) throw new Error(`no Job ${name}; Jobs: ${JSON.stringify(client.writes.filter((write) => write.type === JOBS).map((write) => write.name))}`);
-    return found;
-  };
-  return {
-    running(name: string, startTime: string) {
-      client.set(JOBS, { ...job(name), status: { startTime, active: 1 } });
-    },
-    succeeded(name: string, result: RunnerResult, startTime: string, completionTime: string) {
-      client.set(PODS, {
-        metadata: {
-          name: `${name}-pod`,
-          namespace: NAMESPACE,
-          creationTimestamp: startTime,
-          labels: { [Labels.managedBy]: MANAGED_BY, [Labels.backupRun]: RUN, 'batch.kubernetes.io/job-name': name },
-        },
-        status: { containerStatuses: [{ name: 'runner', state: { terminated: { exitCode: 0, message: JSON.stringify(result), finishedAt: completionTime } } }] },
-      } as KubeObject);
-      client.set(JOBS, {
-        ...job(name),
-        status: { startTime, completionTime, succeeded: 1, conditions: [{ type: 'Complete', status: 'True', lastTransitionTime: completionTime }] },
-      });
-    },
-  };
-}
-
-/** One more pass, nothing having changed: the writes it made. */
-async function writesOfOneMorePass(cluster: MemoryCluster, reconcile: () => Promise<unknown>) {
-  const before = cluster.client.writes.length;
-  await reconcile();
-  return cluster.client.writes.slice(before);
-}
-
 describe('BackupRun reconcile with nothing changed', () => {
   it('writes nothing while its Job runs', async () => {
     const run = await runCluster();
@@ -83,7 +47,7 @@ describe('BackupRun reconcile with nothing changed', () => {
     expect(started.writes.map((write) => `${write.method} ${write.type.kind}`)).toEqual(
       expect.arrayContaining(['mergePatch BackupRun', 'create Job', 'patchStatus BackupRun']),
     );
-    jobController(run).running(`${RUN}-db`, '2025-01-01T02:00:05Z');
+    playJobController(run, NAMESPACE, Labels.backupRun, RUN).running(`${RUN}-db`, '2025-01-01T02:00:05Z');
     await run.clock.advance(5_000);
     await reconcileUntilQuiet(run.client, run.reconcile);
     expect(run.client.peek<StoredRun>(BACKUP_RUNS, NAMESPACE, RUN)?.status?.phase).toBe('Running');
@@ -96,7 +60,7 @@ describe('BackupRun reconcile with nothing changed', () => {
 
   it('writes nothing once it has Succeeded and is Verified', async () => {
     const run = await runCluster();
-    const jobs = jobController(run);
+    const jobs = playJobController(run, NAMESPACE, Labels.backupRun, RUN);
     await reconcileUntilQuiet(run.client, run.reconcile);
     jobs.succeeded(`${RUN}-db`, postgresResult(), '2025-01-01T02:00:05Z', '2025-01-01T02:01:35Z');
     await run.clock.advance(95_000);

@@ -2,15 +2,16 @@
 // patch, no Job create, no event. The run is driven by the controller itself against the
 // in-memory API server from the moment its backup is chosen; the test plays the Job controller.
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { Labels, MANAGED_BY } from '../../core/index.ts';
+import { Labels } from '../../core/index.ts';
 import { scheduleSpec, storage } from '../../core/testing/builders.ts';
 import { aDrillRun, drillSecrets, ok, RUN } from '../../core/testing/drill-run-builders.ts';
-import { JOBS, PODS, SECRETS } from '../../kube/resource-type.ts';
+import { SECRETS } from '../../kube/resource-type.ts';
 import type { KubeObject } from '../../kube/types.ts';
 import { memoryCluster, reconcileUntilQuiet, type MemoryCluster } from '../../runtime/testing/memory-cluster.ts';
 import { BACKUP_SCHEDULES, DR_DRILL_RUNS } from '../resource-types.ts';
 import { drillRunConfig, drillRunInformers, reconcileDrillRun } from './controller.ts';
 import type { StoredDrillRun } from './observe.ts';
+import { playJobController, writesOfOneMorePass } from '../testing/job-controller.ts';
 
 const NAMESPACE = 'prod';
 
@@ -45,22 +46,6 @@ async function drillCluster() {
   return { ...cluster, reconcile: () => reconcileDrillRun(context, informers, config, request) };
 }
 
-function finishJob(cluster: MemoryCluster, name: string, subcommand: string, startTime: string, completionTime: string): void {
-  const { client } = cluster;
-  const job = client.peek<KubeObject>(JOBS, NAMESPACE, name)!;
-  client.set(PODS, {
-    metadata: { name: `${name}-pod`, namespace: NAMESPACE, creationTimestamp: startTime, labels: { [Labels.managedBy]: MANAGED_BY, [Labels.drillRun]: RUN, 'batch.kubernetes.io/job-name': name } },
-    status: { containerStatuses: [{ name: 'runner', state: { terminated: { exitCode: 0, message: JSON.stringify(ok(subcommand)), finishedAt: completionTime } } }] },
-  } as KubeObject);
-  client.set(JOBS, { ...job, status: { startTime, completionTime, succeeded: 1, conditions: [{ type: 'Complete', status: 'True', lastTransitionTime: completionTime }] } });
-}
-
-async function writesOfOneMorePass(cluster: MemoryCluster, reconcile: () => Promise<unknown>) {
-  const before = cluster.client.writes.length;
-  await reconcile();
-  return cluster.client.writes.slice(before);
-}
-
 describe('DRDrillRun reconcile with nothing changed', () => {
   it('writes nothing while a step runs, nor after the step moved on', async () => {
     const drill = await drillCluster();
@@ -70,7 +55,7 @@ describe('DRDrillRun reconcile with nothing changed', () => {
     );
     expect(await writesOfOneMorePass(drill, drill.reconcile)).toEqual([]);
 
-    finishJob(drill, `${RUN}-provision-db`, 'scratch-create', '2025-01-01T09:00:06Z', '2025-01-01T09:00:09Z');
+    playJobController(drill, NAMESPACE, Labels.drillRun, RUN).succeeded(`${RUN}-provision-db`, ok('scratch-create'), '2025-01-01T09:00:06Z', '2025-01-01T09:00:09Z');
     await drill.clock.advance(5_000);
     const restoring = await reconcileUntilQuiet(drill.client, drill.reconcile);
     expect(restoring.writes.map((write) => `${write.method} ${write.type.kind} ${write.name}`)).toContain(`create Job ${RUN}-restore-db`);

@@ -3,16 +3,17 @@
 // against the in-memory API server; the test plays the Job controller (Job status, the runner
 // pod's termination message).
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { Labels, MANAGED_BY, type RunnerResult } from '../../core/index.ts';
+import { Labels } from '../../core/index.ts';
 import { aBackupRun, allSecrets, postgresSource, storage } from '../../core/testing/builders.ts';
 import { aRestore, postgresRestored } from '../../core/testing/restore-builders.ts';
-import { JOBS, PODS, SECRETS } from '../../kube/resource-type.ts';
+import { SECRETS } from '../../kube/resource-type.ts';
 import type { KubeObject } from '../../kube/types.ts';
 import { memoryCluster, reconcileUntilQuiet, type MemoryCluster } from '../../runtime/testing/memory-cluster.ts';
 import type { StoredRun } from '../informers.ts';
 import { BACKUP_RUNS, RESTORE_REQUESTS } from '../resource-types.ts';
 import { reconcileRestore, restoreConfig, restoreInformers } from './controller.ts';
 import { restoreMetrics } from './metrics.ts';
+import { playJobController, writesOfOneMorePass } from '../testing/job-controller.ts';
 import type { StoredRestore } from './observe.ts';
 
 const NAMESPACE = 'prod';
@@ -51,22 +52,6 @@ async function restoreCluster() {
   return { ...cluster, reconcile: () => reconcileRestore(context, informers, metrics, config, request) };
 }
 
-function finishJob(cluster: MemoryCluster, result: RunnerResult, startTime: string, completionTime: string): void {
-  const { client } = cluster;
-  const job = client.peek<KubeObject>(JOBS, NAMESPACE, JOB)!;
-  client.set(PODS, {
-    metadata: { name: `${JOB}-pod`, namespace: NAMESPACE, creationTimestamp: startTime, labels: { [Labels.managedBy]: MANAGED_BY, [Labels.restoreRequest]: 'undo', 'batch.kubernetes.io/job-name': JOB } },
-    status: { containerStatuses: [{ name: 'runner', state: { terminated: { exitCode: 0, message: JSON.stringify(result), finishedAt: completionTime } } }] },
-  } as KubeObject);
-  client.set(JOBS, { ...job, status: { startTime, completionTime, succeeded: 1, conditions: [{ type: 'Complete', status: 'True', lastTransitionTime: completionTime }] } });
-}
-
-async function writesOfOneMorePass(cluster: MemoryCluster, reconcile: () => Promise<unknown>) {
-  const before = cluster.client.writes.length;
-  await reconcile();
-  return cluster.client.writes.slice(before);
-}
-
 describe('RestoreRequest reconcile with nothing changed', () => {
   it('writes nothing while its Job runs, nor once it has Succeeded and let go of its finalizer', async () => {
     const restore = await restoreCluster();
@@ -74,7 +59,7 @@ describe('RestoreRequest reconcile with nothing changed', () => {
     expect(started.writes.map((write) => `${write.method} ${write.type.kind}`)).toEqual(expect.arrayContaining(['mergePatch RestoreRequest', 'create Job', 'patchStatus RestoreRequest']));
     expect(await writesOfOneMorePass(restore, restore.reconcile)).toEqual([]);
 
-    finishJob(restore, postgresRestored(), '2025-01-02T10:00:10Z', '2025-01-02T10:01:30Z');
+    playJobController(restore, NAMESPACE, Labels.restoreRequest, 'undo').succeeded(JOB, postgresRestored(), '2025-01-02T10:00:10Z', '2025-01-02T10:01:30Z');
     await restore.clock.advance(90_000);
     await reconcileUntilQuiet(restore.client, restore.reconcile);
     const done = restore.client.peek<StoredRestore>(RESTORE_REQUESTS, NAMESPACE, 'undo');
