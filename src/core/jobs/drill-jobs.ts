@@ -12,7 +12,7 @@ import { childName } from './job-name.ts';
 import { buildRestoreJob, type BackupForJobs } from './restore-job.ts';
 import { postgresCredentialsEnv, s3CredentialsEnv, secretEnv } from './runner-env.ts';
 import { buildRunnerJob, type RunnerJobOptions } from './runner-job.ts';
-import { storageTask, UNSCHEDULED, type TaskInput } from './task-specs.ts';
+import { s3EndpointTask, storageTask, UNSCHEDULED, type TaskInput } from './task-specs.ts';
 
 export type DrillStep = 'provision' | 'restore' | 'verify' | 'cleanup';
 
@@ -72,13 +72,7 @@ function scratchPostgres(plan: DrillPlan, database: string) {
 }
 
 function scratchS3(plan: DrillPlan) {
-  const s3 = plan.scratch.s3!;
-  return {
-    ...(s3.endpoint ? { endpoint: s3.endpoint } : {}),
-    region: s3.region,
-    forcePathStyle: s3.forcePathStyle,
-    credentialsEnvPrefix: s3.credentialsSecret ? RunnerEnv.targetCredentialsPrefix : RunnerEnv.storageCredentialsPrefix,
-  };
+  return s3EndpointTask(plan.scratch.s3!, RunnerEnv.targetCredentialsPrefix);
 }
 
 function scratchCredentials(plan: DrillPlan, source: DrillSource): V1EnvVar[] {

@@ -9,7 +9,7 @@ import { Labels, MANAGED_BY } from '../metadata.ts';
 import { childName } from './job-name.ts';
 import { postgresCredentialsEnv, s3CredentialsEnv, secretEnv } from './runner-env.ts';
 import { buildRunnerJob, type RunnerJobOptions } from './runner-job.ts';
-import { storageTask, UNSCHEDULED, type TaskInput } from './task-specs.ts';
+import { s3EndpointTask, storageTask, UNSCHEDULED, type TaskInput } from './task-specs.ts';
 
 /** What the Jobs need to know about their owner: a RestoreRequest, or a DRDrillRun restoring into scratch targets. */
 export interface RestoreForJobs {
@@ -92,11 +92,7 @@ export function bucketRestoreTask(restore: RestoreForJobs, target: RestoreTarget
     storage: storageTask(backup.storage),
     artifact: artifactOf(restore, backup, target.source),
     target: {
-      ...(bucket.endpoint ? { endpoint: bucket.endpoint } : {}),
-      region: bucket.region,
-      forcePathStyle: bucket.forcePathStyle,
-      // Without a Secret of its own the target is written with the storage's key pair.
-      credentialsEnvPrefix: bucket.credentialsSecret ? RunnerEnv.targetCredentialsPrefix : RunnerEnv.storageCredentialsPrefix,
+      ...s3EndpointTask(bucket, RunnerEnv.targetCredentialsPrefix),
       bucket: bucket.bucket,
       prefix: '',
     },

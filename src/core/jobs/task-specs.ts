@@ -31,6 +31,23 @@ export function storageTask(storage: BackupStorage): StorageTask {
   };
 }
 
+/**
+ * How the runner reaches an S3 endpoint the API names (a bucket source, a restore target, a
+ * drill's scratch endpoint): with the variables of its own Secret (`ownPrefix`) when it names
+ * one, else with the storage's key pair.
+ */
+export function s3EndpointTask(
+  connection: { endpoint?: string | undefined; region: string; forcePathStyle: boolean; credentialsSecret?: unknown },
+  ownPrefix: string,
+): Pick<StorageTask, 'endpoint' | 'region' | 'forcePathStyle' | 'credentialsEnvPrefix'> {
+  return {
+    ...(connection.endpoint ? { endpoint: connection.endpoint } : {}),
+    region: connection.region,
+    forcePathStyle: connection.forcePathStyle,
+    credentialsEnvPrefix: connection.credentialsSecret ? ownPrefix : RunnerEnv.storageCredentialsPrefix,
+  };
+}
+
 function encryptionTask(storage: BackupStorage): TaskInput<'postgres-backup'>['encryption'] {
   // Recipients come from a Secret, so the task only names the variable that holds them.
   return storage.encryption ? { recipients: [], keyEnv: RunnerEnv.ageRecipients } : undefined;
@@ -73,12 +90,7 @@ export function bucketBackupTask(
     storage: storageTask(storage),
     location: { ...location, source: source.name },
     source: {
-      ...(bucket.endpoint ? { endpoint: bucket.endpoint } : {}),
-      region: bucket.region,
-      forcePathStyle: bucket.forcePathStyle,
-      // Without a Secret of its own, the source is read with the pod's default key pair (the
-      // storage's variables), which is what "the default credential chain" amounts to here.
-      credentialsEnvPrefix: bucket.credentialsSecret ? RunnerEnv.sourceCredentialsPrefix : RunnerEnv.storageCredentialsPrefix,
+      ...s3EndpointTask(bucket, RunnerEnv.sourceCredentialsPrefix),
       bucket: bucket.bucket,
       prefix: bucket.prefix ?? '',
     },

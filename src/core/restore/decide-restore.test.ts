@@ -8,6 +8,7 @@ import { decideRestore } from './decide-restore.ts';
 import type { ObservedRestore, RestoreDecision } from './types.ts';
 
 const now = at('2025-01-02T10:00:30Z');
+const bucketTargetOf = () => structuredClone(bucketTarget);
 const kinds = (decision: RestoreDecision) => decision.actions.map((action) => (action.type === 'RecordEvent' ? `${action.type}:${action.event.reason}` : action.type));
 const createdJobs = (decision: RestoreDecision) => decision.actions.flatMap((action) => (action.type === 'CreateJob' ? [action.job] : []));
 const condition = (decision: RestoreDecision, type: string) => decision.status.conditions?.find((c) => c.type === type);
@@ -109,6 +110,17 @@ describe('decideRestore: refused before any Job, saying what to change', () => {
     const late = decideRestore(observed, at('2025-01-02T10:10:01Z'), config);
     expect(late.status.phase).toBe('Failed');
     expect(kinds(late)).toContain('RecordEvent:RestoreFailed');
+  });
+});
+
+describe('decideRestore: spec warnings', () => {
+  it('a prefixRemap onto itself is a SpecWarning event on the first pass, and the restore goes on', () => {
+    const target = { ...bucketTargetOf(), bucket: { ...bucketTargetOf().bucket, prefixRemap: { from: 'x/', to: 'x/' } } };
+    const [first, next] = step(observedRestore(aRestore({ spec: { backup: { backupRunRef: { name: 'app-1' } }, targets: [target] } })), now);
+    expect(kinds(first)).toContain('RecordEvent:SpecWarning');
+    expect(createdJobs(first)).toHaveLength(1);
+    const [second] = step(next, at('2025-01-02T10:00:40Z'));
+    expect(kinds(second)).not.toContain('RecordEvent:SpecWarning');
   });
 });
 

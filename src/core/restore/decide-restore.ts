@@ -28,7 +28,7 @@ import { compact, sameStatus } from '../same-status.ts';
 import { earliest, keepSpelling, latest, parseTime } from '../time.ts';
 import { decideRestoreDeletion } from './deletion.ts';
 import { selectBackup, type Selection } from './select-backup.ts';
-import { identityOf, isEncrypted, restoreSecretNeeds, targetProblems } from './target-checks.ts';
+import { identityOf, isEncrypted, restoreSecretNeeds, specWarnings, targetProblems } from './target-checks.ts';
 import { destinationOf, targetState, type TargetState } from './target-state.ts';
 import type { BackupCandidate, ObservedRestore, ResolvedBackup, RestoreAction, RestoreConfig, RestoreDecision } from './types.ts';
 
@@ -51,6 +51,7 @@ export function decideRestore(observed: ObservedRestore, now: Date, config: Rest
   const actions: RestoreAction[] = finalizerActions(RESTORE_FINALIZER, !finished, restore.metadata.finalizers ?? []);
   const pass: Pass = { observed, now, config, before, generation: restore.metadata.generation ?? 0, actions };
   if (finished) return { actions, status: before, statusChanged: false };
+  if (before.observedGeneration !== pass.generation) actions.push(...specWarnings(restore.spec));
 
   const states = targetStates(observed);
   const needJobs = states.filter((state) => state.item.needsJob);

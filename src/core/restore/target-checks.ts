@@ -3,6 +3,7 @@
 // identity to decrypt it; every Secret the Jobs will read exists with its keys.
 import { errorsOf, validateRestoreRequest, type BackupStorage, type RestoreRequestSpec } from '../../api/index.ts';
 import { postgresCredentialNeeds, s3CredentialNeeds, secretKeyNeed, type SecretKeyNeed } from '../job-set/index.ts';
+import { warning, type RecordEvent } from '../events.ts';
 import { decryptionIdentity } from '../jobs/restore-job.ts';
 import type { BackupCandidate } from './types.ts';
 
@@ -35,6 +36,13 @@ export function targetProblems(spec: RestoreRequestSpec, run: BackupCandidate): 
   }
   if (!run.storage) problems.push(`BackupRun ${run.name} records no storage; it cannot be restored from`);
   return problems;
+}
+
+/** Warnings about the spec (a prefixRemap onto itself), as events the first time a generation is seen. */
+export function specWarnings(spec: RestoreRequestSpec): RecordEvent[] {
+  return validateRestoreRequest(spec)
+    .filter((problem) => problem.severity === 'Warning')
+    .map((problem) => warning('SpecWarning', `${problem.field}: ${problem.message}`));
 }
 
 /**
