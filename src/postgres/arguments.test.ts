@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { libpqEnv } from './connection.ts';
 import { pgDumpArgs } from './dump.ts';
-import { pgRestoreArgs } from './restore.ts';
+import { pgRestoreArgs, pgRestoreScriptArgs, psqlScriptArgs } from './restore.ts';
 
 const settings = { host: 'db', port: 5433, database: 'shop', user: 'backup', password: 's3cret', sslMode: 'require' as const };
 
@@ -67,5 +67,26 @@ describe('pg_restore arguments', () => {
       '--role=app',
       '/w/f',
     ]);
+  });
+});
+
+describe('a restore into an older server, as a script', () => {
+  it('has pg_restore write one transaction to stdout, the same options as a direct restore', () => {
+    expect(pgRestoreScriptArgs({ format: 'custom', clean: true, noOwner: true, noAcl: false, role: 'app', file: '/w/f' })).toEqual([
+      '--file=-',
+      '--exit-on-error',
+      '--format=c',
+      '--single-transaction',
+      '--clean',
+      '--if-exists',
+      '--no-owner',
+      '--role=app',
+      '/w/f',
+    ]);
+  });
+
+  it('has psql run it without a transaction of its own, which would commit a script cut short', () => {
+    expect(psqlScriptArgs()).toEqual(['--no-psqlrc', '--quiet', '--no-password', '--set=ON_ERROR_STOP=1', '--file=-']);
+    expect(psqlScriptArgs()).not.toContain('--single-transaction');
   });
 });

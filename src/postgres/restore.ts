@@ -1,10 +1,16 @@
 // Runs pg_restore (custom and tar archives) or psql (plain SQL) against the target database.
 // Connection settings reach the tools through libpq environment variables only.
+// Into a server older than the tools, which would reject a session setting they write
+// (session-settings.ts), the restore runs as a script instead: pg_restore --file=- (or the
+// plain dump) through a filter that leaves those settings out, into psql
+// (docs/adr/0012-older-servers-restore-through-a-filtered-script.md).
+import { createReadStream } from 'node:fs';
 import type { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { RunnerError } from '../failures/runner-error.ts';
 import { startZstd, zstdDecompressArgs } from '../process/zstd-process.ts';
-import { runTool } from './tools.ts';
+import { leaveOutSettings } from './preamble-filter.ts';
+import { runTool, type RunningTool } from './tools.ts';
 
 export interface RestoreToolOptions {
   format: 'custom' | 'tar' | 'plain';
@@ -21,6 +27,11 @@ export interface RestoreToolOptions {
   /** A zstd binary: the input is zstd-compressed and a zstd process decompresses it
    *  straight into the tool's stdin. */
   decompressWith?: string;
+  /** Session settings the server does not know (settingsUnknownToServer): the restore runs
+   *  as a filtered script, with one job, and these are left out of its preamble. */
+  leaveOutSettings?: string[];
+  /** Hears each preamble line left out, for the log. */
+  onLeftOut?: (line: string) => void;
 }
 
 export function pgRestoreArgs(options: Omit<RestoreToolOptions, 'env' | 'toolEnv' | 'signal' | 'decompressWith'>): string[] {
@@ -40,11 +51,98 @@ export function pgRestoreArgs(options: Omit<RestoreToolOptions, 'env' | 'toolEnv
   return args;
 }
 
+/**
+ * pg_restore writing the restore as SQL to stdout, for psql to run. --single-transaction
+ * puts BEGIN before and COMMIT after everything, so a script cut short (pg_restore failed,
+ * the input was stopped) ends without COMMIT and psql's session rolls back.
+ */
+export function pgRestoreScriptArgs(options: Pick<RestoreToolOptions, 'format' | 'file' | 'clean' | 'noOwner' | 'noAcl' | 'role'>): string[] {
+  const args = ['--file=-', '--exit-on-error', `--format=${options.format === 'custom' ? 'c' : 't'}`, '--single-transaction'];
+  if (options.clean) args.push('--clean', '--if-exists');
+  if (options.noOwner) args.push('--no-owner');
+  if (options.noAcl) args.push('--no-acl');
+  if (options.role) args.push(`--role=${options.role}`);
+  if (options.file) args.push(options.file);
+  return args;
+}
+
+/** psql running pg_restore's script from stdin: the transaction is the script's own (see
+ *  pgRestoreScriptArgs), never psql's --single-transaction, which would commit at end of input. */
+export function psqlScriptArgs(): string[] {
+  return ['--no-psqlrc', '--quiet', '--no-password', '--set=ON_ERROR_STOP=1', '--file=-'];
+}
+
 export function psqlArgs(options: Pick<RestoreToolOptions, 'file' | 'role'>): string[] {
   const args = ['--no-psqlrc', '--quiet', '--no-password', '--set=ON_ERROR_STOP=1', '--single-transaction'];
   if (options.role) args.push(`--command=SET ROLE ${options.role}`);
   args.push(`--file=${options.file ?? '-'}`);
   return args;
+}
+
+/** Where the archive goes and what runs it: one tool, or pg_restore's script into psql. */
+interface Restorer {
+  /** The child stdin (a kernel pipe, which zstd can write into directly) or the filter. */
+  input: { pipe: Writable; childStdin: boolean } | undefined;
+  exited: Promise<void>;
+  /** The process holding the transaction first: killed, it rolls back. */
+  kill: () => void;
+}
+
+function startRestorer(options: RestoreToolOptions, hasInput: boolean): Restorer {
+  const signal = options.signal ? { signal: options.signal } : {};
+  const tools = { env: options.env, toolEnv: options.toolEnv, ...signal };
+  const leaveOut = options.leaveOutSettings ?? [];
+  const filter = () => leaveOutSettings(leaveOut, options.onLeftOut);
+  const single = (tool: RunningTool): Restorer => ({
+    input: hasInput ? { pipe: tool.child.stdin as Writable, childStdin: true } : undefined,
+    exited: tool.exited,
+    kill: tool.kill,
+  });
+  if (options.format === 'plain') {
+    // psql prints the results of the dump's SELECTs (set_config, setval): nobody reads them,
+    // and a full pipe would stop psql.
+    if (leaveOut.length === 0) return single(runTool('psql', psqlArgs(options), { ...tools, stdin: hasInput ? 'pipe' : 'ignore', stdout: 'ignore' }));
+    const psql = runTool('psql', psqlArgs({ ...(options.role ? { role: options.role } : {}) }), { ...tools, stdin: 'pipe', stdout: 'ignore' });
+    const filtering = filter();
+    const psqlStdin = psql.child.stdin as Writable;
+    psqlStdin.on('error', () => undefined);
+    void pipeline(filtering, psqlStdin).catch(() => undefined);
+    return { input: { pipe: filtering, childStdin: false }, exited: psql.exited, kill: psql.kill };
+  }
+  if (leaveOut.length === 0) return single(runTool('pg_restore', pgRestoreArgs(options), { ...tools, stdin: hasInput ? 'pipe' : 'ignore' }));
+
+  const script = runTool('pg_restore', pgRestoreScriptArgs(options), { ...tools, stdin: hasInput ? 'pipe' : 'ignore', stdout: 'pipe' });
+  const psql = runTool('psql', psqlScriptArgs(), { ...tools, stdin: 'pipe', stdout: 'ignore' });
+  const psqlStdin = psql.child.stdin as Writable;
+  psqlStdin.on('error', () => undefined);
+  // A failing psql closes its stdin: pg_restore then fails writing, and psql's reason is the one to report.
+  void pipeline(script.child.stdout as Readable, filter(), psqlStdin).catch(() => undefined);
+  return {
+    input: hasInput ? { pipe: script.child.stdin as Writable, childStdin: true } : undefined,
+    exited: bothSucceed(script, psql),
+    kill: () => {
+      psql.kill();
+      script.kill();
+    },
+  };
+}
+
+/**
+ * pg_restore's script into psql. When pg_restore fails, psql is stopped before its input
+ * ends (the script, cut short, has no COMMIT anyway) and pg_restore's reason is reported;
+ * when psql fails on its own (a real SQL error), its reason is, not pg_restore's broken pipe.
+ */
+async function bothSucceed(script: RunningTool, psql: RunningTool): Promise<void> {
+  let psqlStopped = false;
+  script.exited.catch(() => {
+    psqlStopped = true;
+    psql.kill();
+  });
+  psql.exited.catch(() => script.kill());
+  const [scripted, ran] = await Promise.allSettled([script.exited, psql.exited]);
+  if (ran.status === 'rejected' && !psqlStopped) throw ran.reason;
+  if (scripted.status === 'rejected') throw scripted.reason;
+  if (ran.status === 'rejected') throw ran.reason;
 }
 
 /**
@@ -56,41 +154,40 @@ export async function runRestoreTool(options: RestoreToolOptions, input?: Readab
   if (options.format === 'plain' && options.clean) {
     throw new RunnerError('InvalidTask', 'clean needs a custom or tar archive: a plain SQL dump has no DROP statements');
   }
-  const tool =
-    options.format === 'plain'
-      ? runTool('psql', psqlArgs(options), {
-          env: options.env,
-          toolEnv: options.toolEnv,
-          stdin: input ? 'pipe' : 'ignore',
-          ...(options.signal ? { signal: options.signal } : {}),
-        })
-      : runTool('pg_restore', pgRestoreArgs(options), {
-          env: options.env,
-          toolEnv: options.toolEnv,
-          stdin: input ? 'pipe' : 'ignore',
-          ...(options.signal ? { signal: options.signal } : {}),
-        });
-  if (!input) {
-    await tool.exited;
+  // A plain dump to be filtered reaches psql through the filter, not as a file psql opens.
+  const filteredFile = options.format === 'plain' && (options.leaveOutSettings ?? []).length > 0 && !input && options.file;
+  if (filteredFile) {
+    input = createReadStream(options.file as string);
+    options = { ...options };
+    delete options.file;
+  }
+  const restorer = startRestorer(options, input !== undefined);
+  if (!input || !restorer.input) {
+    await restorer.exited;
     return;
   }
+  const target = restorer.input;
   const zstd = options.decompressWith
     ? startZstd(options.decompressWith, zstdDecompressArgs(), {
         stdin: 'pipe',
-        stdout: tool.child.stdin as Writable,
+        stdout: target.childStdin ? target.pipe : 'pipe',
         env: options.toolEnv,
         ...(options.signal ? { signal: options.signal } : {}),
       })
     : undefined;
-  // zstd holds the pipe into the tool now; closing our end lets the tool see the end of input.
-  if (zstd) tool.child.stdin?.destroy();
-  const stdin = (zstd ?? tool).child.stdin as Writable;
+  if (zstd && target.childStdin) {
+    // zstd holds the pipe into the tool now; closing our end lets the tool see the end of input.
+    target.pipe.destroy();
+  } else if (zstd) {
+    void pipeline(zstd.child.stdout as Readable, target.pipe).catch(() => undefined);
+  }
+  const stdin = zstd ? (zstd.child.stdin as Writable) : target.pipe;
   // EPIPE when a process exits early; its exit status tells why.
   stdin.on('error', () => undefined);
   // Kill the restore tool first: without all its input it cannot commit, and killed it
   // rolls its transaction back.
   const stop = (): void => {
-    tool.kill();
+    restorer.kill();
     zstd?.kill();
   };
   let inputError: unknown;
@@ -102,7 +199,7 @@ export async function runRestoreTool(options: RestoreToolOptions, input?: Readab
     inputError ??= error;
     stop();
   });
-  const [restored, decompressed] = await Promise.allSettled([tool.exited, zstd?.exited, feeding]);
+  const [restored, decompressed] = await Promise.allSettled([restorer.exited, zstd?.exited, feeding]);
   // The input's failure (checksum, decryption) is the cause; the tools' are its consequence,
   // and a zstd failure (corrupt data) explains the restore tool's.
   if (inputError !== undefined && !isPipeError(inputError)) throw inputError;

@@ -3,7 +3,9 @@
 // overwritePolicy is Clean), then restore. With one job the
 // archive streams into pg_restore inside a single transaction and the checksum is verified
 // before pg_restore can see the end of it; with N jobs (or a tar or plain dump) the artifact
-// is downloaded in parallel ranges, verified, and restored from the local file.
+// is downloaded in parallel ranges, verified, and restored from the local file. Into a server
+// older than the client tools, the restore leaves out the session settings that server does
+// not know, with one job (src/postgres/session-settings.ts, docs/postgres-versions.md).
 import { randomUUID } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -15,6 +17,8 @@ import { connectionSettings, describeServer, libpqEnv, withConnection, type Conn
 import { createDatabase, databaseContents, describeContents, dropDatabase, isEmpty } from '../postgres/database.ts';
 import { postgresFailure } from '../postgres/errors.ts';
 import { runRestoreTool } from '../postgres/restore.ts';
+import { readServerVersion, type ServerVersion } from '../postgres/server-version.ts';
+import { settingsUnknownToServer, toolMajor } from '../postgres/session-settings.ts';
 import { toolVersion } from '../postgres/tools.ts';
 import { locateZstd } from '../process/zstd-process.ts';
 import { isStorageError, storageFailure } from '../s3/errors.ts';
@@ -39,10 +43,6 @@ export async function runPostgresRestore(task: PostgresRestoreTask, ctx: RunnerC
   }
   const identities = manifest.artifact.encryption ? resolveIdentities(task.decryption, ctx.env) : [];
   const format = manifest.postgres.format;
-  // Only a custom archive can be restored in parallel; only a custom archive is safe to
-  // stream (pg_restore cannot reach its end, and so cannot commit, before the last byte).
-  const jobs = format === 'custom' ? task.parallelJobs : 1;
-  const streaming = format === 'custom' && jobs === 1;
   const zstd = manifest.artifact.compression === 'zstd' ? await locateZstd(ctx.env) : undefined;
   const clean = task.overwritePolicy === 'Clean';
   if (format === 'plain' && clean) {
@@ -53,9 +53,22 @@ export async function runPostgresRestore(task: PostgresRestoreTask, ctx: RunnerC
 
   const target = connectionSettings(task.target, ctx.env);
   const maintenance = connectionSettings(task.target, ctx.env, task.maintenanceDatabase);
+  const { created, server } = await prepareTarget(task, manifest, target, maintenance);
+  // Settings the tools write that this server would reject; only pg_restore's own
+  // connections write them before anything else, so leaving them out means one job.
+  const leaveOut = settingsUnknownToServer(toolMajor(restoreToolVersion), server.num);
+  // Only a custom archive can be restored in parallel; only a custom archive is safe to
+  // stream (pg_restore cannot reach its end, and so cannot commit, before the last byte).
+  const jobs = format === 'custom' && leaveOut.length === 0 ? task.parallelJobs : 1;
+  const streaming = format === 'custom' && jobs === 1;
   const log = ctx.logger.child({ target: describeServer(target), key: manifest.artifact.key, jobs, streaming });
-  const created = await prepareTarget(task, manifest, target, maintenance);
-  log.info({ created }, 'target ready');
+  log.info({ created, serverVersion: server.text, client: restoreToolVersion }, 'target ready');
+  if (leaveOut.length > 0) {
+    log.warn(
+      { serverVersion: server.text, client: restoreToolVersion, settings: leaveOut, requestedJobs: task.parallelJobs },
+      `PostgreSQL ${server.text} does not know ${leaveOut.join(', ')}, which ${restoreToolVersion} sets: restoring through a script that leaves ${leaveOut.length === 1 ? 'it' : 'them'} out${format === 'custom' && task.parallelJobs > 1 ? `, with 1 job instead of ${task.parallelJobs}` : ''}`,
+    );
+  }
 
   try {
     const restore = {
@@ -68,6 +81,9 @@ export async function runPostgresRestore(task: PostgresRestoreTask, ctx: RunnerC
       env: libpqEnv(target, ctx.env),
       toolEnv: ctx.env,
       signal: ctx.signal,
+      ...(leaveOut.length > 0
+        ? { leaveOutSettings: leaveOut, onLeftOut: (line: string) => log.warn({ statement: line, serverVersion: server.text }, 'left out a setting the server does not know') }
+        : {}),
     };
     const reading = {
       bucket: task.storage.bucket,
@@ -131,9 +147,10 @@ export async function runPostgresRestore(task: PostgresRestoreTask, ctx: RunnerC
     checksumVerified: true,
     snapshotTime: manifest.snapshotTime,
     durationSeconds,
+    ...(leaveOut.length > 0 ? { settingsLeftOut: leaveOut } : {}),
     // What did the restore, beside what wrote the artifact (the manifest's tools), so a drill
-    // report can tell which client versions a recovery was proven with.
-    tools: { ...baseTools(), [restoreTool]: restoreToolVersion, ...(zstd ? { zstd: zstd.version } : {}) },
+    // report can tell which client and server versions a recovery was proven with.
+    tools: { ...baseTools(), [restoreTool]: restoreToolVersion, server: server.text, ...(zstd ? { zstd: zstd.version } : {}) },
   };
 }
 
@@ -153,20 +170,24 @@ async function explainCorruption(error: unknown, verify: () => Promise<void>): P
 
 /**
  * Checks the target (empty, or overwritePolicy Clean), or creates it when it is missing and
- * createDatabase allows; returns whether this task created it. The target is tried first, so
- * restoring into an existing database never needs the maintenance database.
+ * createDatabase allows; returns whether this task created it, and the server's version. The
+ * target is tried first, so restoring into an existing database never needs the maintenance
+ * database.
  */
 async function prepareTarget(
   task: PostgresRestoreTask,
   manifest: PostgresManifest,
   target: ConnectionSettings,
   maintenance: ConnectionSettings,
-): Promise<boolean> {
-  const contents = await withConnection(target, databaseContents).catch((error: unknown) => {
+): Promise<{ created: boolean; server: ServerVersion }> {
+  const found = await withConnection(target, async (client) => ({
+    contents: await databaseContents(client),
+    server: await readServerVersion(client),
+  })).catch((error: unknown) => {
     if ((error as { code?: string }).code === INVALID_CATALOG_NAME) return undefined;
     throw postgresFailure(error, target, 'inspecting the target database');
   });
-  if (contents === undefined) {
+  if (found === undefined) {
     if (!task.createDatabase) {
       throw new RunnerError(
         'DatabaseMissing',
@@ -175,18 +196,22 @@ async function prepareTarget(
     }
     // Should someone else create it in between, CREATE DATABASE fails (retryable), and the
     // next attempt finds it and checks it like any other existing database.
-    await withConnection(maintenance, (client) => createDatabase(client, target.database, manifest.postgres)).catch((error: unknown) => {
+    const server = await withConnection(maintenance, async (client) => {
+      await createDatabase(client, target.database, manifest.postgres);
+      return readServerVersion(client);
+    }).catch((error: unknown) => {
       throw postgresFailure(error, maintenance, `creating database ${target.database}`);
     });
-    return true;
+    return { created: true, server };
   }
+  const { contents, server } = found;
   if (!isEmpty(contents) && task.overwritePolicy !== 'Clean') {
     throw new RunnerError(
       'TargetNotEmpty',
       `target database ${describeServer(target)} is not empty (${describeContents(contents)}); set overwritePolicy to Clean to restore over it`,
     );
   }
-  return false;
+  return { created: false, server };
 }
 
 /** SQLSTATE invalid_catalog_name: connecting to a database that does not exist. */
