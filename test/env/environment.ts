@@ -1,10 +1,10 @@
-// The whole test environment in one call: the real control plane, the process kubelet, a
-// throwaway PostgreSQL and two S3 servers (MinIO, and gofakes3 for keys MinIO refuses), all
-// on 127.0.0.1. The Jest global setup, `make testenv-up` and `make demo` all start it through
-// here.
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+// The whole test environment in one call: the real control plane, the process kubelet (runc
+// mode with build/images when runc can run here, see kubelet/README.md), a throwaway
+// PostgreSQL and two S3 servers (MinIO, and gofakes3 for keys MinIO refuses), all on
+// 127.0.0.1. The Jest global setup, `make testenv-up` and `make demo` all start it through here.
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import type { TestEnvInfo } from '../support/env.ts';
 import { locateBinaries, testbinDir } from './binaries.ts';
@@ -15,6 +15,7 @@ import {
   startEtcd,
   startScheduler,
 } from './control-plane.ts';
+import { describeMode, detectMode, type KubeletMode } from './kubelet/runtime-mode.ts';
 import { ManagedProcess } from './managed-process.ts';
 import { startKeyValueS3 } from './keyvalue-s3.ts';
 import { startMinio } from './minio.ts';
@@ -37,9 +38,21 @@ export interface StartOptions {
   log?: (line: string) => void;
 }
 
-/** Image repository name → host command the process kubelet runs instead of the image. */
+/** Image repository name → host command the process kubelet runs instead of the image (process mode). */
 function imageMap(): Record<string, string[]> {
   return { 'lifeboat-runner': [process.execPath, join(repoRoot, 'dist/runner/main.js')] };
+}
+
+/** Where `make images` puts the OCI layouts the kubelet runs with runc. */
+export const imageStoreDir = join(repoRoot, 'build/images');
+
+/**
+ * How the kubelet will run containers: runc with the image store when build/images exists and
+ * runc can run here, else host processes; one line for the start of the test output.
+ */
+export async function kubeletMode(): Promise<{ mode: KubeletMode; line: string }> {
+  const mode = await detectMode(existsSync(imageStoreDir) ? imageStoreDir : undefined);
+  return { mode, line: `kubelet: ${describeMode(mode, relative(repoRoot, imageStoreDir))}` };
 }
 
 export async function startEnvironment(options: StartOptions = {}): Promise<Environment> {
@@ -81,6 +94,8 @@ export async function startEnvironment(options: StartOptions = {}): Promise<Envi
 
     const imagesFile = join(workDir, 'kubelet-images.json');
     writeFileSync(imagesFile, JSON.stringify(imageMap(), null, 2));
+    const { mode, line } = await kubeletMode();
+    log(line);
     const kubelet = started(
       new ManagedProcess({
         name: 'process-kubelet',
@@ -91,6 +106,7 @@ export async function startEnvironment(options: StartOptions = {}): Promise<Envi
           '--node-name', NODE_NAME,
           '--work-dir', join(workDir, 'kubelet'),
           '--images', imagesFile,
+          ...(mode.kind === 'runc' ? ['--image-store', imageStoreDir] : []),
         ],
         logFile: join(workDir, 'logs/kubelet.log'),
       }),

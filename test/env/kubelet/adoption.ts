@@ -1,7 +1,8 @@
 // The starting record for a pod: fresh when the kubelet meets it for the first time, or rebuilt
-// from the status a previous kubelet wrote. Processes do not survive a kubelet, so a container
-// the old status shows running is recorded as lost (ContainerStatusUnknown, exit 137) and the
-// restart policy decides what happens next: with Never the pod fails, it is not run again.
+// from the status a previous kubelet wrote. Containers do not survive a kubelet (a new one
+// kills any left behind), so a container the old status shows running is recorded as lost
+// (ContainerStatusUnknown, exit 137) and the restart policy decides what happens next: with
+// Never the pod fails, it is not run again.
 import type { V1Container, V1ContainerStatus, V1Pod } from '@kubernetes/client-node';
 import { toDate } from './kube-api.ts';
 import { type ContainerRecord, containerStatusUnknown, type PodRecord, type Terminated } from './pod-record.ts';
@@ -39,11 +40,10 @@ function containerRecord(
   const current = terminatedFrom(status.state?.terminated);
   const base = { name: container.name, image, restartCount: status.restartCount ?? 0 };
   if (status.state?.running) {
-    const pid = pidOf(status.containerID);
     const lost: Terminated = {
       ...containerStatusUnknown(now),
       startedAt: toDate(status.state.running.startedAt) ?? now,
-      ...(pid !== undefined ? { pid } : {}),
+      ...(status.containerID ? { containerID: status.containerID } : {}),
     };
     return { ...base, state: lost, ...(lastTerminated ? { lastTerminated } : {}) };
   }
@@ -56,7 +56,6 @@ function containerRecord(
 function terminatedFrom(terminated: NonNullable<V1ContainerStatus['state']>['terminated']): Terminated | undefined {
   if (!terminated) return undefined;
   const startedAt = toDate(terminated.startedAt);
-  const pid = pidOf(terminated.containerID);
   return {
     kind: 'terminated',
     exitCode: terminated.exitCode,
@@ -64,11 +63,7 @@ function terminatedFrom(terminated: NonNullable<V1ContainerStatus['state']>['ter
     ...(terminated.message ? { message: terminated.message } : {}),
     ...(startedAt ? { startedAt } : {}),
     finishedAt: toDate(terminated.finishedAt) ?? new Date(0),
-    ...(pid !== undefined ? { pid } : {}),
+    ...(terminated.containerID ? { containerID: terminated.containerID } : {}),
   };
 }
 
-function pidOf(containerID: string | undefined): number | undefined {
-  const match = /^process:\/\/(\d+)$/.exec(containerID ?? '');
-  return match ? Number(match[1]) : undefined;
-}

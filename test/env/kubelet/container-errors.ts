@@ -1,7 +1,12 @@
 // Why a container cannot start yet. The reason is what `kubectl get pod` shows in STATUS; the
 // kubelet keeps the container waiting and tries again a few seconds later.
 
-export type WaitingReason = 'CreateContainerConfigError' | 'CreateContainerError' | 'ContainerCreating';
+export type WaitingReason =
+  | 'CreateContainerConfigError'
+  | 'CreateContainerError'
+  | 'ContainerCreating'
+  | 'ErrImageNeverPull'
+  | 'ErrImagePull';
 
 export class ContainerStartBlocked extends Error {
   readonly reason: WaitingReason;

@@ -1,5 +1,6 @@
-// Everything needed to start one container instance: identity, environment, argv, working
-// directory and the host files behind its mounts, resolved and translated (path-translation.ts).
+// Everything needed to start one container instance as a host process (process mode):
+// identity, environment, argv, working directory and the host files behind its mounts,
+// resolved and translated (path-translation.ts).
 // Throws ContainerStartBlocked when the container cannot start yet.
 import { stat } from 'node:fs/promises';
 import { chown, mkdir, writeFile } from 'node:fs/promises';
@@ -31,8 +32,10 @@ export interface LaunchContext {
   readonly hostPath: string;
 }
 
-export interface Launch {
+export interface ProcessLaunch {
+  readonly kind: 'process';
   readonly process: ProcessSpec;
+  readonly logFile: string;
   readonly terminationMessageFile: string;
 }
 
@@ -40,7 +43,7 @@ export async function prepareLaunch(
   context: LaunchContext,
   container: V1Container,
   restartCount: number,
-): Promise<Launch> {
+): Promise<ProcessLaunch> {
   const { pod, paths } = context;
   const identity = processIdentity(pod, container, context.kubeletIsRoot);
   const variables = await resolveContainerEnv({
@@ -88,14 +91,17 @@ export async function prepareLaunch(
   };
   for (const [name, value] of variables) env[name] = translate(value);
 
+  const logFile = paths.log(container.name, restartCount);
   return {
+    kind: 'process',
     process: {
       argv: argv.map(translate),
       env,
       cwd: await workingDirectory(container.workingDir, translate, home),
       ...(identity ? { uid: identity.uid, gid: identity.gid } : {}),
-      logFile: paths.log(container.name, restartCount),
+      logFile,
     },
+    logFile,
     terminationMessageFile,
   };
 }

@@ -1,11 +1,13 @@
 // The process kubelet: a stand-in for the real kubelet in the test environment, where there is
-// no container runtime. It registers a Node, watches the pods bound to it and runs each
-// container as a local process (see pod-worker.ts), and serves their logs. Everything else in
-// the chain (API server, scheduler, controllers) is the real thing.
+// no container runtime daemon. It registers a Node, watches the pods bound to it and runs each
+// container (see pod-worker.ts) from its image with runc when the image is in the image store
+// (runc mode), else as a local process, and serves their logs. Everything else in the chain
+// (API server, scheduler, controllers) is the real thing.
 import { chmod, mkdir, stat } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import { type Logger, pino } from 'pino';
+import { ImageRootfsCache } from './image-rootfs.ts';
 import { KubeApi } from './kube-api.ts';
 import { startLogServer } from './log-server.ts';
 import { startNodeAgent } from './node-agent.ts';
@@ -13,6 +15,9 @@ import { nodeAllocatable } from './node-object.ts';
 import { killOrphans } from './orphans.ts';
 import { startPodSource } from './pod-source.ts';
 import { PodWorkers } from './pod-workers.ts';
+import type { RuncRuntime } from './runc-container.ts';
+import { removeRuncOrphans } from './runc-orphans.ts';
+import { describeMode, detectMode } from './runtime-mode.ts';
 import { readSystemInfo } from './system-info.ts';
 import { defaultTiming, type KubeletTiming } from './timing.ts';
 import { servingCertificate } from './tls.ts';
@@ -24,6 +29,11 @@ export interface KubeletOptions {
   readonly workDir: string;
   /** JSON `{ "<image name>": ["/abs/entrypoint", "arg", ...] }` for containers without a command. */
   readonly imagesFile?: string;
+  /**
+   * A directory of OCI image layouts by name (build/images): turns on runc mode when runc can
+   * run here (runtime-mode.ts).
+   */
+  readonly imageStore?: string;
   readonly logger?: Logger;
   /** Port for the log server; 0 or absent picks a free one. */
   readonly logPort?: number;
@@ -52,6 +62,12 @@ export async function startKubelet(options: KubeletOptions): Promise<Kubelet> {
 
   const orphans = await killOrphans(workDir);
   if (orphans.length > 0) log.warn({ pids: orphans }, 'killed container processes left by an earlier kubelet');
+  const mode = await detectMode(options.imageStore ? resolve(options.imageStore) : undefined);
+  const runc: RuncRuntime = { stateRoot: join(workDir, 'runc') };
+  // Swept whatever the mode: an earlier kubelet on this work dir may have run in runc mode.
+  const runcOrphans = await removeRuncOrphans(runc.stateRoot, workDir);
+  if (runcOrphans.length > 0) log.warn({ containers: runcOrphans }, 'removed runc containers left by an earlier kubelet');
+  log.info({ mode: mode.kind, ...(mode.kind === 'runc' ? { runc: mode.runcVersion } : {}) }, `kubelet: ${describeMode(mode)}`);
 
   const config = new KubeConfig();
   config.loadFromFile(options.kubeconfig);
@@ -64,6 +80,8 @@ export async function startKubelet(options: KubeletOptions): Promise<Kubelet> {
     log,
     workDir,
     imagesFile: options.imagesFile ? resolve(options.imagesFile) : undefined,
+    runcImages: mode.kind === 'runc' ? { store: mode.store, rootfs: new ImageRootfsCache(join(workDir, 'images')) } : undefined,
+    runc: mode.kind === 'runc' ? runc : undefined,
     allocatable: nodeAllocatable(system),
     baseVariables: serviceVariables(server.host, server.port),
     kubeletIsRoot,
@@ -95,7 +113,7 @@ export async function startKubelet(options: KubeletOptions): Promise<Kubelet> {
     throw error;
   }
   const podSource = startPodSource(api, options.nodeName, workers, log, timing);
-  log.info({ node: options.nodeName, logPort: logServer.port, workDir, kubeletIsRoot }, 'process kubelet started');
+  log.info({ node: options.nodeName, logPort: logServer.port, workDir, kubeletIsRoot, mode: mode.kind }, 'process kubelet started');
 
   let stopped: Promise<void> | undefined;
   return {

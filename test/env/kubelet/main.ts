@@ -1,11 +1,11 @@
-// node test/env/kubelet/main.ts --kubeconfig <path> --node-name <name> --work-dir <dir> [--images <json file>]
+// node test/env/kubelet/main.ts --kubeconfig <path> --node-name <name> --work-dir <dir> [--images <json file>] [--image-store <dir>]
 // Runs the process kubelet until SIGTERM/SIGINT, then stops every container process and exits 0.
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import { startKubelet } from './kubelet.ts';
 
 const usage =
-  'usage: node test/env/kubelet/main.ts --kubeconfig <path> --node-name <name> --work-dir <dir> [--images <json file>] [--log-port <port>] [--log-level <level>]';
+  'usage: node test/env/kubelet/main.ts --kubeconfig <path> --node-name <name> --work-dir <dir> [--images <json file>] [--image-store <dir>] [--log-port <port>] [--log-level <level>]';
 
 const { values } = parseArgs({
   options: {
@@ -13,6 +13,7 @@ const { values } = parseArgs({
     'node-name': { type: 'string' },
     'work-dir': { type: 'string' },
     images: { type: 'string' },
+    'image-store': { type: 'string' },
     'log-port': { type: 'string' },
     'log-level': { type: 'string', default: 'info' },
   },
@@ -28,6 +29,7 @@ const kubelet = await startKubelet({
   nodeName: values['node-name'],
   workDir: values['work-dir'],
   ...(values.images ? { imagesFile: values.images } : {}),
+  ...(values['image-store'] ? { imageStore: values['image-store'] } : {}),
   ...(values['log-port'] ? { logPort: Number(values['log-port']) } : {}),
   logger,
 }).catch((error: unknown) => {

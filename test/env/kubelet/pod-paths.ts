@@ -12,6 +12,10 @@ export interface PodPaths {
   terminationMessage(container: string): string;
   home(container: string): string;
   pidFile(container: string): string;
+  /** A runc container's bundle: config.json, its overlay's rootfs, upper and work dirs. */
+  bundle(container: string): string;
+  /** The pod's generated /etc/hosts, /etc/hostname and /etc/resolv.conf (runc mode). */
+  etcFile(name: 'hosts' | 'hostname' | 'resolv.conf'): string;
   log(container: string, restartCount: number): string;
 }
 
@@ -28,6 +32,8 @@ export function podPaths(workDir: string, pod: V1Pod): PodPaths {
     terminationMessage: (c) => join(container(c), 'termination-log'),
     home: (c) => join(container(c), 'home'),
     pidFile: (c) => join(container(c), 'pid'),
+    bundle: (c) => join(container(c), 'bundle'),
+    etcFile: (name) => join(root, 'etc', name),
     log: (c, restartCount) => join(logs, c, `${restartCount}.log`),
   };
 }

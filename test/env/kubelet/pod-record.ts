@@ -10,7 +10,8 @@ export interface Waiting {
 export interface Running {
   readonly kind: 'running';
   readonly startedAt: Date;
-  readonly pid: number;
+  /** `process://<pid>` or `runc://<id>`. */
+  readonly containerID: string;
 }
 
 export interface Terminated {
@@ -21,7 +22,7 @@ export interface Terminated {
   readonly message?: string;
   readonly startedAt?: Date;
   readonly finishedAt: Date;
-  readonly pid?: number;
+  readonly containerID?: string;
 }
 
 export type ContainerState = Waiting | Running | Terminated;
@@ -53,7 +54,7 @@ export function containerStatusUnknown(now: Date, previous?: ContainerState): Te
     exitCode: 137,
     reason: 'ContainerStatusUnknown',
     message: 'The container could not be located when the pod was terminated',
-    ...(previous?.kind === 'running' ? { startedAt: previous.startedAt, pid: previous.pid } : {}),
+    ...(previous?.kind === 'running' ? { startedAt: previous.startedAt, containerID: previous.containerID } : {}),
     finishedAt: now,
   };
 }

@@ -137,12 +137,12 @@ export function buildPodStatus(
 function containerStatus(record: ContainerRecord, regular: boolean): ContainerStatusJson {
   const running = record.state.kind === 'running';
   const everStarted = record.state.kind !== 'waiting' || record.lastTerminated !== undefined;
-  const pid = 'pid' in record.state ? record.state.pid : record.lastTerminated?.pid;
+  const containerID = 'containerID' in record.state ? record.state.containerID : record.lastTerminated?.containerID;
   return {
     name: record.name,
     image: record.image,
     imageID: everStarted ? record.image : '',
-    ...(pid !== undefined ? { containerID: `process://${pid}` } : {}),
+    ...(containerID !== undefined ? { containerID } : {}),
     // No probes: a running regular container is ready; an init container is ready once it succeeded.
     ready: regular ? running : record.state.kind === 'terminated' && record.state.exitCode === 0,
     started: running,
@@ -167,7 +167,7 @@ function stateJson(state: ContainerState | Terminated): Record<string, unknown> 
           ...(state.message ? { message: state.message } : {}),
           ...(state.startedAt ? { startedAt: formatTime(state.startedAt) } : {}),
           finishedAt: formatTime(state.finishedAt),
-          ...(state.pid !== undefined ? { containerID: `process://${state.pid}` } : {}),
+          ...(state.containerID !== undefined ? { containerID: state.containerID } : {}),
         },
       };
   }

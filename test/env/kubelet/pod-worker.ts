@@ -9,17 +9,17 @@ import type { Logger } from 'pino';
 import { initialRecord } from './adoption.ts';
 import type { ConfigSource } from './config-source.ts';
 import { ContainerStartBlocked } from './container-errors.ts';
-import { type Launch, prepareLaunch } from './container-launch.ts';
-import { type ContainerProcess, spawnContainerProcess } from './container-process.ts';
+import { type Launch, type RunningContainer, startContainer } from './container-runtime.ts';
 import type { NodeAllocatable } from './downward-api.ts';
 import type { KubeApi } from './kube-api.ts';
-import { forgetPid, recordPid } from './orphans.ts';
 import { type PodPaths, podPaths } from './pod-paths.ts';
 import { type ContainerRecord, containerStatusUnknown, type PodRecord, type Terminated } from './pod-record.ts';
 import { buildPodStatus, restartPolicyOf } from './pod-status.ts';
 import { PodStatusWriter } from './status-writer.ts';
 import { terminationMessage } from './termination-message.ts';
 import { type KubeletTiming, restartBackoffMs } from './timing.ts';
+import { prepareContainer, type RuncImages } from './launch-mode.ts';
+import type { RuncRuntime } from './runc-container.ts';
 import { materializeVolumes } from './volumes.ts';
 
 export interface PodWorkerDeps {
@@ -27,6 +27,9 @@ export interface PodWorkerDeps {
   readonly log: Logger;
   readonly workDir: string;
   readonly imagesFile: string | undefined;
+  /** Set in runc mode: images in the store run with runc. */
+  readonly runcImages: RuncImages | undefined;
+  readonly runc: RuncRuntime | undefined;
   readonly allocatable: NodeAllocatable;
   readonly baseVariables: ReadonlyMap<string, string>;
   readonly kubeletIsRoot: boolean;
@@ -59,7 +62,7 @@ export class PodWorker {
   readonly #status: PodStatusWriter;
   readonly #source: ConfigSource;
   readonly #abort = new AbortController();
-  readonly #processes = new Map<string, ContainerProcess>();
+  readonly #containers = new Map<string, RunningContainer>();
   readonly #done: Promise<void>;
   #pod: V1Pod;
   #volumeDirs = new Map<string, string>();
@@ -146,7 +149,7 @@ export class PodWorker {
         }
       }
       clearTimeout(this.#deadlineTimer);
-      await Promise.all([...this.#processes.values()].map((p) => p.exited));
+      await Promise.all([...this.#containers.values()].map((c) => c.exited));
       if (this.#abandoned) return;
       this.#finish();
       await this.#status.flush();
@@ -248,29 +251,26 @@ export class PodWorker {
     const launch = await this.#prepareWithRetries(container, record);
     if (!launch || this.#abort.signal.aborted) return undefined;
 
-    const result = await spawnContainerProcess(launch.process);
+    const startingAt = Date.now();
+    const result = await startContainer(launch, this.#deps.runc, this.#paths.pidFile(container.name));
     const startedAt = this.#deps.now();
-    if (!result.started) {
-      this.#log.warn({ container: container.name, message: result.message }, 'container failed to start');
-      record.state = { kind: 'terminated', exitCode: 128, reason: 'StartError', message: result.message, finishedAt: startedAt };
-      this.#status.request();
-      return 128;
-    }
-    const { process } = result;
-    this.#processes.set(container.name, process);
-    if (this.#abort.signal.aborted) void process.terminate(this.#killGraceMs);
-    record.state = { kind: 'running', startedAt, pid: process.pid };
-    this.#log.info({ container: container.name, pid: process.pid, argv0: launch.process.argv[0] }, 'container started');
+    if (!result.started) return this.#startFailed(container, record, result.message, startedAt);
+    const running = result.container;
+    this.#containers.set(container.name, running);
+    if (this.#abort.signal.aborted) void running.terminate(this.#killGraceMs);
+    record.state = { kind: 'running', startedAt, containerID: running.containerID };
+    this.#log.info(
+      { container: container.name, mode: launch.kind, containerID: running.containerID, ...launchSummary(launch), startMs: Date.now() - startingAt },
+      'container started',
+    );
     this.#status.request();
-    const pidFile = this.#paths.pidFile(container.name);
-    await recordPid(pidFile, process.pid).catch(() => undefined);
 
-    const exit = await process.exited;
-    this.#processes.delete(container.name);
-    await forgetPid(pidFile).catch(() => undefined);
+    const exit = await running.exited;
+    this.#containers.delete(container.name);
+    if (exit.startError !== undefined) return this.#startFailed(container, record, exit.startError, startedAt);
     const message = await terminationMessage({
       messageFile: launch.terminationMessageFile,
-      logFile: launch.process.logFile,
+      logFile: launch.logFile,
       policy: container.terminationMessagePolicy,
       exitCode: exit.exitCode,
     });
@@ -281,11 +281,19 @@ export class PodWorker {
       ...(message ? { message } : {}),
       startedAt,
       finishedAt: this.#deps.now(),
-      pid: process.pid,
+      containerID: running.containerID,
     };
-    this.#log.info({ container: container.name, exitCode: exit.exitCode, signal: exit.signal }, 'container exited');
+    this.#log.info({ container: container.name, mode: launch.kind, exitCode: exit.exitCode, signal: exit.signal }, 'container exited');
     this.#status.request();
     return exit.exitCode;
+  }
+
+  /** The runtime could not start the process (no such executable): StartError, exit 128. */
+  #startFailed(container: V1Container, record: ContainerRecord, message: string, at: Date): number {
+    this.#log.warn({ container: container.name, message }, 'container failed to start');
+    record.state = { kind: 'terminated', exitCode: 128, reason: 'StartError', message, finishedAt: at };
+    this.#status.request();
+    return 128;
   }
 
   /** Resolves the launch, keeping the container waiting (and retrying) while it is blocked. */
@@ -293,7 +301,7 @@ export class PodWorker {
     for (;;) {
       if (this.#abort.signal.aborted) return undefined;
       try {
-        return await prepareLaunch(
+        return await prepareContainer(
           {
             pod: this.#pod,
             paths: this.#paths,
@@ -305,6 +313,7 @@ export class PodWorker {
             kubeletIsRoot: this.#deps.kubeletIsRoot,
             hostPath: process.env['PATH'] ?? '/usr/local/bin:/usr/bin:/bin',
           },
+          this.#deps.runcImages,
           container,
           record.restartCount,
         );
@@ -358,7 +367,7 @@ export class PodWorker {
   #killAll(graceMs: number): void {
     this.#killGraceMs = graceMs;
     this.#abort.abort();
-    for (const process of this.#processes.values()) void process.terminate(graceMs);
+    for (const container of this.#containers.values()) void container.terminate(graceMs);
   }
 
   #gracePeriodMs(forDeletion: boolean): number {
@@ -387,4 +396,11 @@ export class PodWorker {
     );
     return this.#deletion;
   }
+}
+
+/** What the kubelet log says a container runs: the host argv[0], or the image and its digest. */
+function launchSummary(launch: Launch): Record<string, string | undefined> {
+  return launch.kind === 'process'
+    ? { argv0: launch.process.argv[0] }
+    : { image: `${launch.image.name}:${launch.image.tag}`, digest: launch.image.digest, argv0: launch.spec.args[0] };
 }

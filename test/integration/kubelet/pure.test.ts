@@ -90,7 +90,7 @@ describe('image keys for the image map', () => {
 describe('pod phase', () => {
   const now = new Date();
   const waiting: ContainerState = { kind: 'waiting', reason: 'ContainerCreating' };
-  const running: ContainerState = { kind: 'running', startedAt: now, pid: 1 };
+  const running: ContainerState = { kind: 'running', startedAt: now, containerID: 'process://1' };
   const exited = (exitCode: number): ContainerState => ({ kind: 'terminated', exitCode, reason: exitCode ? 'Error' : 'Completed', finishedAt: now });
   const c = (state: ContainerState): ContainerRecord => ({ name: 'c', image: 'i', state, restartCount: 0 });
 
