@@ -1,6 +1,7 @@
 // The process kubelet's pure pieces, table-driven: $(VAR) expansion, path translation,
-// quantities, image names and the pod phase. They need no cluster (they sit in the
-// integration project only because the unit project covers src/).
+// quantities, image names and the pod phase, and runc mode's argv, env and capabilities. They
+// need no cluster (they sit in the integration project only because the unit project covers
+// src/).
 import { describe, expect, it } from '@jest/globals';
 import { expandVariables } from '../../env/kubelet/expansion.ts';
 import { imageKey } from '../../env/kubelet/images.ts';
@@ -8,6 +9,9 @@ import { makePathTranslator } from '../../env/kubelet/path-translation.ts';
 import { podPhase, type RestartPolicy } from '../../env/kubelet/pod-phase.ts';
 import type { ContainerRecord, ContainerState } from '../../env/kubelet/pod-record.ts';
 import { divideQuantity } from '../../env/kubelet/quantity.ts';
+import { imageTag } from '../../env/kubelet/oci-image.ts';
+import { containerEnv, runcArgv } from '../../env/kubelet/runc-launch.ts';
+import { containerCapabilities } from '../../env/kubelet/runc-spec.ts';
 
 describe('$(VAR) expansion', () => {
   const variables = new Map([
@@ -109,5 +113,54 @@ describe('pod phase', () => {
     ['killed, Always, pod terminal', 'Always', [], [exited(143)], true, 'Failed'],
   ])('%s', (_, policy, init, regular, terminal, expected) => {
     expect(podPhase(policy, init.map(c), regular.map(c), terminal)).toBe(expected);
+  });
+});
+
+describe('runc mode: argv from command/args over the image Entrypoint/Cmd', () => {
+  const image = { Entrypoint: ['/entry'], Cmd: ['default-cmd'] };
+  const variables = new Map([['NAME', 'x']]);
+  it.each<[string, { command?: string[]; args?: string[] }, { Entrypoint?: string[]; Cmd?: string[] }, string[]]>([
+    ['neither', {}, image, ['/entry', 'default-cmd']],
+    ['args only', { args: ['a', '$(NAME)'] }, image, ['/entry', 'a', 'x']],
+    ['command only', { command: ['/bin/other'] }, image, ['/bin/other']],
+    ['command and args', { command: ['/bin/other', '$(NAME)'], args: ['$$(NAME)'] }, image, ['/bin/other', 'x', '$(NAME)']],
+    ['no Entrypoint', {}, { Cmd: ['/bin/sh'] }, ['/bin/sh']],
+    ['no Entrypoint, args', { args: ['/bin/true'] }, { Cmd: ['/bin/sh'] }, ['/bin/true']],
+  ])('%s', (_, container, config, expected) => {
+    expect(runcArgv({ name: 'c', ...container }, config, variables)).toEqual(expected);
+  });
+
+  it('refuses a container with nothing to run', () => {
+    expect(() => runcArgv({ name: 'c' }, {}, variables)).toThrow('no command, and its image no Entrypoint or Cmd');
+  });
+});
+
+describe('runc mode: env, capabilities and image tags', () => {
+  it('puts the pod env over the image env and defaults PATH', () => {
+    expect(containerEnv(['A=image', 'B=image=with=equals'], new Map([['A', 'pod']]), 'host')).toEqual([
+      'A=pod',
+      'B=image=with=equals',
+      'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
+      'HOSTNAME=host',
+    ]);
+  });
+
+  it.each<[string, { add?: string[]; drop?: string[] } | undefined, (caps: string[]) => boolean]>([
+    ['default', undefined, (caps) => caps.length === 14 && caps.includes('CAP_CHOWN') && !caps.includes('CAP_SYS_ADMIN')],
+    ['drop ALL', { drop: ['ALL'] }, (caps) => caps.length === 0],
+    ['drop ALL, add one', { drop: ['ALL'], add: ['NET_BIND_SERVICE'] }, (caps) => caps.join() === 'CAP_NET_BIND_SERVICE'],
+    ['drop one', { drop: ['CHOWN', 'CAP_KILL'] }, (caps) => caps.length === 12 && !caps.includes('CAP_CHOWN') && !caps.includes('CAP_KILL')],
+    ['add ALL', { add: ['ALL'] }, (caps) => caps.includes('CAP_SYS_ADMIN')],
+  ])('capabilities: %s', (_, capabilities, check) => {
+    expect(check(containerCapabilities(capabilities, false))).toBe(true);
+  });
+
+  it.each([
+    ['ghcr.io/lifeboat-dev/lifeboat-runner:0.1.0', '0.1.0'],
+    ['lifeboat-runner', 'latest'],
+    ['localhost:5000/runner', 'latest'],
+    ['localhost:5000/runner:v2@sha256:abc', 'v2'],
+  ])('%s has tag %s', (image, tag) => {
+    expect(imageTag(image)).toBe(tag);
   });
 });

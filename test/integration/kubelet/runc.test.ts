@@ -4,7 +4,7 @@
 // namespaces, with the pod spec applied: command/args over Entrypoint/Cmd, image env under the
 // pod's, users, read-only root, volumes, the termination message file, exit codes, SIGTERM
 // on deletion. Skipped where runc mode cannot run (not root, no runc, umoci or busybox-static).
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
@@ -33,6 +33,11 @@ const store = join(workDir, 'images');
 let image: TestImage;
 let namespace = '';
 let kubelet: Kubelet | undefined;
+
+/** The containers runc knows in a state dir. */
+function runcList(stateRoot: string): { id: string }[] {
+  return (JSON.parse(execFileSync('runc', ['--root', stateRoot, 'list', '--format', 'json'], { encoding: 'utf8' }) || 'null') as { id: string }[] | null) ?? [];
+}
 
 function commandWorks(command: string, args: string[]): boolean {
   try {
@@ -260,6 +265,40 @@ function commandWorks(command: string, args: string[]): boolean {
 
     expect(done.status).toMatchObject({ phase: 'Failed', reason: 'DeadlineExceeded' });
     expect(terminatedState(done)?.exitCode).toBe(137);
+  });
+
+  it('removes the runc containers of a kubelet that died, when the next one starts on its work dir', async () => {
+    const crashNode = `${nodeName}-crash`;
+    const crashDir = join(workDir, 'crash');
+    const stateRoot = join(crashDir, 'runc');
+    const args = [join(repoRoot, 'test/env/kubelet/main.ts'), '--kubeconfig', testEnv().kubeconfig, '--node-name', crashNode, '--work-dir', crashDir, '--image-store', store, '--unschedulable', '--log-level', 'warn'];
+    const first = spawn(process.execPath, args, { stdio: 'ignore' });
+    let second: Kubelet | undefined;
+    try {
+      const pod = imagePod('left-behind', { command: ['sleep', '600'] });
+      await core.createNamespacedPod({ namespace, body: { ...pod, spec: { ...pod.spec!, nodeName: crashNode } } });
+      await waitForPod(core, namespace, 'left-behind', (p) => p.status?.containerStatuses?.[0]?.state?.running !== undefined, 'to run', 90_000);
+      first.kill('SIGKILL');
+      await new Promise((resolve) => first.once('exit', resolve));
+      expect(runcList(stateRoot)).toHaveLength(1);
+
+      second = await startKubelet({ kubeconfig: testEnv().kubeconfig, nodeName: crashNode, workDir: crashDir, imageStore: store, unschedulable: true, logger: pino({ level: 'silent' }) });
+      const lost = await waitForPod(core, namespace, 'left-behind', isFinished, 'to be marked failed');
+
+      expect(runcList(stateRoot)).toHaveLength(0);
+      expect(readFileSync('/proc/self/mountinfo', 'utf8')).not.toContain(crashDir);
+      expect(lost.status?.phase).toBe('Failed');
+      expect(terminatedState(lost)).toMatchObject({ exitCode: 137, reason: 'ContainerStatusUnknown' });
+    } finally {
+      first.kill('SIGKILL');
+      await core.deleteNamespacedPod({ name: 'left-behind', namespace }).catch(() => undefined);
+      await waitFor(async () => (await core.listNamespacedPod({ namespace, fieldSelector: 'metadata.name=left-behind' })).items.length === 0, {
+        what: 'left-behind to be deleted',
+        timeoutMs: 30_000,
+      }).catch(() => undefined);
+      await second?.stop();
+      await core.deleteNode({ name: crashNode }).catch(() => undefined);
+    }
   });
 
   describe('images', () => {
