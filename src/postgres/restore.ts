@@ -197,7 +197,10 @@ export async function runRestoreTool(options: RestoreToolOptions, input?: Readab
   });
   const feeding = pipeline(input, stdin).catch((error: unknown) => {
     inputError ??= error;
-    stop();
+    // A broken pipe is the tool closing its input: it has exited, or is exiting, and its own
+    // status tells how. pg_restore may exit 0 without reading the last bytes of its input;
+    // its script is then whole, COMMIT included, and psql must be left to run it.
+    if (!isPipeError(error)) stop();
   });
   const [restored, decompressed] = await Promise.allSettled([restorer.exited, zstd?.exited, feeding]);
   // The input's failure (checksum, decryption) is the cause; the tools' are its consequence,

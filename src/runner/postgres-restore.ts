@@ -54,9 +54,12 @@ export async function runPostgresRestore(task: PostgresRestoreTask, ctx: RunnerC
   const target = connectionSettings(task.target, ctx.env);
   const maintenance = connectionSettings(task.target, ctx.env, task.maintenanceDatabase);
   const { created, server } = await prepareTarget(task, manifest, target, maintenance);
-  // Settings the tools write that this server would reject; only pg_restore's own
-  // connections write them before anything else, so leaving them out means one job.
-  const leaveOut = settingsUnknownToServer(toolMajor(restoreToolVersion), server.num);
+  // Settings the tools write that this server would reject: pg_restore writes its own at the
+  // start of each connection (so leaving them out means one job); a plain dump carries those
+  // of the pg_dump that wrote it.
+  const writer = format === 'plain' ? manifest.tools.pg_dump : restoreToolVersion;
+  const writerMajor = writer === undefined ? undefined : toolMajor(writer);
+  const leaveOut = settingsUnknownToServer(writerMajor, server.num);
   // Only a custom archive can be restored in parallel; only a custom archive is safe to
   // stream (pg_restore cannot reach its end, and so cannot commit, before the last byte).
   const jobs = format === 'custom' && leaveOut.length === 0 ? task.parallelJobs : 1;
@@ -65,8 +68,8 @@ export async function runPostgresRestore(task: PostgresRestoreTask, ctx: RunnerC
   log.info({ created, serverVersion: server.text, client: restoreToolVersion }, 'target ready');
   if (leaveOut.length > 0) {
     log.warn(
-      { serverVersion: server.text, client: restoreToolVersion, settings: leaveOut, requestedJobs: task.parallelJobs },
-      `PostgreSQL ${server.text} does not know ${leaveOut.join(', ')}, which ${restoreToolVersion} sets: restoring through a script that leaves ${leaveOut.length === 1 ? 'it' : 'them'} out${format === 'custom' && task.parallelJobs > 1 ? `, with 1 job instead of ${task.parallelJobs}` : ''}`,
+      { serverVersion: server.text, client: writer ?? restoreToolVersion, settings: leaveOut, requestedJobs: task.parallelJobs },
+      `PostgreSQL ${server.text} does not know ${leaveOut.join(', ')}, which the PostgreSQL ${writerMajor ?? 'client'} tools set: restoring through a script that leaves ${leaveOut.length === 1 ? 'it' : 'them'} out${format === 'custom' && task.parallelJobs > 1 ? `, with 1 job instead of ${task.parallelJobs}` : ''}`,
     );
   }
 
