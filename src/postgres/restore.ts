@@ -115,8 +115,14 @@ function startRestorer(options: RestoreToolOptions, hasInput: boolean): Restorer
   const psql = runTool('psql', psqlScriptArgs(), { ...tools, stdin: 'pipe', stdout: 'ignore' });
   const psqlStdin = psql.child.stdin as Writable;
   psqlStdin.on('error', () => undefined);
-  // A failing psql closes its stdin: pg_restore then fails writing, and psql's reason is the one to report.
-  void pipeline(script.child.stdout as Readable, filter(), psqlStdin).catch(() => undefined);
+  // psql sees the end of its input only once pg_restore has succeeded: a script cut short by
+  // a failing pg_restore ends with psql stopped, never with psql running what it got.
+  const piped = pipeline(script.child.stdout as Readable, filter(), psqlStdin, { end: false });
+  piped.catch(() => undefined);
+  script.exited.then(
+    () => piped.then(() => psqlStdin.end(), () => undefined),
+    () => undefined,
+  );
   return {
     input: hasInput ? { pipe: script.child.stdin as Writable, childStdin: true } : undefined,
     exited: bothSucceed(script, psql),
@@ -128,19 +134,16 @@ function startRestorer(options: RestoreToolOptions, hasInput: boolean): Restorer
 }
 
 /**
- * pg_restore's script into psql. When pg_restore fails, psql is stopped before its input
- * ends (the script, cut short, has no COMMIT anyway) and pg_restore's reason is reported;
- * when psql fails on its own (a real SQL error), its reason is, not pg_restore's broken pipe.
+ * pg_restore's script into psql. When pg_restore fails, psql is stopped (killed before its
+ * input ends; the script, cut short, has no COMMIT anyway) and pg_restore's reason is the
+ * one reported. When psql fails on its own (an exit status, not a signal: a real SQL error),
+ * its reason is, not the broken pipe pg_restore then meets.
  */
 async function bothSucceed(script: RunningTool, psql: RunningTool): Promise<void> {
-  let psqlStopped = false;
-  script.exited.catch(() => {
-    psqlStopped = true;
-    psql.kill();
-  });
+  script.exited.catch(() => psql.kill());
   psql.exited.catch(() => script.kill());
   const [scripted, ran] = await Promise.allSettled([script.exited, psql.exited]);
-  if (ran.status === 'rejected' && !psqlStopped) throw ran.reason;
+  if (ran.status === 'rejected' && psql.child.signalCode === null) throw ran.reason;
   if (scripted.status === 'rejected') throw scripted.reason;
   if (ran.status === 'rejected') throw ran.reason;
 }
