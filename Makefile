@@ -7,7 +7,7 @@ export PATH := $(CURDIR)/node_modules/.bin:$(PATH)
 NODE := $(CURDIR)/node_modules/.bin/node
 JEST := NODE_OPTIONS=--experimental-vm-modules $(NODE) node_modules/jest/bin/jest.js
 
-.PHONY: all deps build lint typecheck unit integration test testbin testenv-up testenv-down crds demo bench-runner bench-operator clean
+.PHONY: all deps build lint typecheck unit integration test testbin testenv-up testenv-down crds demo bench-runner bench-operator images clean
 
 all: build
 
@@ -35,15 +35,20 @@ testbin:
 unit: deps
 	$(JEST) --selectProjects unit
 
-integration: build testbin
+integration: build testbin images
 	$(JEST) --selectProjects integration
 
 # What CI runs: lint, typecheck, then every unit and integration test against the real
 # control plane, PostgreSQL and S3 server; ends with a one-line summary.
-test: build lint typecheck testbin
+test: build lint typecheck testbin images
 	@rm -f .jest-results.json
 	$(JEST) --json --outputFile=.jest-results.json || true
 	@$(NODE) hack/test-summary.ts .jest-results.json
+
+# The operator and runner images as OCI layouts in build/images/, from Debian packages and dist/,
+# without Docker (docs/images.md). The Debian root file systems are cached.
+images: build
+	@bash hack/images/build.sh
 
 crds: deps
 	$(NODE) hack/gen-crds.ts
@@ -67,7 +72,7 @@ bench-runner: build testbin
 bench-operator: build testbin
 	$(NODE) bench/operator-restore.ts
 
-demo: build testbin
+demo: build testbin images
 	@bash hack/demo.sh
 
 clean:

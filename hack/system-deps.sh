@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # The Debian packages the tests need: openssl (test certificates), PostgreSQL 15 server and
 # client (throwaway clusters, pg_dump/pg_restore), tar, zstd and curl (stock-tool restores), age
-# (decrypting backups without Lifeboat) and Go (building the test servers). Installs what is
-# missing when run as root; otherwise says what to install.
+# (decrypting backups without Lifeboat), Go (building the test servers), and what `make images`
+# builds the images with (mmdebstrap, umoci, skopeo, strip from binutils; runc runs them in the
+# test kubelet). Installs what is missing when run as root; otherwise says what to install.
 set -euo pipefail
 declare -A need=(
   [openssl]=openssl [curl]=curl [pg_dump]=postgresql-client [initdb]=postgresql [tar]=tar [zstd]=zstd [age]=age [setpriv]=util-linux
+  [mmdebstrap]=mmdebstrap [umoci]=umoci [skopeo]=skopeo [runc]=runc [strip]=binutils
 )
 missing=()
 for cmd in "${!need[@]}"; do

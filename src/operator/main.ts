@@ -1,16 +1,20 @@
 // The operator process: configuration, logger, API client, then the runtime (src/operator/operator.ts).
 // Exit codes: 0 clean shutdown, 1 failure or lost leadership (the pod restarts as a standby),
 // 2 invalid configuration.
+import { runnerImage } from '../contract/images.ts';
 import { KubeClient } from '../kube/client.ts';
 import { ConfigError, loadConfig, type OperatorConfig } from '../runtime/config.ts';
 import { createLogger } from '../runtime/logger.ts';
 import { exitOnSignals } from '../runtime/shutdown.ts';
+import { packageVersion } from '../runtime/version.ts';
 import { controllers } from './controllers.ts';
 import { startOperator } from './operator.ts';
 
 function configOrExit(): OperatorConfig {
   try {
-    return loadConfig(process.env);
+    // Without LIFEBOAT_RUNNER_IMAGE, Jobs run the runner image of the operator's own version.
+    const version = packageVersion();
+    return loadConfig(process.env, version === undefined ? {} : { runnerImage: runnerImage(version) });
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     process.stderr.write(`lifeboat-operator: ${error.message}\n`);

@@ -104,6 +104,19 @@ describe('loadConfig', () => {
     }
   });
 
+  it('defaults the runner image to the one the operator passes (its own version), which the variable overrides', () => {
+    const defaultImage = { ...defaults, runnerImage: 'ghcr.io/lifeboat-dev/lifeboat-runner:0.1.0' };
+    expect(loadConfig({ POD_NAMESPACE: 'lifeboat-system' }, defaultImage).runnerImage).toBe('ghcr.io/lifeboat-dev/lifeboat-runner:0.1.0');
+    expect(loadConfig({ POD_NAMESPACE: 'lifeboat-system', LIFEBOAT_RUNNER_IMAGE: '' }, defaultImage).runnerImage).toBe('ghcr.io/lifeboat-dev/lifeboat-runner:0.1.0');
+    expect(loadConfig({ ...minimal, LIFEBOAT_RUNNER_IMAGE: ' registry.local/runner:pinned ' }, defaultImage).runnerImage).toBe('registry.local/runner:pinned');
+  });
+
+  it('requires the runner image when there is no default (the operator\'s version unknown)', () => {
+    expect(errorOf({ POD_NAMESPACE: 'lifeboat-system' })).toBe(
+      'invalid operator configuration:\n  LIFEBOAT_RUNNER_IMAGE: is required: the lifeboat-runner image that backup and restore Jobs run',
+    );
+  });
+
   it('needs no lease namespace without leader election', () => {
     const config = loadConfig({ LIFEBOAT_RUNNER_IMAGE: 'r', LIFEBOAT_LEADER_ELECTION: 'false' }, defaults);
     expect(config.leaderElection.enabled).toBe(false);

@@ -6,11 +6,12 @@ import { Labels } from '../../core/index.ts';
 import { Controller, done, type ReconcileRequest, type ReconcileResult } from '../../runtime/controller.ts';
 import type { ControllerContext, ControllerSetup } from '../../runtime/controller-setup.ts';
 import { keyOf, labelKeys, type ObjectKey } from '../../runtime/object-key.ts';
+import { operatorVersion } from '../../runtime/version.ts';
 import { asRelated, backupInformers } from '../informers.ts';
 import { requeueResult } from '../requeue.ts';
 import { DR_DRILL_RUNS, DR_DRILLS } from '../resource-types.ts';
 import { actOnDrillRun } from './act.ts';
-import { observeDrillRun, operatorVersion, type DrillRunInformers, type StoredDrill, type StoredDrillRun } from './observe.ts';
+import { observeDrillRun, type DrillRunInformers, type StoredDrill, type StoredDrillRun } from './observe.ts';
 
 export function drillRunConfig(context: Pick<ControllerContext, 'config'>): DrillRunConfig {
   return { ...DEFAULT_DRILL_RUN_CONFIG, runner: { image: context.config.runnerImage }, operatorVersion: operatorVersion() };

@@ -2,7 +2,6 @@
 // BackupSchedule's spec (where the backups are; its status is never read), the run manifests in
 // that storage until a backup is chosen, the run's Jobs with the runner's results, and the
 // Secrets it names (keys only).
-import { readFileSync } from 'node:fs';
 import { BackupScheduleSpec, DRDrillRun, DRDrillSpec, DrillPlan, type DRDrill } from '../../api/index.ts';
 import { catalogPrefix, Labels } from '../../core/index.ts';
 import { drillSecretNamesFor, type ObservedDrillRun } from '../../core/drill-run/index.ts';
@@ -64,15 +63,5 @@ async function listCatalog(client: KubeApi, namespace: string, schedule: NonNull
   } catch (error) {
     if (signal.aborted) throw error;
     return { entries: [], error: error instanceof Error ? error.message : String(error) };
-  }
-}
-
-/** The operator's version, for the report: package.json two levels up (src/ or dist/). */
-export function operatorVersion(): string {
-  try {
-    const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version?: string };
-    return pkg.version ?? 'unknown';
-  } catch {
-    return 'unknown';
   }
 }
