@@ -9,6 +9,7 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { type Logger, pino } from 'pino';
 import { ImageRootfsCache } from './image-rootfs.ts';
 import { KubeApi } from './kube-api.ts';
+import type { RuncImages } from './launch-mode.ts';
 import { startLogServer } from './log-server.ts';
 import { startNodeAgent } from './node-agent.ts';
 import { nodeAllocatable } from './node-object.ts';
@@ -68,6 +69,8 @@ export async function startKubelet(options: KubeletOptions): Promise<Kubelet> {
   const runcOrphans = await removeRuncOrphans(runc.stateRoot, workDir);
   if (runcOrphans.length > 0) log.warn({ containers: runcOrphans }, 'removed runc containers left by an earlier kubelet');
   log.info({ mode: mode.kind, ...(mode.kind === 'runc' ? { runc: mode.runcVersion } : {}) }, `kubelet: ${describeMode(mode)}`);
+  const runcImages = mode.kind === 'runc' ? { store: mode.store, rootfs: new ImageRootfsCache(join(workDir, 'images')) } : undefined;
+  if (runcImages) void unpackAll(runcImages, log);
 
   const config = new KubeConfig();
   config.loadFromFile(options.kubeconfig);
@@ -80,7 +83,7 @@ export async function startKubelet(options: KubeletOptions): Promise<Kubelet> {
     log,
     workDir,
     imagesFile: options.imagesFile ? resolve(options.imagesFile) : undefined,
-    runcImages: mode.kind === 'runc' ? { store: mode.store, rootfs: new ImageRootfsCache(join(workDir, 'images')) } : undefined,
+    runcImages,
     runc: mode.kind === 'runc' ? runc : undefined,
     allocatable: nodeAllocatable(system),
     baseVariables: serviceVariables(server.host, server.port),
@@ -129,6 +132,22 @@ export async function startKubelet(options: KubeletOptions): Promise<Kubelet> {
       return stopped;
     },
   };
+}
+
+/**
+ * Unpacks every image of the store in the background, so that the first pod of an image
+ * (the runner's first Job) does not wait for it; a container start awaits the same unpack.
+ */
+async function unpackAll(images: RuncImages, log: Logger): Promise<void> {
+  for (const image of await images.store.list()) {
+    const started = Date.now();
+    try {
+      await images.rootfs.rootfs(await images.store.resolve(image));
+      log.info({ image, ms: Date.now() - started }, 'image unpacked');
+    } catch (error) {
+      log.warn({ image, err: error }, 'unpacking an image failed; its containers will try again');
+    }
+  }
 }
 
 /**

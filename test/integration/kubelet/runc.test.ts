@@ -321,7 +321,8 @@ function commandWorks(command: string, args: string[]): boolean {
     });
 
     (existsSync(runnerLayout) ? it : it.skip)("runs a runner Job's pod from the lifeboat-runner image", async () => {
-      const { reference } = (JSON.parse(readFileSync(runnerImages, 'utf8')) as Record<string, { reference: string }>)['lifeboat-runner'] ?? { reference: '' };
+      const built = Object.values(JSON.parse(readFileSync(runnerImages, 'utf8')) as Record<string, { reference: string }>);
+      const reference = built.map((b) => b.reference).find((r) => r.includes('/lifeboat-runner:')) ?? 'lifeboat-runner:latest';
       const job = buildRunnerJob(
         {
           name: 'runner',
