@@ -5,10 +5,12 @@
 #
 #   rootfs.sh <packages-file> <rootfs.tar> <packages.txt>
 #
-# hack/images/build.sh caches the result under a hash of this file and the package list, so a
-# change here rebuilds every root file system. LIFEBOAT_MMDEBSTRAP_MODE picks mmdebstrap's mode
-# (default: auto, which is root mode as root; the Dockerfiles use chrootless, which needs no
-# mount or chroot inside a build container).
+# hack/images/build.sh caches the result under a hash of this file and the package list (their
+# comments aside), so a change here rebuilds every root file system. LIFEBOAT_MMDEBSTRAP_MODE
+# picks mmdebstrap's mode (default auto: root mode as root). The Dockerfiles' build stage runs
+# root mode too: without CAP_SYS_ADMIN, as in a build container, mmdebstrap skips mounting /proc,
+# /sys and /dev and only chroots. Chrootless mode gives another file system (no CA bundle, no
+# /etc/hosts, dpkg's path excludes not applied), so it is not used.
 set -euo pipefail
 
 packages_file=$1 out_tar=$2 out_list=$3
