@@ -46,6 +46,11 @@ function imageMap(): Record<string, string[]> {
 /** Where `make images` puts the OCI layouts the kubelet runs with runc. */
 export const imageStoreDir = join(repoRoot, 'build/images');
 
+/** Where the environment's kubelets unpack images (runc mode), shared by all of them. */
+export function imageCacheDir(envWorkDir: string): string {
+  return join(envWorkDir, 'image-cache');
+}
+
 /**
  * How the kubelet will run containers: runc with the image store when build/images exists and
  * runc can run here, else host processes; one line for the start of the test output.
@@ -106,7 +111,8 @@ export async function startEnvironment(options: StartOptions = {}): Promise<Envi
           '--node-name', NODE_NAME,
           '--work-dir', join(workDir, 'kubelet'),
           '--images', imagesFile,
-          ...(mode.kind === 'runc' ? ['--image-store', imageStoreDir] : []),
+          // The cache is shared with the kubelets tests start, so each image is unpacked once.
+          ...(mode.kind === 'runc' ? ['--image-store', imageStoreDir, '--image-cache', imageCacheDir(workDir)] : []),
         ],
         logFile: join(workDir, 'logs/kubelet.log'),
       }),

@@ -1,7 +1,8 @@
-// Each image is unpacked once, by manifest digest, into <workDir>/images/<digest>/rootfs with
-// `umoci raw unpack` (layers applied in order, whiteouts honoured, owners kept: the kubelet is
-// root). Every container of that image then uses it as the read-only lower layer of its own
-// overlay (runc-rootfs.ts), so nothing ever writes into it. The unpack goes to a temporary
+// Each image is unpacked once, by manifest digest, into <cache>/<digest>/rootfs (the cache is
+// <workDir>/images unless several kubelets share one) with `umoci raw unpack` (layers applied
+// in order, whiteouts honoured, owners kept: the kubelet is root). Every container of that
+// image then uses it as the read-only lower layer of its own overlay (runc-container.ts), so
+// nothing ever writes into it. The unpack goes to a temporary
 // directory renamed into place, so a kubelet killed halfway leaves no half tree behind.
 import { execFile } from 'node:child_process';
 import { mkdir, rename, rm, stat } from 'node:fs/promises';
@@ -46,7 +47,13 @@ export class ImageRootfsCache {
       const detail = (error as { stderr?: string }).stderr?.trim() || (error as Error).message;
       throw new ContainerStartBlocked('ErrImagePull', `unpacking ${image.layout}:${image.tag}: ${detail}`);
     }
-    await rename(partial, target);
+    try {
+      await rename(partial, target);
+    } catch (error) {
+      // Another kubelet sharing this cache unpacked the same digest first.
+      await rm(partial, { recursive: true, force: true });
+      if (!(await stat(rootfs).catch(() => undefined))?.isDirectory()) throw error;
+    }
     return rootfs;
   }
 }

@@ -35,6 +35,11 @@ export interface KubeletOptions {
    * run here (runtime-mode.ts).
    */
   readonly imageStore?: string;
+  /**
+   * Where images are unpacked, by digest (default <workDir>/images). Kubelets of one test
+   * environment share one, so an image of hundreds of MB is unpacked and removed once.
+   */
+  readonly imageCache?: string;
   readonly logger?: Logger;
   /** Port for the log server; 0 or absent picks a free one. */
   readonly logPort?: number;
@@ -69,7 +74,7 @@ export async function startKubelet(options: KubeletOptions): Promise<Kubelet> {
   const runcOrphans = await removeRuncOrphans(runc.stateRoot, workDir);
   if (runcOrphans.length > 0) log.warn({ containers: runcOrphans }, 'removed runc containers left by an earlier kubelet');
   log.info({ mode: mode.kind, ...(mode.kind === 'runc' ? { runc: mode.runcVersion } : {}) }, `kubelet: ${describeMode(mode)}`);
-  const runcImages = mode.kind === 'runc' ? { store: mode.store, rootfs: new ImageRootfsCache(join(workDir, 'images')) } : undefined;
+  const runcImages = mode.kind === 'runc' ? { store: mode.store, rootfs: new ImageRootfsCache(resolve(options.imageCache ?? join(workDir, 'images'))) } : undefined;
   if (runcImages) void unpackAll(runcImages, log);
 
   const config = new KubeConfig();

@@ -5,7 +5,7 @@ import { pino } from 'pino';
 import { startKubelet } from './kubelet.ts';
 
 const usage =
-  'usage: node test/env/kubelet/main.ts --kubeconfig <path> --node-name <name> --work-dir <dir> [--images <json file>] [--image-store <dir>] [--unschedulable] [--log-port <port>] [--log-level <level>]';
+  'usage: node test/env/kubelet/main.ts --kubeconfig <path> --node-name <name> --work-dir <dir> [--images <json file>] [--image-store <dir>] [--image-cache <dir>] [--unschedulable] [--log-port <port>] [--log-level <level>]';
 
 const { values } = parseArgs({
   options: {
@@ -14,6 +14,7 @@ const { values } = parseArgs({
     'work-dir': { type: 'string' },
     images: { type: 'string' },
     'image-store': { type: 'string' },
+    'image-cache': { type: 'string' },
     unschedulable: { type: 'boolean', default: false },
     'log-port': { type: 'string' },
     'log-level': { type: 'string', default: 'info' },
@@ -31,6 +32,7 @@ const kubelet = await startKubelet({
   workDir: values['work-dir'],
   ...(values.images ? { imagesFile: values.images } : {}),
   ...(values['image-store'] ? { imageStore: values['image-store'] } : {}),
+  ...(values['image-cache'] ? { imageCache: values['image-cache'] } : {}),
   unschedulable: values.unschedulable,
   ...(values['log-port'] ? { logPort: Number(values['log-port']) } : {}),
   logger,

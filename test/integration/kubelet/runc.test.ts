@@ -13,6 +13,7 @@ import type { V1Container, V1Pod, V1PodSpec } from '@kubernetes/client-node';
 import { pino } from 'pino';
 import { buildRunnerJob } from '../../../src/core/jobs/runner-job.ts';
 import { type Kubelet, startKubelet } from '../../env/kubelet/kubelet.ts';
+import { imageCacheDir } from '../../env/environment.ts';
 import { repoRoot } from '../../env/paths.ts';
 import { testEnv } from '../../support/env.ts';
 import { waitFor } from '../../support/wait.ts';
@@ -30,6 +31,7 @@ const nodeName = `kubelet-runc-${randomBytes(3).toString('hex')}`;
 const workDir = join(testEnv().workDir, nodeName);
 const kubeletDir = join(workDir, 'kubelet');
 const store = join(workDir, 'images');
+const imageCache = imageCacheDir(testEnv().workDir);
 let image: TestImage;
 let namespace = '';
 let kubelet: Kubelet | undefined;
@@ -59,6 +61,7 @@ function commandWorks(command: string, args: string[]): boolean {
       nodeName,
       workDir: kubeletDir,
       imageStore: store,
+      imageCache,
       unschedulable: true,
       logger: pino({ level: 'warn' }),
     });
@@ -108,7 +111,7 @@ function commandWorks(command: string, args: string[]): boolean {
     it('keeps the Entrypoint and replaces the Cmd with args', async () => {
       const done = await runToEnd(imagePod('args-only', { args: ['printf "%s" "$0 sees $IMAGE_ONLY" > /dev/termination-log'] }));
 
-      expect(terminatedState(done)?.message).toBe('sh sees from-image');
+      expect(terminatedState(done)?.message).toBe('/bin/sh sees from-image');
     });
 
     it('replaces both with command (+ args), with $(VAR) expansion', async () => {
@@ -127,7 +130,8 @@ function commandWorks(command: string, args: string[]): boolean {
   });
 
   it("gives the image env, then the pod's env: secretKeyRef, the downward API, resource limits", async () => {
-    const script = 'printf "%s|%s|%s|%s|%s|%s|%s|%s" "$IMAGE_ONLY" "$OVERRIDDEN" "$PASSWORD" "$POD" "$MEM" "$(hostname)" "$$" "$PWD" > /dev/termination-log';
+    // "$$$$": Kubernetes turns $$ into $ in a command, so the shell sees "$$", its own pid.
+    const script = 'printf "%s|%s|%s|%s|%s|%s|%s|%s" "$IMAGE_ONLY" "$OVERRIDDEN" "$PASSWORD" "$POD" "$MEM" "$(hostname)" "$$$$" "$PWD" > /dev/termination-log';
     const done = await runToEnd(
       imagePod('env', {
         command: ['sh', '-c', script],
@@ -271,7 +275,7 @@ function commandWorks(command: string, args: string[]): boolean {
     const crashNode = `${nodeName}-crash`;
     const crashDir = join(workDir, 'crash');
     const stateRoot = join(crashDir, 'runc');
-    const args = [join(repoRoot, 'test/env/kubelet/main.ts'), '--kubeconfig', testEnv().kubeconfig, '--node-name', crashNode, '--work-dir', crashDir, '--image-store', store, '--unschedulable', '--log-level', 'warn'];
+    const args = [join(repoRoot, 'test/env/kubelet/main.ts'), '--kubeconfig', testEnv().kubeconfig, '--node-name', crashNode, '--work-dir', crashDir, '--image-store', store, '--image-cache', imageCache, '--unschedulable', '--log-level', 'warn'];
     const first = spawn(process.execPath, args, { stdio: 'ignore' });
     let second: Kubelet | undefined;
     try {
@@ -282,7 +286,7 @@ function commandWorks(command: string, args: string[]): boolean {
       await new Promise((resolve) => first.once('exit', resolve));
       expect(runcList(stateRoot)).toHaveLength(1);
 
-      second = await startKubelet({ kubeconfig: testEnv().kubeconfig, nodeName: crashNode, workDir: crashDir, imageStore: store, unschedulable: true, logger: pino({ level: 'silent' }) });
+      second = await startKubelet({ kubeconfig: testEnv().kubeconfig, nodeName: crashNode, workDir: crashDir, imageStore: store, imageCache, unschedulable: true, logger: pino({ level: 'silent' }) });
       const lost = await waitForPod(core, namespace, 'left-behind', isFinished, 'to be marked failed');
 
       expect(runcList(stateRoot)).toHaveLength(0);
@@ -339,8 +343,8 @@ function commandWorks(command: string, args: string[]): boolean {
       const done = await runToEnd({ metadata: { name: 'runner', namespace }, spec: { ...spec, nodeName } });
 
       // The runner's usage error (exit 2) reaches the status through FallbackToLogsOnError.
-      expect(terminatedState(done)).toMatchObject({ exitCode: 2, reason: 'Error' });
-      expect(terminatedState(done)?.message).toContain('unknown subcommand no-such-subcommand');
+      expect(terminatedState(done, 'runner')).toMatchObject({ exitCode: 2, reason: 'Error' });
+      expect(terminatedState(done, 'runner')?.message).toContain('unknown subcommand no-such-subcommand');
       expect(done.status?.containerStatuses?.[0]?.containerID).toMatch(/^runc:\/\//);
     });
   });
