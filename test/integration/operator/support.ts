@@ -6,6 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import pino from 'pino';
+import { runnerImage } from '../../../src/contract/images.ts';
 import { BACKUP_RUNS, BACKUP_SCHEDULES } from '../../../src/controllers/resource-types.ts';
 import { KubeClient } from '../../../src/kube/client.ts';
 import { EVENTS, JOBS, NAMESPACES, SECRETS } from '../../../src/kube/resource-type.ts';
@@ -13,6 +14,7 @@ import type { KubeObject } from '../../../src/kube/types.ts';
 import { controllers } from '../../../src/operator/controllers.ts';
 import { startOperator, type RunningOperator } from '../../../src/operator/operator.ts';
 import { loadConfig } from '../../../src/runtime/config.ts';
+import { operatorVersion } from '../../../src/runtime/version.ts';
 import { installCrds, makeKubectl, type Kubectl } from '../api/kubectl.ts';
 import { repoRoot } from '../../env/paths.ts';
 import {
@@ -72,14 +74,16 @@ export interface OperatorOptions {
 }
 
 /**
- * The operator's environment for a test: only `namespace`, its own lease, quiet logs. The lease
+ * The operator's environment for a test: only `namespace`, its own lease, quiet logs, and the
+ * runner image the operator of this version defaults to (what `make images` builds): the test
+ * kubelet runs it from build/images with runc, or, in process mode, as dist/runner. The lease
  * timings are the operator's defaults (15 s, renew deadline 10 s): with the 3-second deadline
  * tests once used, a loaded machine made the operator miss a renewal, and an operator that loses
  * its lease stops for good (in a cluster its Deployment restarts it; in a test nothing does).
  */
 export function operatorEnv(namespace: string, leaseName: string): Record<string, string> {
   return {
-    LIFEBOAT_RUNNER_IMAGE: 'ghcr.io/lifeboat-dev/lifeboat-runner:dev',
+    LIFEBOAT_RUNNER_IMAGE: runnerImage(operatorVersion()),
     LIFEBOAT_WATCH_NAMESPACES: namespace,
     LIFEBOAT_LEASE_NAMESPACE: namespace,
     LIFEBOAT_LEASE_NAME: leaseName,
