@@ -209,8 +209,14 @@ export async function runRestoreTool(options: RestoreToolOptions, input?: Readab
   // The input's failure (checksum, decryption) is the cause; the tools' are its consequence,
   // and a zstd failure (corrupt data) explains the restore tool's.
   if (inputError !== undefined && !isPipeError(inputError)) throw inputError;
-  if (decompressed?.status === 'rejected') throw decompressed.reason;
-  if (restored.status === 'rejected') throw restored.reason;
+  // A restore tool that succeeded had the whole archive and has committed: pg_restore may
+  // exit without reading the last bytes of its input, and zstd, still writing them, then
+  // fails ("Write error … Connection reset by peer"), which changes nothing.
+  if (restored.status === 'fulfilled') return;
+  // zstd failing to write is the restore tool having gone (its reason is the one); any other
+  // zstd failure (corrupt data) explains the restore tool's.
+  if (decompressed?.status === 'rejected' && !/write error/i.test((decompressed.reason as Error).message)) throw decompressed.reason;
+  throw restored.reason;
 }
 
 function isPipeError(error: unknown): boolean {

@@ -53,10 +53,10 @@ function unpackImage(layout: string, dir: string): string | undefined {
   const manifest = JSON.parse(readFileSync(blob(manifestDigest), 'utf8')) as { config: { digest: string }; layers: { digest: string }[] };
   const config = JSON.parse(readFileSync(blob(manifest.config.digest), 'utf8')) as { config?: { Env?: string[] } };
   // /usr holds what the tools need (merged /usr: the loader and libraries are there too); the
-  // application and device nodes are left out.
+  // application (/app, /usr/local: Node) and device nodes are left out.
   for (const layer of manifest.layers) {
-    const skip = ['app', 'dev', 'proc', 'sys'].flatMap((top) => [`--exclude=${top}`, `--exclude=./${top}`]);
-    execFileSync('tar', ['--extract', '--file', blob(layer.digest), '--directory', dir, '--no-same-owner', ...skip], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const skip = ['app', 'usr/local', 'dev', 'proc', 'sys'].flatMap((top) => [`--exclude=${top}`, `--exclude=./${top}`]);
+    execFileSync('tar', ['--extract', '--file', blob(layer.digest), '--directory', dir, '--no-same-owner', '--anchored', ...skip], { stdio: ['ignore', 'ignore', 'pipe'] });
   }
   const bindir = config.config?.Env?.find((entry) => entry.startsWith('LIFEBOAT_PG_BINDIR='))?.split('=')[1];
   return bindir;
@@ -137,6 +137,17 @@ let clientMajor: number;
 let serverVersion: string;
 const databases: string[] = [];
 const toolEnv = (): NodeJS.ProcessEnv => (found ? { LIFEBOAT_PG_BINDIR: tools.binDir } : {});
+
+/** A custom backup of the source with the newer tools, once per run name. */
+const backups = new Map<string, Promise<RunnerRun>>();
+function backedUp(run: string): Promise<RunnerRun> {
+  let backup = backups.get(run);
+  if (!backup) {
+    backup = runRunner('postgres-backup', { storage: storageFor(bucket), location: location(run), postgres: connectionTo(source) }, { env: toolEnv() });
+    backups.set(run, backup);
+  }
+  return backup;
+}
 
 function warnings(run: RunnerRun): Record<string, unknown>[] {
   return run.logs.filter((line) => line.level === 40);
@@ -219,41 +230,50 @@ withTools('the PostgreSQL 17 client tools against an older server', () => {
   });
 
   describe('over existing data (overwritePolicy Clean, --clean --if-exists)', () => {
+    beforeAll(async () => {
+      expect((await backedUp('run-custom')).result.ok).toBe(true);
+    });
+
     it('replaces what the backup holds and keeps the rest', async () => {
       const target = databaseName('lb_xver_busy');
       databases.push(target);
       await createDatabase(target);
-      await withDatabase(target, (client) => client.query('CREATE TABLE keep_me (x int); INSERT INTO keep_me VALUES (1)'));
+      // A stale copy of a table the backup holds, and a table it does not.
+      await withDatabase(target, (client) =>
+        client.query(`CREATE TABLE audit (id bigserial PRIMARY KEY, what text NOT NULL, at timestamptz NOT NULL DEFAULT now());
+          INSERT INTO audit (what) VALUES ('stale');
+          CREATE TABLE keep_me (x int); INSERT INTO keep_me VALUES (1)`),
+      );
       const restore = await runRunner(
         'postgres-restore',
-        { storage: storageFor(bucket), artifact: location('run-custom-1'), target: connectionTo(target), overwritePolicy: 'Clean' },
+        { storage: storageFor(bucket), artifact: location('run-custom'), target: connectionTo(target), overwritePolicy: 'Clean' },
         { env: toolEnv() },
       );
       expect(restore.stderr).toBe('');
       expect(restore.result).toMatchObject({ ok: true, summary: { created: false, settingsLeftOut: ['transaction_timeout'] } });
-      const again = await runRunner(
-        'postgres-restore',
-        { storage: storageFor(bucket), artifact: location('run-custom-1'), target: connectionTo(target), overwritePolicy: 'Clean' },
-        { env: toolEnv() },
-      );
-      expect(again.result.ok).toBe(true);
-      expect((await fingerprint(target)).tables).toEqual({ ...original.tables, '"public"."keep_me"': { rows: 1, md5: expect.any(String) } });
+      const restored = await fingerprint(target);
+      expect(restored.tables['"public"."audit"']).toEqual(original.tables['"public"."audit"']);
+      expect(restored.tables).toEqual({ ...original.tables, '"public"."keep_me"': { rows: 1, md5: expect.any(String) } });
     });
   });
 
   describe("a drill's checks", () => {
+    beforeAll(async () => {
+      expect((await backedUp('run-custom')).result.ok).toBe(true);
+    });
+
     it("list the archive with pg_restore 17 and find the restored schema objects and row counts", async () => {
       const target = databaseName('lb_xver_drill');
       databases.push(target);
-      const restore = await runRunner('postgres-restore', { storage: storageFor(bucket), artifact: location('run-custom-1'), target: connectionTo(target) }, { env: toolEnv() });
+      const restore = await runRunner('postgres-restore', { storage: storageFor(bucket), artifact: location('run-custom'), target: connectionTo(target) }, { env: toolEnv() });
       expect(restore.result.ok).toBe(true);
       const check = await runRunner(
         'drill-check',
         {
           postgres: connectionTo(target),
           checks: [{ name: 'pupils', query: 'SELECT count(*) FROM "données"."élève"', expect: { equals: '2000' } }],
-          rowCounts: { storage: storageFor(bucket), artifact: location('run-custom-1') },
-          schemaObjects: { storage: storageFor(bucket), artifact: location('run-custom-1'), decryption: {} },
+          rowCounts: { storage: storageFor(bucket), artifact: location('run-custom') },
+          schemaObjects: { storage: storageFor(bucket), artifact: location('run-custom'), decryption: {} },
         },
         { env: toolEnv() },
       );
@@ -267,7 +287,8 @@ withTools('the PostgreSQL 17 client tools against an older server', () => {
     const role = `lb_xver_owner_${process.pid}`;
 
     beforeAll(async () => {
-      // A table owned by a role that is gone by restore time: ALTER TABLE ... OWNER TO fails.
+      // A table owned by a role that is gone by restore time: with noOwner false (true by
+      // default), ALTER TABLE ... OWNER TO fails.
       const owned = databaseName('lb_xver_owned');
       databases.push(owned);
       await createDatabase(owned);
@@ -285,7 +306,7 @@ withTools('the PostgreSQL 17 client tools against an older server', () => {
     it('fails with the server error, and the database it created is gone', async () => {
       const target = databaseName('lb_xver_broken');
       databases.push(target);
-      const restore = await runRunner('postgres-restore', { storage: storageFor(bucket), artifact: location(run), target: connectionTo(target) }, { env: toolEnv() });
+      const restore = await runRunner('postgres-restore', { storage: storageFor(bucket), artifact: location(run), target: connectionTo(target), noOwner: false }, { env: toolEnv() });
       const failure = failureOf(restore);
       expect(failure.code).toBe('ToolFailed');
       expect(failure.reason).toMatch(new RegExp(`^psql exited with status 3: psql:<stdin>:\\d+: ERROR:  role "${role}" does not exist$`));
@@ -299,7 +320,7 @@ withTools('the PostgreSQL 17 client tools against an older server', () => {
       await createDatabase(target);
       const restore = await runRunner(
         'postgres-restore',
-        { storage: storageFor(bucket), artifact: location(run), target: connectionTo(target), createDatabase: false },
+        { storage: storageFor(bucket), artifact: location(run), target: connectionTo(target), createDatabase: false, noOwner: false },
         { env: toolEnv() },
       );
       expect(failureOf(restore).reason).toMatch(/role ".*" does not exist/);
