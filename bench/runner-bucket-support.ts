@@ -10,6 +10,7 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
+import { runnerNodeOptions } from '../src/core/jobs/runner-heap.ts';
 import { createObjectReader } from '../src/s3/object-reader.ts';
 import { testbinDir } from '../test/env/binaries.ts';
 import { ensureLogDir } from '../test/env/control-plane.ts';
@@ -198,11 +199,10 @@ export function runnerEntry(): string {
 }
 
 /**
- * V8 heap sizing for the runner process (see runner-bucket-memory.ts): a small young
- * generation and an old-space cap, so garbage, and the native memory it holds, is collected
- * before it adds up. Recommended for the runner's Job as NODE_OPTIONS.
+ * V8 heap sizing for the runner process (see runner-bucket-memory.ts): what the operator gives
+ * a runner Job with a 256Mi memory limit (src/core/jobs/runner-heap.ts).
  */
-export const RUNNER_NODE_OPTIONS = '--max-semi-space-size=8 --max-old-space-size=128';
+export const RUNNER_NODE_OPTIONS = runnerNodeOptions('256Mi') as string;
 
 export interface RunnerMeasurement {
   ok: boolean;

@@ -150,7 +150,7 @@ describe('buildBackupJob', () => {
   });
 
   it('sizes the runner heap from the default 1Gi memory limit', () => {
-    expect(env(job, 'NODE_OPTIONS')?.value).toBe('--max-semi-space-size=8 --max-old-space-size=512');
+    expect(env(job, 'NODE_OPTIONS')?.value).toBe('--max-semi-space-size=8 --max-old-space-size=384');
   });
 
   it('gives the runner an emptyDir at /scratch as its TMPDIR', () => {

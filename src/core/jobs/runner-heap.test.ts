@@ -18,9 +18,9 @@ describe('runner heap sizing', () => {
   });
 
   it.each([
-    ['1Gi', '--max-semi-space-size=8 --max-old-space-size=512'],
-    ['256Mi', '--max-semi-space-size=8 --max-old-space-size=128'],
-    ['128Mi', '--max-semi-space-size=8 --max-old-space-size=128'],
+    ['1Gi', '--max-semi-space-size=8 --max-old-space-size=384'],
+    ['256Mi', '--max-semi-space-size=8 --max-old-space-size=96'],
+    ['128Mi', '--max-semi-space-size=8 --max-old-space-size=64'],
     ['64Gi', '--max-semi-space-size=8 --max-old-space-size=4096'],
   ])('gives a runner limited to %s the heap flags %s', (limit, flags) => {
     expect(runnerNodeOptions(limit)).toBe(flags);
