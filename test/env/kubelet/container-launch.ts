@@ -30,6 +30,8 @@ export interface LaunchContext {
   readonly kubeletIsRoot: boolean;
   /** The kubelet's PATH, which container processes inherit unless they set their own. */
   readonly hostPath: string;
+  /** Told why a container whose image name is in the store runs as a process after all. */
+  readonly onFallback?: (why: string) => void;
 }
 
 export interface ProcessLaunch {

@@ -71,7 +71,7 @@ export async function startKubelet(options: KubeletOptions): Promise<Kubelet> {
   const mode = await detectMode(options.imageStore ? resolve(options.imageStore) : undefined);
   const runc: RuncRuntime = { stateRoot: join(workDir, 'runc') };
   // Swept whatever the mode: an earlier kubelet on this work dir may have run in runc mode.
-  const runcOrphans = await removeRuncOrphans(runc.stateRoot, workDir);
+  const runcOrphans = await removeRuncOrphans(runc.stateRoot);
   if (runcOrphans.length > 0) log.warn({ containers: runcOrphans }, 'removed runc containers left by an earlier kubelet');
   log.info({ mode: mode.kind, ...(mode.kind === 'runc' ? { runc: mode.runcVersion } : {}) }, `kubelet: ${describeMode(mode)}`);
   const runcImages = mode.kind === 'runc' ? { store: mode.store, rootfs: new ImageRootfsCache(resolve(options.imageCache ?? join(workDir, 'images'))) } : undefined;

@@ -312,6 +312,7 @@ export class PodWorker {
             imagesFile: this.#deps.imagesFile,
             kubeletIsRoot: this.#deps.kubeletIsRoot,
             hostPath: process.env['PATH'] ?? '/usr/local/bin:/usr/bin:/bin',
+            onFallback: (why) => this.#log.warn({ container: container.name, why }, 'image tag not in the store: running the container as a process'),
           },
           this.#deps.runcImages,
           container,

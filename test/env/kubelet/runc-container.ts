@@ -5,11 +5,11 @@
 // process mode. runc's own errors go to a JSON log in the bundle, so a container that could not
 // start (an argv[0] that does not exist) is told apart from one that ran and failed.
 //
-// The root file system is an overlay: the image's unpacked tree below, a fresh upper dir per
-// instance above (a restarted container starts from its image again, as with a real runtime),
-// mounted before runc runs and unmounted after it ends. With readOnlyRootFilesystem runc
-// remounts it read-only; runc still creates mount points in the upper dir, never in the image.
-// Where overlayfs cannot be mounted the image is copied instead.
+// The root file system is an overlay runc mounts in the container's mount namespace
+// (runc-spec.ts): the image's unpacked tree below, a fresh upper dir per instance above (a
+// restarted container starts from its image again, as with a real runtime). With
+// readOnlyRootFilesystem runc remounts it read-only; runc creates mount points in the upper
+// dir, never in the image.
 import { execFile, spawn } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
@@ -28,16 +28,14 @@ export interface RuncRuntime {
 
 export async function startRuncContainer(runtime: RuncRuntime, launch: RuncLaunch): Promise<StartResult> {
   const { bundle, id } = launch;
-  const rootfs = join(bundle, 'rootfs');
   const runcLog = join(bundle, 'runc.log');
   try {
+    // The previous instance's upper dir goes: every instance starts from the image.
     await rm(bundle, { recursive: true, force: true });
-    await mkdir(rootfs, { recursive: true });
-    await mountRootfs(launch.lowerDir, bundle, rootfs);
+    for (const dir of ['rootfs', 'upper', 'work']) await mkdir(join(bundle, dir), { recursive: true });
     await writeFile(join(bundle, 'config.json'), JSON.stringify(runcConfig(launch.spec)));
   } catch (error) {
-    await unmountRootfs(rootfs);
-    return { started: false, message: `preparing the root file system: ${(error as Error).message}` };
+    return { started: false, message: `preparing the bundle: ${(error as Error).message}` };
   }
 
   const logFd = openSync(launch.logFile, 'a');
@@ -55,10 +53,7 @@ export async function startRuncContainer(runtime: RuncRuntime, launch: RuncLaunc
     spawned.once('spawn', () => resolve(undefined));
     spawned.once('error', (error) => resolve(`runc: ${error.message}`));
   });
-  if (spawnError !== undefined) {
-    await unmountRootfs(rootfs);
-    return { started: false, message: spawnError };
-  }
+  if (spawnError !== undefined) return { started: false, message: spawnError };
 
   const exited = new Promise<ContainerExit>((resolve) => {
     spawned.once('exit', (code, signal) => {
@@ -67,7 +62,6 @@ export async function startRuncContainer(runtime: RuncRuntime, launch: RuncLaunc
         const startError = exitCode === 0 ? undefined : await startFailure(runcLog);
         // runc run deletes its container when it ends; one killed itself leaves it behind.
         if (code === null) await run('runc', ['--root', runtime.stateRoot, 'delete', '--force', id]).catch(() => undefined);
-        await unmountRootfs(rootfs);
         resolve({ exitCode, signal, ...(startError ? { startError } : {}) });
       })();
     });
@@ -110,23 +104,6 @@ export async function startRuncContainer(runtime: RuncRuntime, launch: RuncLaunc
   };
   const container: RunningContainer = { containerID: `runc://${id}`, exited, terminate };
   return { started: true, container };
-}
-
-async function mountRootfs(lowerDir: string, bundle: string, rootfs: string): Promise<void> {
-  const upper = join(bundle, 'upper');
-  const work = join(bundle, 'work');
-  await mkdir(upper);
-  await mkdir(work);
-  try {
-    await run('mount', ['-t', 'overlay', 'overlay', '-o', `lowerdir=${lowerDir},upperdir=${upper},workdir=${work}`, rootfs]);
-  } catch {
-    await run('cp', ['-a', `${lowerDir}/.`, rootfs]);
-  }
-}
-
-/** Unmounts the overlay if it is mounted (lazily: nothing in it may hold it any more). */
-export async function unmountRootfs(rootfs: string): Promise<void> {
-  await run('umount', ['-l', rootfs]).catch(() => undefined);
 }
 
 /** runc's error when the container never ran its process, from runc's JSON log. */

@@ -24,9 +24,8 @@ export interface RuncLaunch {
   readonly kind: 'runc';
   /** runc's container id: unique per pod, container and instance. */
   readonly id: string;
+  /** config.json, the overlay's mount point (rootfs), upper and work dirs, runc's log. */
   readonly bundle: string;
-  /** The image's unpacked root file system: the overlay's lower layer. */
-  readonly lowerDir: string;
   readonly spec: RuncContainerSpec;
   readonly image: StoredImage;
   readonly logFile: string;
@@ -81,11 +80,11 @@ export async function prepareRuncLaunch(
   }
 
   const securityContext = container.securityContext ?? {};
+  const bundle = paths.bundle(container.name);
   return {
     kind: 'runc',
     id: `${pod.metadata?.uid ?? 'pod'}-${container.name}-${restartCount}`,
-    bundle: paths.bundle(container.name),
-    lowerDir: rootfs,
+    bundle,
     spec: {
       args,
       env,
@@ -95,6 +94,7 @@ export async function prepareRuncLaunch(
       noNewPrivileges: securityContext.allowPrivilegeEscalation === false,
       readOnlyRoot: securityContext.readOnlyRootFilesystem ?? false,
       hostname,
+      rootfs: { lowerDir: rootfs, upperDir: join(bundle, 'upper'), workDir: join(bundle, 'work') },
       mounts,
     },
     image,

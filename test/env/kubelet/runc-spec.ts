@@ -1,7 +1,9 @@
 // The OCI runtime config (a bundle's config.json) for one container instance, built from what
-// runc-launch.ts resolved. It follows `runc spec`'s defaults (proc, a tmpfs /dev with devpts,
-// shm and mqueue, a read-only sysfs, the masked and read-only /proc paths) with three
-// deliberate differences:
+// runc-launch.ts resolved. The root is an overlay runc itself mounts at "/" inside the
+// container's mount namespace, over the bundle's empty rootfs dir: the host's mount table never
+// sees it, it goes with the container, and nothing is left to unmount after a crash. The rest
+// follows `runc spec`'s defaults (proc, a tmpfs /dev with devpts, shm and mqueue, a read-only
+// sysfs, the masked and read-only /proc paths) with three deliberate differences:
 //   - no network namespace: there is no CNI here, so a container shares the host's network
 //     and reaches the test servers on 127.0.0.1, as the pod IP 127.0.0.1 in its status says;
 //   - no cgroup mount and no resource limits: limits only feed the downward API;
@@ -31,6 +33,8 @@ export interface RuncContainerSpec {
   readonly noNewPrivileges: boolean;
   readonly readOnlyRoot: boolean;
   readonly hostname: string;
+  /** The root file system: an overlay of the unpacked image and this instance's own upper dir. */
+  readonly rootfs: { readonly lowerDir: string; readonly upperDir: string; readonly workDir: string };
   /** Volume mounts, the termination message file and /etc files, in mount order. */
   readonly mounts: readonly BindMount[];
 }
@@ -101,7 +105,7 @@ const systemMounts = [
   { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', 'ro'] },
 ];
 
-/** config.json for a bundle whose root file system is the directory `rootfs` beside it. */
+/** config.json for a bundle with an empty `rootfs` dir beside it (the overlay's mount point). */
 export function runcConfig(spec: RuncContainerSpec): Record<string, unknown> {
   const capabilities = [...spec.capabilities];
   return {
@@ -118,6 +122,12 @@ export function runcConfig(spec: RuncContainerSpec): Record<string, unknown> {
     root: { path: 'rootfs', readonly: spec.readOnlyRoot },
     hostname: spec.hostname,
     mounts: [
+      {
+        destination: '/',
+        type: 'overlay',
+        source: 'overlay',
+        options: [`lowerdir=${spec.rootfs.lowerDir}`, `upperdir=${spec.rootfs.upperDir}`, `workdir=${spec.rootfs.workDir}`],
+      },
       ...systemMounts,
       ...spec.mounts.map((m) => ({
         destination: m.destination,

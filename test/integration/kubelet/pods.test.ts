@@ -153,7 +153,7 @@ describe('a pod run by the process kubelet', () => {
     expect(blocked.status?.containerStatuses?.[0]?.state?.waiting?.message).toContain('breaks non-root policy');
   });
 
-  it('reports CreateContainerError for an image with no command and no image map entry', async () => {
+  it('keeps an image with no command and no image map entry waiting (CreateContainerError; ErrImageNeverPull in runc mode)', async () => {
     await core.createNamespacedPod({
       namespace,
       body: { metadata: { name: 'unmapped', namespace }, spec: { restartPolicy: 'Never', containers: [{ name: 'main', image: 'example.com/team/unmapped-image:1.0' }] } },
@@ -163,8 +163,8 @@ describe('a pod run by the process kubelet', () => {
       core,
       namespace,
       'unmapped',
-      (p) => p.status?.containerStatuses?.[0]?.state?.waiting?.reason === 'CreateContainerError',
-      'to wait with CreateContainerError',
+      (p) => ['CreateContainerError', 'ErrImageNeverPull'].includes(p.status?.containerStatuses?.[0]?.state?.waiting?.reason ?? ''),
+      'to wait with CreateContainerError or ErrImageNeverPull',
     );
     expect(blocked.status?.containerStatuses?.[0]?.state?.waiting?.message).toContain('"unmapped-image"');
   });
