@@ -46,7 +46,7 @@ describe('validateBackupSchedule', () => {
   it('fills in the defaults a user expects', () => {
     const spec = schedule();
     expect(spec).toMatchObject({ timeZone: 'UTC', suspend: false, concurrencyPolicy: 'Forbid', retention: { keepLast: 7 } });
-    expect(spec.sources[0]!.postgres).toMatchObject({ port: 5432, sslMode: 'prefer', format: 'Custom', compression: 'Gzip', connectionSecret: { usernameKey: 'username', passwordKey: 'password' } });
+    expect(spec.sources[0]!.postgres).toMatchObject({ port: 5432, sslMode: 'prefer', format: 'Custom', compression: 'Zstd', connectionSecret: { usernameKey: 'username', passwordKey: 'password' } });
     expect(spec.storage).toMatchObject({ region: 'us-east-1', forcePathStyle: false });
   });
 

@@ -76,7 +76,7 @@ describe('buildBackupJob', () => {
       location: { namespace: 'prod', schedule: 'app', run: 'app-1735696800', source: 'db' },
       postgres: { host: 'db.prod.svc', port: 5432, database: 'app', sslMode: 'prefer', usernameEnv: 'PGUSER', passwordEnv: 'PGPASSWORD' },
       format: 'custom',
-      compression: 'gzip',
+      compression: 'zstd',
       encryption: { recipients: [], keyEnv: 'LIFEBOAT_AGE_RECIPIENTS' },
     });
   });
@@ -86,7 +86,7 @@ describe('buildBackupJob', () => {
     expect(parsed).toMatchObject({
       source: { bucket: 'uploads', prefix: '', endpoint: 'http://minio:9000', credentialsEnvPrefix: 'SOURCE_AWS_' },
       storage: { credentialsEnvPrefix: 'AWS_' },
-      compression: 'gzip',
+      compression: 'zstd',
       concurrency: 8,
     });
   });

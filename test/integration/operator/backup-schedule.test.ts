@@ -46,18 +46,18 @@ describe('a BackupSchedule that fires every minute', () => {
   it('wrote every artifact and its manifest, and the run manifest, to the bucket', async () => {
     const prefix = `backups/${scene.namespace}/app/${run.metadata.name}/`;
     expect(await scene.objectsOf('app', run.metadata.name!)).toEqual([
-      'app-db/database.dump.gz',
+      'app-db/database.dump.zst',
       'app-db/manifest.json',
-      'diagrams/bucket.tar.gz',
+      'diagrams/bucket.tar.zst',
       'diagrams/manifest.json',
-      'exports/bucket.tar.gz',
+      'exports/bucket.tar.zst',
       'exports/manifest.json',
       'manifest.json',
-      'uploads/bucket.tar.gz',
+      'uploads/bucket.tar.zst',
       'uploads/manifest.json',
     ]);
     expect(run.status?.artifacts?.map((artifact) => artifact.key)).toEqual(
-      ['app-db/database.dump.gz', 'diagrams/bucket.tar.gz', 'exports/bucket.tar.gz', 'uploads/bucket.tar.gz'].map((key) => `${prefix}${key}`),
+      ['app-db/database.dump.zst', 'diagrams/bucket.tar.zst', 'exports/bucket.tar.zst', 'uploads/bucket.tar.zst'].map((key) => `${prefix}${key}`),
     );
   });
 

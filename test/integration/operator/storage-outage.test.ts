@@ -49,7 +49,7 @@ describe('deleting a run while its backup storage is unreachable', () => {
   }
 
   it('keeps the finalizer with a Warning event while S3 is down, then deletes the objects and the run', async () => {
-    expect(await scene.objectsOf('app', 'doomed')).toEqual(['app-db/database.dump.gz', 'app-db/manifest.json', 'manifest.json']);
+    expect(await scene.objectsOf('app', 'doomed')).toEqual(['app-db/database.dump.zst', 'app-db/manifest.json', 'manifest.json']);
     proxy.refuse(true);
     await scene.client.delete(BACKUP_RUNS, scene.namespace, 'doomed');
 
