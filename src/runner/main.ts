@@ -7,6 +7,7 @@
 import { realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
+import { getHeapStatistics } from 'node:v8';
 import { pino, type Logger } from 'pino';
 import { DEFAULT_RESULT_FILE, RESULT_FILE_ENV, type RunnerResult } from '../contract/result.ts';
 import { RunnerExit } from '../contract/runner-env.ts';
@@ -111,7 +112,8 @@ export async function main(options: MainOptions): Promise<number> {
       env: options.env,
       now: () => new Date(),
     };
-    logger.info('task started');
+    // The heap V8 was given (NODE_OPTIONS from the Job's memory limit, src/core/jobs/runner-heap.ts).
+    logger.info({ heapSizeLimitBytes: getHeapStatistics().heap_size_limit, nodeOptions: options.env.NODE_OPTIONS }, 'task started');
     const summary = await dispatch(subcommand, task, ctx);
     result = { ok: true, subcommand, summary };
     logger.info({ summary, seconds: seconds(started), peakRssBytes: peakRssBytes() }, 'task succeeded');
