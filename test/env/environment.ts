@@ -2,7 +2,7 @@
 // mode with build/images when runc can run here, see kubelet/README.md), a throwaway
 // PostgreSQL and two S3 servers (MinIO, and gofakes3 for keys MinIO refuses), all on
 // 127.0.0.1. The Jest global setup, `make testenv-up` and `make demo` all start it through here.
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
@@ -45,20 +45,6 @@ function imageMap(): Record<string, string[]> {
 
 /** Where `make images` puts the OCI layouts the kubelet runs with runc. */
 export const imageStoreDir = join(repoRoot, 'build/images');
-
-/**
- * The runner image tests hand the operator: the one `make images` built (which runc mode runs),
- * else a name the process kubelet's image map knows, so its Jobs run either way.
- */
-export function testRunnerImage(): string {
-  const built = join(imageStoreDir, 'images.json');
-  if (existsSync(built)) {
-    const entries = Object.values(JSON.parse(readFileSync(built, 'utf8')) as Record<string, { reference?: string }>);
-    const runner = entries.map((e) => e.reference).find((r) => r?.includes('/lifeboat-runner:'));
-    if (runner) return runner;
-  }
-  return 'ghcr.io/lifeboat-dev/lifeboat-runner:dev';
-}
 
 /** Where the environment's kubelets unpack images (runc mode), shared by all of them. */
 export function imageCacheDir(envWorkDir: string): string {
