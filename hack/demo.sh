@@ -5,10 +5,13 @@
 # a second drill ("drill now") whose restored copy lacks that row and whose RPO has grown.
 #
 # It starts its own test environment (real etcd, kube-apiserver, controller-manager, scheduler,
-# the process kubelet that runs Job pods as local processes, a throwaway PostgreSQL and MinIO;
-# the code the integration tests use) and the operator, and stops both when it ends, also when
-# a step fails (exit status non-zero) or it is interrupted; the environment also goes down by
-# itself if this script dies (it watches this shell's pid).
+# the test kubelet, a throwaway PostgreSQL and MinIO; the code the integration tests use) and
+# installs the operator with deploy/operator: the kubelet runs its pod from the
+# lifeboat-operator image and the runner Jobs from lifeboat-runner, with runc (build/images,
+# `make images`). Where the kubelet cannot use runc (not root, no runc or umoci), pods run as
+# host processes, and so does the operator. It stops everything when it ends, also when a step
+# fails (exit status non-zero) or it is interrupted; the environment also goes down by itself
+# if this script dies (it watches this shell's pid).
 #
 #   LIFEBOAT_DEMO_KEEP=1 make demo   leave the environment and the operator running afterwards,
 #                                    to look around; stop them with `make testenv-down`
@@ -27,7 +30,7 @@ if [[ -n $keep ]]; then
 else
   export LIFEBOAT_DEMO_STATE=$workdir/state.json
 fi
-env_up= operator_pid=
+env_up= operator_pid= operator_in_cluster=
 
 cleanup() {
   local rc=$?
@@ -36,6 +39,7 @@ cleanup() {
   if ((rc != 0)); then
     echo
     echo "demo FAILED (exit status $rc)" >&2
+    [[ -n $operator_in_cluster ]] && kubectl logs -n lifeboat-system deployment/lifeboat-operator >"$oplog" 2>&1
     if [[ -f $oplog ]] && grep -q '"level":"\(warn\|error\|fatal\)"' "$oplog"; then
       echo "  the operator's last warnings and errors ($oplog):" >&2
       grep '"level":"\(warn\|error\|fatal\)"' "$oplog" | tail -n 10 | cut -c1-500 | sed 's/^/  /' >&2
@@ -104,21 +108,38 @@ export PATH=$LIFEBOAT_BIN_DIR:$PATH
 kubectl() { command kubectl --cache-dir "$cachedir" "$@"; }   # a discovery cache of our own
 say "This shell has KUBECONFIG, PGHOST/PGPORT/PGUSER and AWS_* set to it; kubectl is on PATH."
 
-section "installing Lifeboat's CRDs and starting the operator"
+section "installing Lifeboat's CRDs and the operator"
 run kubectl apply --server-side -f crds/
 kubectl wait --for=condition=Established -f crds/ --timeout=60s >/dev/null
-kubectl create namespace lifeboat-system >/dev/null
-launcher=(nohup)   # LIFEBOAT_DEMO_KEEP: outlives this script
-[[ -z $keep ]] && launcher=(setpriv --pdeathsig TERM --)   # else dies with this shell, whatever happens
-KUBECONFIG=$KUBECONFIG \
-LIFEBOAT_RUNNER_IMAGE=ghcr.io/lifeboat-dev/lifeboat-runner:dev \
-LIFEBOAT_LEASE_NAMESPACE=lifeboat-system \
-LIFEBOAT_HTTP_HOST=127.0.0.1 LIFEBOAT_HTTP_PORT=0 \
-POD_NAME=demo-operator \
-  "${launcher[@]}" $node dist/operator/main.js >"$oplog" 2>&1 &
-operator_pid=$!
-[[ -n $keep ]] && echo "$operator_pid" >.testenv/operator.pid
-say "operator pid $operator_pid, log $oplog (JSON); it holds the Lease lifeboat-system/lifeboat-operator"
+if [[ $KUBELET_MODE == runc ]]; then
+  say "deploy/operator as shipped (namespace, ServiceAccount, Role, ClusterRole, the Deployment of the" \
+      "lifeboat-operator image), through an overlay for this one-host cluster: one replica, and /healthz," \
+      "/readyz and /metrics on a free port of 127.0.0.1 (pods share this machine's network)."
+  printf '  $ cat %s/kustomization.yaml\n' "$OPERATOR_OVERLAY"
+  out <"$OPERATOR_OVERLAY/kustomization.yaml"
+  run kubectl apply --server-side -k "$OPERATOR_OVERLAY"
+  operator_in_cluster=1
+  kubectl rollout status deployment/lifeboat-operator -n lifeboat-system --timeout=180s >/dev/null
+  run kubectl get pods -n lifeboat-system \
+    -o custom-columns='NAME:.metadata.name,SERVICE ACCOUNT:.spec.serviceAccountName,IMAGE:.spec.containers[0].image,CONTAINER:.status.containerStatuses[0].containerID'
+  container=$(kubectl get pods -n lifeboat-system -l app.kubernetes.io/component=operator -o jsonpath='{.items[0].status.containerStatuses[0].containerID}')
+  if [[ $container != runc://* ]]; then echo "the operator's pod did not run from its image with runc ($container)" >&2; exit 1; fi
+  say "The operator runs from its image with runc, with the shipped RBAC and its service account's token."
+else
+  say "The kubelet runs pods as host processes here (make images, root, runc and umoci give it runc), and" \
+      "the operator's image cannot run that way: the operator runs as a host process instead."
+  kubectl create namespace lifeboat-system >/dev/null
+  launcher=(nohup)   # LIFEBOAT_DEMO_KEEP: outlives this script
+  [[ -z $keep ]] && launcher=(setpriv --pdeathsig TERM --)   # else dies with this shell, whatever happens
+  KUBECONFIG=$KUBECONFIG \
+  LIFEBOAT_LEASE_NAMESPACE=lifeboat-system \
+  LIFEBOAT_HTTP_HOST=127.0.0.1 LIFEBOAT_HTTP_PORT=0 \
+  POD_NAME=demo-operator \
+    "${launcher[@]}" $node dist/operator/main.js >"$oplog" 2>&1 &
+  operator_pid=$!
+  [[ -n $keep ]] && echo "$operator_pid" >.testenv/operator.pid
+  say "operator pid $operator_pid, log $oplog (JSON); it holds the Lease lifeboat-system/lifeboat-operator"
+fi
 
 section "the application: a database and three buckets"
 $node hack/demo.ts seed
@@ -190,8 +211,20 @@ say "The RPO is measured from the newest data IN THE BACKUP, not from the live d
     "written after the backup is not in the restored copy, and it is exactly what this incident" \
     "would lose. The RPO grows with every minute without a new backup, until the next one runs."
 
+if [[ -n $operator_in_cluster ]]; then
+  refused=$(kubectl logs -n lifeboat-system deployment/lifeboat-operator | grep -ci forbidden || true)
+  if ((refused > 0)); then echo "the API server refused $refused of the operator's requests: deploy/operator/10-rbac.yaml lacks a rule" >&2; exit 1; fi
+  say "The operator did all of this under the RBAC deploy/operator ships: its log has no refused request."
+fi
+
 if [[ -n $keep ]]; then
-  metrics=$(grep -o '"http":"[^"]*"' "$oplog" | head -1 | cut -d'"' -f4 || true)
+  if [[ -n $operator_in_cluster ]]; then
+    logs="kubectl logs -f -n lifeboat-system deployment/lifeboat-operator   # the operator's JSON log"
+    metrics=$OPERATOR_URL
+  else
+    logs="tail -f $oplog                 # the operator's JSON log"
+    metrics=$(grep -o '"http":"[^"]*"' "$oplog" | head -1 | cut -d'"' -f4 || true)
+  fi
   cat <<TXT
 
 Look around (the environment and the operator keep running):
@@ -199,7 +232,7 @@ Look around (the environment and the operator keep running):
   kubectl get lifeboat -n demo                    # schedules, runs, restores, drills
   kubectl describe drdrillrun -n demo drill-now   # steps, checks, RTO and RPO, events
   kubectl get jobs,pods -n demo                   # the runner Jobs
-  tail -f $oplog                 # the operator's JSON log${metrics:+
+  $logs${metrics:+
   curl -s $metrics/metrics | grep lifeboat_   # backup and drill metrics}
 Stop everything (operator included): make testenv-down
 TXT

@@ -2,10 +2,13 @@
 // the demo's environment from the state file in LIFEBOAT_DEMO_STATE (default .testenv/state.json).
 //   node hack/demo.ts prepare DIR [PID]   start the test environment (torn down by itself when PID
 //                                         exits) and write DIR/env.sh (KUBECONFIG, PG*, AWS_*, ...
-//                                         for the shell) and DIR/<kind>.yaml, the manifests a user
-//                                         would apply: schedule, backup-now, restore, drill, drill-now
+//                                         for the shell), DIR/<kind>.yaml, the manifests a user
+//                                         would apply: schedule, backup-now, restore, drill, drill-now,
+//                                         and .testenv/demo-operator/kustomization.yaml, deploy/operator
+//                                         for this one-host cluster (operator-install.ts)
 //   node hack/demo.ts seed                database, buckets, namespace and Secrets
 //   node hack/demo.ts wait-backup NAME    wait for the BackupRun to succeed, then list its artifacts
+//                                         and say what ran it (image, runc, pg_dump and server versions)
 //   node hack/demo.ts wait-restore NAME   wait for the RestoreRequest to succeed
 //   node hack/demo.ts wait-drill DRILL    wait for the drill's first run to pass
 //   node hack/demo.ts wait-drill-run NAME wait for the DRDrillRun to pass, printing its steps
@@ -15,17 +18,22 @@
 // expected state, or does not get there in time. Node starts slowly on a busy machine, so the
 // script calls it as few times as it can.
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { stringify } from 'yaml';
 import { BACKUP_RUNS, DR_DRILL_RUNS, DR_DRILLS, RESTORE_REQUESTS } from '../src/controllers/resource-types.ts';
 import { KubeClient } from '../src/kube/client.ts';
 import { KubeApiError } from '../src/kube/errors.ts';
-import { NAMESPACES, SECRETS } from '../src/kube/resource-type.ts';
+import { NAMESPACES, PODS, SECRETS } from '../src/kube/resource-type.ts';
 import type { KubeObject } from '../src/kube/types.ts';
+import { GetObjectCommand } from '@aws-sdk/client-s3';
+import { kubeletMode } from '../test/env/environment.ts';
+import { freePort } from '../test/env/ports.ts';
 import { repoRoot } from '../test/env/paths.ts';
+import { writeOperatorOverlay } from '../test/integration/operator/operator-install.ts';
 import { isAlive, launchSupervisor, readState } from '../test/env/supervisor.ts';
 import {
+  adminS3,
   appFixture,
   listObjects,
   scheduleManifest,
@@ -69,19 +77,25 @@ async function prepare(dir: string, parentPid: number | undefined): Promise<void
   const existing = readState(stateFile);
   if (existing && isAlive(existing.pid)) throw new Error(`an environment is already running for ${stateFile} (pid ${existing.pid}): \`make testenv-down\` first`);
   const started = Date.now();
-  const state = await launchSupervisor({ stateFile, ...(parentPid ? { parentPid } : {}) });
+  const [state, { mode, line }] = await Promise.all([launchSupervisor({ stateFile, ...(parentPid ? { parentPid } : {}) }), kubeletMode()]);
   const { info } = state;
   mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'env.sh'), shellEnv(info, state.pid), { mode: 0o600 });
+  // Pods share this machine's network: the operator listens on a free port of 127.0.0.1. The
+  // overlay sits in the checkout, so that it names deploy/operator as ../../deploy/operator.
+  const operatorPort = await freePort();
+  const overlay = writeOperatorOverlay(join(repoRoot, '.testenv/demo-operator'), { httpPort: operatorPort });
+  const operator = { KUBELET_MODE: mode.kind, OPERATOR_OVERLAY: relative(repoRoot, overlay), OPERATOR_URL: `http://127.0.0.1:${operatorPort}` };
+  writeFileSync(join(dir, 'env.sh'), shellEnv(info, state.pid, operator), { mode: 0o600 });
   for (const kind of MANIFESTS) writeFileSync(join(dir, `${kind}.yaml`), stringify(manifest(info, kind), { lineWidth: 0 }));
-  console.log(`  ready in ${Math.round((Date.now() - started) / 1000)} s: etcd, kube-apiserver, controller-manager, scheduler and a process kubelet (Job pods run as local processes)`);
+  console.log(`  ready in ${Math.round((Date.now() - started) / 1000)} s: etcd, kube-apiserver, controller-manager, scheduler and the test kubelet`);
+  console.log(`  ${line}`);
   console.log(`  PostgreSQL  ${info.postgres.host}:${info.postgres.port} (user ${info.postgres.user}, trust auth)`);
   console.log(`  MinIO       ${info.s3.endpoint}`);
   console.log(`  work dir    ${info.workDir} (removed when the environment stops)`);
 }
 
 /** For `source` in the shell: where everything is, in the variables the tools read. */
-function shellEnv(info: TestEnvInfo, supervisorPid: number): string {
+function shellEnv(info: TestEnvInfo, supervisorPid: number, extra: Record<string, string>): string {
   const quote = (value: string | number) => `'${String(value).replace(/'/g, `'\\''`)}'`;
   const vars: Record<string, string | number> = {
     KUBECONFIG: info.kubeconfig,
@@ -95,6 +109,7 @@ function shellEnv(info: TestEnvInfo, supervisorPid: number): string {
     AWS_REGION: info.s3.region,
     S3_ENDPOINT: info.s3.endpoint,
     BACKUP_BUCKET: fixture.backupBucket,
+    ...extra,
   };
   return Object.entries(vars).map(([name, value]) => `export ${name}=${quote(value)}\n`).join('');
 }
@@ -192,9 +207,14 @@ interface RunObject extends KubeObject {
     duration?: string;
     snapshotTime?: string;
     progress?: { sourcesDone?: number; sourcesTotal?: number };
-    artifacts?: { source: string; phase: string; message?: string }[];
+    artifacts?: { source: string; phase: string; message?: string; jobName?: string }[];
     conditions?: { type: string; status: string; reason?: string; message?: string }[];
   };
+}
+
+interface PodObject extends KubeObject {
+  spec?: { containers?: { image?: string }[] };
+  status?: { containerStatuses?: { containerID?: string }[] };
 }
 
 async function waitBackup(client: KubeClient, name: string): Promise<void> {
@@ -211,6 +231,31 @@ async function waitBackup(client: KubeClient, name: string): Promise<void> {
   });
   console.log(`  ${clock()} ${name} Succeeded: ${run.status?.size ?? '?'} in ${run.status?.duration ?? '?'}, snapshot ${utc(run.status?.snapshotTime)}`);
   await artifacts(name);
+  await howItRan(client, run);
+}
+
+/**
+ * One line on what ran the database's backup, from what it left behind: the image and container
+ * ID of its Job's pod (runc:// from the image, process:// as a host process) and the tools the
+ * runner recorded in the source's manifest.
+ */
+async function howItRan(client: KubeClient, run: RunObject): Promise<void> {
+  const source = 'app-db';
+  const jobName = run.status?.artifacts?.find((artifact) => artifact.source === source)?.jobName;
+  const pod = jobName ? (await client.list<PodObject>(PODS, { namespace: NAMESPACE, labelSelector: `job-name=${jobName}` })).items[0] : undefined;
+  const image = pod?.spec?.containers?.[0]?.image ?? '?';
+  const containerId = pod?.status?.containerStatuses?.[0]?.containerID ?? '';
+  const how = containerId.startsWith('runc://') ? 'with runc' : containerId.startsWith('process://') ? 'as host processes (the kubelet is in process mode)' : `(container ${containerId || 'unknown'})`;
+  const s3 = adminS3(env());
+  try {
+    const key = `backups/${NAMESPACE}/${SCHEDULE}/${run.metadata.name}/${source}/manifest.json`;
+    const object = await s3.send(new GetObjectCommand({ Bucket: fixture.backupBucket, Key: key }));
+    const tools = (JSON.parse((await object.Body?.transformToString()) ?? '{}') as { tools?: Record<string, string> }).tools ?? {};
+    const version = (text: string | undefined) => /\d+(\.\d+)+/.exec(text ?? '')?.[0] ?? '?';
+    console.log(`  runner Jobs run from ${image.slice(image.lastIndexOf('/') + 1)} ${how}; pg_dump ${version(tools.pg_dump)} against PostgreSQL ${version(tools.server)} (${source}'s manifest, pod ${pod?.metadata.name ?? '?'})`);
+  } finally {
+    s3.destroy();
+  }
 }
 
 function conditionMessages(conditions: { type: string; status: string; message?: string }[] | undefined): string {
