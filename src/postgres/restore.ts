@@ -43,6 +43,12 @@ export function pgRestoreArgs(options: Omit<RestoreToolOptions, 'env' | 'toolEnv
   // Streaming (or a single job) restores in one transaction: a failure, including a checksum
   // mismatch found at the end of the stream, leaves the target as it was.
   else args.push('--single-transaction');
+  return [...args, ...contentArgs(options)];
+}
+
+/** What to restore and how, the same whether pg_restore writes into the database or a script. */
+function contentArgs(options: Pick<RestoreToolOptions, 'file' | 'clean' | 'noOwner' | 'noAcl' | 'role'>): string[] {
+  const args: string[] = [];
   if (options.clean) args.push('--clean', '--if-exists');
   if (options.noOwner) args.push('--no-owner');
   if (options.noAcl) args.push('--no-acl');
@@ -58,12 +64,7 @@ export function pgRestoreArgs(options: Omit<RestoreToolOptions, 'env' | 'toolEnv
  */
 export function pgRestoreScriptArgs(options: Pick<RestoreToolOptions, 'format' | 'file' | 'clean' | 'noOwner' | 'noAcl' | 'role'>): string[] {
   const args = ['--file=-', '--exit-on-error', `--format=${options.format === 'custom' ? 'c' : 't'}`, '--single-transaction'];
-  if (options.clean) args.push('--clean', '--if-exists');
-  if (options.noOwner) args.push('--no-owner');
-  if (options.noAcl) args.push('--no-acl');
-  if (options.role) args.push(`--role=${options.role}`);
-  if (options.file) args.push(options.file);
-  return args;
+  return [...args, ...contentArgs(options)];
 }
 
 /** psql running pg_restore's script from stdin: the transaction is the script's own (see
