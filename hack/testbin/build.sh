@@ -47,4 +47,11 @@ if need gofakes3; then
   timed env GOBIN="$dir" go install -pgo=off -trimpath -ldflags "-s -w" "github.com/johannesboyne/gofakes3/cmd/gofakes3@$GOFAKES3_VERSION"
 fi
 
+# The tools the tests check shipped files with (helm, promtool, the health harness): one script
+# each in hack/testbin/tools/, each building through tool.sh.
+for tool in "$here"/tools/*.sh; do
+  [ -e "$tool" ] || continue
+  bash "$tool" "$dir"
+done
+
 echo "$dir"
