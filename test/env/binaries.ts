@@ -35,3 +35,12 @@ export function locateBinaries(dir = testbinDir()): Record<BinaryName, string> {
   }
   return found;
 }
+
+/** A tool built by hack/testbin/tools/<name>.sh (helm, promtool, lifeboat-health), with a clear error when missing. */
+export function locateTool(name: string, dir = testbinDir()): string {
+  const path = join(dir, name);
+  if (!existsSync(path)) {
+    throw new Error(`test tool ${name} missing in ${dir}: build it with 'make testbin' (hack/testbin/tools/${name}.sh).`);
+  }
+  return path;
+}
