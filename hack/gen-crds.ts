@@ -1,4 +1,5 @@
-// Writes crds/*.yaml and docs/api-reference.md from the zod schemas in src/api.
+// Writes crds/*.yaml, the same CRDs as templates of charts/lifeboat (templates/crds/), and
+// docs/api-reference.md from the zod schemas in src/api.
 //   npx node hack/gen-crds.ts          write the files
 //   npx node hack/gen-crds.ts --check  exit 1 when a committed file differs
 import { readFileSync, writeFileSync } from 'node:fs';

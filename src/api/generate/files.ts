@@ -1,7 +1,9 @@
-// Every file generated from src/api, by repository path. `hack/gen-crds.ts` writes them and a
-// unit test fails when the committed copies differ.
+// Every file generated from src/api, by repository path: the CRDs (also as templates of the Helm
+// chart) and the API reference. `hack/gen-crds.ts` writes them and a unit test fails when the
+// committed copies differ.
 import { stringify } from 'yaml';
 import { crdDescriptors } from '../index.ts';
+import { CHART_CRD_DIR, chartCrdTemplate } from './chart-crd.ts';
 import { crdObject } from './crd.ts';
 import { apiReference } from './reference.ts';
 
@@ -13,6 +15,7 @@ export function generatedFiles(): Map<string, string> {
     const crd = crdObject(descriptor);
     const file = `crds/${(crd.metadata as { name: string }).name.replace(/^([^.]+)\.(.*)$/, '$2_$1')}.yaml`;
     files.set(file, HEADER + stringify(crd, { lineWidth: 0 }));
+    files.set(`${CHART_CRD_DIR}/${file.slice('crds/'.length)}`, chartCrdTemplate(crd));
   }
   files.set('docs/api-reference.md', apiReference(crdDescriptors));
   return files;
