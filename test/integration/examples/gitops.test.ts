@@ -62,6 +62,19 @@ function secretRefs(value: unknown, found = new Map<string, Set<string>>()): Map
   return found;
 }
 
+/** Every value set is a key of charts/lifeboat/values.yaml (values.schema.json refuses unknown keys). */
+function expectChartValues(values: unknown): void {
+  const defaults = parseManifests(readFileSync(join(repoRoot, 'charts/lifeboat/values.yaml'), 'utf8'))[0] as unknown as Record<string, unknown>;
+  const paths = (value: unknown, prefix: string): string[] =>
+    value && typeof value === 'object' && !Array.isArray(value)
+      ? Object.entries(value).flatMap(([key, inner]) => paths(inner, prefix ? `${prefix}.${key}` : key))
+      : [prefix];
+  for (const path of paths(values, '')) {
+    const found = path.split('.').reduce<unknown>((node, key) => (node && typeof node === 'object' ? (node as Record<string, unknown>)[key] : undefined), defaults);
+    expect({ path, known: found !== undefined }).toEqual({ path, known: true });
+  }
+}
+
 let kubectl: Kubectl;
 let namespace: string;
 /** `kubectl kustomize` of every kustomization folder under examples/gitops, by folder. */
@@ -93,7 +106,7 @@ beforeAll(async () => {
 
 describe('examples/gitops', () => {
   it('has a kustomization for Argo CD, Flux and the team, and each builds with kubectl kustomize', () => {
-    expect([...built.keys()].sort()).toEqual(['argocd', 'flux', 'team']);
+    expect([...built.keys()].sort()).toEqual(['argocd', 'flux', 'flux/helm', 'team']);
     for (const [dir, manifests] of built) expect({ dir, empty: manifests.length === 0 }).toEqual({ dir, empty: false });
   });
 });
@@ -149,7 +162,11 @@ describe("the team's folder", () => {
 });
 
 describe('the Argo CD Applications', () => {
-  const applications = (): Manifest[] => [...ofKind(built.get('argocd')!, 'Application'), ...readManifests(join(EXAMPLES, 'argocd/root-application.yaml'))];
+  const applications = (): Manifest[] => [
+    ...ofKind(built.get('argocd')!, 'Application'),
+    ...readManifests(join(EXAMPLES, 'argocd/root-application.yaml')),
+    ...readManifests(join(EXAMPLES, 'argocd/lifeboat-helm.yaml')),
+  ];
 
   it('sync the CRDs first (wave -1), then the operator, then the backups, server-side', () => {
     const waves = ofKind(built.get('argocd')!, 'Application').map((app) => [app.metadata.name, Number(app.metadata.annotations?.['argocd.argoproj.io/sync-wave'])]);
@@ -171,6 +188,13 @@ describe('the Argo CD Applications', () => {
       expect({ app: app.metadata.name, repoURL: app.spec.source.repoURL, project: app.spec.project }).toEqual({ app: app.metadata.name, repoURL: REPO_URL, project: 'default' });
       await expectSyncableFolder(app.spec.source.path as string);
     }
+  });
+
+  it('can take the operator from the chart instead, with values the chart has', () => {
+    const helm = readManifests(join(EXAMPLES, 'argocd/lifeboat-helm.yaml'))[0]!;
+    expect(helm.spec.source.path).toBe('charts/lifeboat');
+    expect(helm.metadata.annotations?.['argocd.argoproj.io/sync-wave']).toBe('0');
+    expectChartValues(helm.spec.source.helm.valuesObject);
   });
 });
 
@@ -196,5 +220,13 @@ describe('the Flux objects', () => {
 
   it('each apply a folder of this repository that exists and builds', async () => {
     for (const k of kustomizations()) await expectSyncableFolder((k.spec.path as string).replace(/^\.\//, ''));
+  });
+
+  it('can take the operator from the chart instead: a HelmRelease of charts/lifeboat with values the chart has', async () => {
+    const [release] = ofKind(built.get('flux/helm')!, 'HelmRelease');
+    expect(release?.spec.chart.spec.sourceRef).toEqual({ kind: 'GitRepository', name: ofKind(built.get('flux')!, 'GitRepository')[0]?.metadata.name });
+    expect(release?.spec.targetNamespace).toBe('lifeboat-system');
+    await expectSyncableFolder((release?.spec.chart.spec.chart as string).replace(/^\.\//, ''));
+    expectChartValues(release?.spec.values);
   });
 });
