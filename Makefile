@@ -7,7 +7,7 @@ export PATH := $(CURDIR)/node_modules/.bin:$(PATH)
 NODE := $(CURDIR)/node_modules/.bin/node
 JEST := NODE_OPTIONS=--experimental-vm-modules $(NODE) node_modules/jest/bin/jest.js
 
-.PHONY: all deps build lint typecheck unit integration test testbin testenv-up testenv-down crds demo bench-runner bench-operator images clean
+.PHONY: all deps build lint typecheck unit integration test testbin testenv-up testenv-down crds demo e2e-kind bench-runner bench-operator images clean
 
 all: build
 
@@ -74,6 +74,11 @@ bench-operator: build testbin
 
 demo: build testbin images
 	@bash hack/demo.sh
+
+# The demo's story on a kind cluster with the images and the Helm chart, for machines with Docker
+# and kind (hack/e2e-kind.sh). Not part of `make test`; its manifests are checked there.
+e2e-kind: images
+	@bash hack/e2e-kind.sh
 
 clean:
 	rm -rf dist .jest-results.json
