@@ -1,18 +1,26 @@
 // Drill metrics, computed from the informer caches at scrape time (the runs' statuses, walked
 // the way the drill's status walks them), so they are right from the first scrape after a
 // restart: an alert on lifeboat_drill_last_passed_timestamp_seconds must not fire because the
-// operator restarted. Figures are of the newest finished run (by completion) of each drill.
+// operator restarted. For the same reason nothing is reported until both caches have listed (a
+// drill seen before its runs would look as if it never passed). Figures are of the newest
+// finished run (by completion) of each drill. The alerts on these (docs/metrics.md) are in
+// charts/lifeboat/files/prometheus-rules.yaml.
 import { Gauge, type Registry } from 'prom-client';
 import { finishedRuns, toDrillRunView, type DrillRunView } from '../../core/drill/index.ts';
 import { parseTime } from '../../core/time.ts';
-import { runsOf, type DrillInformers } from './observe.ts';
+import { runsOf, type DrillInformers, type StoredDrill, type StoredDrillRun } from './observe.ts';
 
 interface DrillFigures {
   labels: { namespace: string; drill: string };
+  drill: StoredDrill;
   runs: DrillRunView[];
   newestFinished?: DrillRunView | undefined;
+  /** The newest finished run as stored, for what the view leaves out (whether each objective was met). */
+  newestFinishedRun?: StoredDrillRun | undefined;
   newestPassed?: DrillRunView | undefined;
 }
+
+const OBJECTIVES = ['rto', 'rpo'] as const;
 
 const registered = new WeakSet<Registry>();
 
@@ -26,14 +34,24 @@ export function drillMetrics(registry: Registry, prefix: string, informers: Pick
   if (registered.has(registry)) return;
   registered.add(registry);
 
-  const figures = (): DrillFigures[] =>
-    informers.drills.list().map((drill) => {
+  const figures = (): DrillFigures[] => {
+    if (!informers.drills.hasSynced || !informers.runs.hasSynced) return [];
+    return informers.drills.list().map((drill) => {
       const namespace = drill.metadata.namespace ?? '';
       const name = drill.metadata.name ?? '';
-      const runs = runsOf(informers, { namespace, name, uid: drill.metadata.uid ?? '' }).map((run) => toDrillRunView(run, name));
+      const stored = runsOf(informers, { namespace, name, uid: drill.metadata.uid ?? '' });
+      const runs = stored.map((run) => toDrillRunView(run, name));
       const finished = finishedRuns(runs);
-      return { labels: { namespace, drill: name }, runs, newestFinished: finished[0], newestPassed: finished.find((run) => run.result === 'Passed') };
+      return {
+        labels: { namespace, drill: name },
+        drill,
+        runs,
+        newestFinished: finished[0],
+        newestFinishedRun: stored.find((run) => run.metadata.name === finished[0]?.name),
+        newestPassed: finished.find((run) => run.result === 'Passed'),
+      };
     });
+  };
 
   const perDrill = (name: string, help: string, value: (figures: DrillFigures) => number | undefined) =>
     new Gauge({
@@ -62,6 +80,27 @@ export function drillMetrics(registry: Registry, prefix: string, informers: Pick
     const start = seconds(newestFinished?.startTime);
     const end = seconds(newestFinished?.completionTime);
     return start === undefined || end === undefined ? undefined : Math.max(0, end - start);
+  });
+  perDrill('drill_created_timestamp_seconds', 'Creation time of each DRDrill (Unix seconds): for a drill that never passed, the no-passed-drill alert counts from here.', ({ drill }) =>
+    seconds(drill.metadata.creationTimestamp),
+  );
+  perDrill('drill_recurring', 'Whether each drill repeats (spec.schedule set): 1 recurring, 0 one-off. The no-passed-drill alert is for recurring drills only.', ({ drill }) =>
+    drill.spec?.schedule ? 1 : 0,
+  );
+  new Gauge({
+    name: `${prefix}drill_objective_met`,
+    help: 'Whether the newest finished DRDrillRun of each drill met each objective (objective rto or rpo): 1 met, 0 missed; absent when the run measured nothing (it failed before the data was recovered).',
+    labelNames: ['namespace', 'drill', 'objective'] as const,
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const { labels, newestFinishedRun } of figures()) {
+        for (const objective of OBJECTIVES) {
+          const met = newestFinishedRun?.status?.[objective]?.met;
+          if (met !== undefined) this.set({ ...labels, objective }, met ? 1 : 0);
+        }
+      }
+    },
   });
   new Gauge({
     name: `${prefix}drill_runs`,
