@@ -37,8 +37,16 @@ export const observedGenerationField = z
   .describe('metadata.generation of the spec this status was computed from.');
 
 export const ConditionTypes = {
-  /** The spec is valid and everything it references exists. */
+  /**
+   * Every kind: True when the object is current (a run finished well, a schedule or drill is
+   * healthy), False while it is in progress or has failed; the reason says which
+   * (docs/adr/0013-conditions-follow-kstatus.md).
+   */
   Ready: 'Ready',
+  /** Every kind, only while True: the object is in progress (kstatus InProgress); same reason and message as Ready. */
+  Reconciling: 'Reconciling',
+  /** Every kind, only while True: the object failed and needs a person (kstatus Failed); same reason and message as Ready. */
+  Stalled: 'Stalled',
   /** BackupSchedule: the newest successful backup is younger than spec.objectives.rpo. */
   RPOMet: 'RPOMet',
   /** BackupRun, RestoreRequest: finished (see phase for how). */
@@ -50,9 +58,38 @@ export const ConditionTypes = {
 } as const;
 export type ConditionType = (typeof ConditionTypes)[keyof typeof ConditionTypes];
 
+/** Reasons of Ready, Reconciling and Stalled shared by several kinds (each kind's own are in docs/api.md). */
 export const ConditionReasons = {
-  /** The API server accepted the spec but it cannot work; the message names the field. */
+  /** Failed: the API server accepted the spec but it cannot work; the message names the field. */
   InvalidSpec: 'InvalidSpec',
-  /** A referenced object (schedule, run, Secret) does not exist. */
+  /** A referenced object (schedule, run, Secret) does not exist: in progress while the grace period lasts, then failed. */
   ReferenceNotFound: 'ReferenceNotFound',
+  /** BackupRun, RestoreRequest in progress: no Job has started yet. */
+  Pending: 'Pending',
+  /** BackupRun, RestoreRequest, DRDrillRun in progress: Jobs are running. */
+  Running: 'Running',
+  /** BackupRun, RestoreRequest current: finished, every source or target succeeded. */
+  Succeeded: 'Succeeded',
+  /** BackupRun current: recreated from its run manifest in storage (catalog sync). */
+  Imported: 'Imported',
+  /** BackupRun, RestoreRequest failed: a Job failed (the message says which and why). */
+  JobFailed: 'JobFailed',
+  /** BackupRun, RestoreRequest failed: some sources or targets succeeded, others failed. */
+  PartiallyFailed: 'PartiallyFailed',
+  /** DRDrillRun current: the drill passed. */
+  Passed: 'Passed',
+  /** BackupSchedule current: runs are created on its cron. DRDrill current: drills start on its cron. */
+  Scheduled: 'Scheduled',
+  /** BackupSchedule, DRDrill current: suspended, nothing new starts. */
+  Suspended: 'Suspended',
+  /** DRDrill current: a drill without a schedule, which runs once. */
+  OneOff: 'OneOff',
+  /** BackupSchedule failed: the RPO objective is missed (also with no successful backup once creation + rpo passed). */
+  ObjectiveMissed: 'ObjectiveMissed',
+  /** BackupSchedule failed: the newest finished BackupRun failed (or partially failed). */
+  LastBackupFailed: 'LastBackupFailed',
+  /** DRDrill failed: the newest finished DRDrillRun failed. */
+  LastRunFailed: 'LastRunFailed',
+  /** DRDrill in progress: its first run is running and none has finished yet. */
+  FirstRunInProgress: 'FirstRunInProgress',
 } as const;

@@ -63,7 +63,8 @@ describe('decideBackupRun: the phase table', () => {
       ],
       progress: { sourcesDone: 0, sourcesTotal: 2 },
     });
-    expect(condition(decision, 'Ready')).toMatchObject({ status: 'True', reason: 'Valid' });
+    expect(condition(decision, 'Ready')).toMatchObject({ status: 'False', reason: 'Pending', message: 'waiting for 2 Job(s) to start' });
+    expect(condition(decision, 'Reconciling')).toMatchObject({ status: 'True', reason: 'Pending', message: 'waiting for 2 Job(s) to start' });
     expect(condition(decision, 'Complete')).toMatchObject({ status: 'False', reason: 'Pending' });
   });
 

@@ -8,6 +8,7 @@
 //   6. one Job per source that has none;
 //   7. when every source succeeded, the Job that writes the run manifest;
 //   8. the roll-up into phase, conditions, times and events; then, optionally, verification.
+// Ready, Reconciling and Stalled follow the phase (src/core/job-set/health.ts, docs/adr/0013).
 // The Job-set pieces (item states, roll-up, the checks before start, halting) are shared with
 // RestoreRequest and DRDrillRun: src/core/job-set/.
 import {
@@ -20,16 +21,19 @@ import {
   type Condition,
 } from '../../api/index.ts';
 import { runManifestKey } from '../../contract/bucket-layout.ts';
-import { conditionChanged, findCondition, setCondition, type ConditionInput } from '../conditions.ts';
+import { conditionChanged, findCondition, setCondition } from '../conditions.ts';
 import { normal, warning, type RecordEvent } from '../events.ts';
+import { applyHealth } from '../health.ts';
 import {
   finalizerActions,
   halt,
   isFinal,
   isTerminal,
   jobOutcome,
+  jobSetHealth,
   missingSecretMessages,
   preflight,
+  settledHealth,
   waitForReference,
   type Blocked,
 } from '../job-set/index.ts';
@@ -46,7 +50,6 @@ import { finalizeSummary } from './summaries.ts';
 import type { BackupRunAction, BackupRunConfig, BackupRunDecision, ObservedBackupRun } from './types.ts';
 
 export const RunConditionReasons = {
-  Valid: 'Valid',
   InvalidSpec: ConditionReasons.InvalidSpec,
   ReferenceNotFound: ConditionReasons.ReferenceNotFound,
   Verifying: 'Verifying',
@@ -85,7 +88,7 @@ export function decideBackupRun(observed: ObservedBackupRun, now: Date, config: 
 
   const resolution = resolveRun(observed);
   if (!resolution.ok) {
-    if (isTerminal(before.phase)) return unchanged();
+    if (isTerminal(before.phase)) return settled(pass);
     return stopped(pass, waitForReference(resolution.message, run.metadata.creationTimestamp, now, config), 'ScheduleNotFound');
   }
   const forJobs = runForJobs(pass, resolution);
@@ -142,9 +145,8 @@ function stopped(pass: Pass, check: Blocked, eventReason: 'ScheduleNotFound' | '
     completionTime: stop.phase === 'Failed' ? keepSpelling(before.completionTime, parseTime(before.completionTime) ?? now) : before.completionTime,
     resolved: resolution ? resolvedStatus(before, resolution) : before.resolved,
   });
-  const ready = findCondition(stop.conditions, 'Ready');
-  if (conditionChanged(findCondition(before.conditions, 'Ready'), ready)) actions.push(warning(eventReason, ready!.message));
-  if (stop.phase === 'Failed' && before.phase !== 'Failed') actions.push(warning('BackupFailed', ready!.message));
+  if (conditionChanged(findCondition(before.conditions, 'Ready'), findCondition(stop.conditions, 'Ready'))) actions.push(warning(eventReason, stop.message));
+  if (stop.phase === 'Failed' && before.phase !== 'Failed') actions.push(warning('BackupFailed', stop.message));
   return { actions, status, statusChanged: !sameStatus(before, status), requeueAfterMs: stop.requeueAfterMs };
 }
 
@@ -177,7 +179,7 @@ function summarize(pass: Pass, states: readonly SourceState[], finalize: Finaliz
   const { before, now, generation, actions } = pass;
   const sizeBytes = sumDefined(states.map((state) => state.artifact.sizeBytes));
   const { phase, complete } = progressOf(states, finalize, generation, sizeBytes === undefined ? undefined : formatBytes(sizeBytes));
-  let conditions = setCondition(before.conditions, readyCondition(generation), now);
+  let conditions = applyHealth(before.conditions, jobSetHealth(phase, complete), now, generation);
   conditions = setCondition(conditions, complete, now);
   conditions = verification(pass, conditions, phase, run);
 
@@ -212,15 +214,22 @@ function summarize(pass: Pass, states: readonly SourceState[], finalize: Finaliz
  */
 function afterTerminal(pass: Pass, resolution: Resolved, run: RunForJobs): BackupRunDecision {
   const { observed, before, actions } = pass;
-  if (observed.run.metadata.annotations?.[Annotations.importedFrom]) return { actions, status: before, statusChanged: false };
+  if (observed.run.metadata.annotations?.[Annotations.importedFrom]) return settled(pass);
   const conditions = verification(pass, before.conditions ?? [], before.phase!, run);
-  const status = compact({ ...before, conditions });
+  const status = settledStatus(pass, conditions);
   actions.push(...transitionEvents(before, status, [], { ...resolution, fromSchedule: false }));
   return { actions, status, statusChanged: !sameStatus(before, status) };
 }
 
-function readyCondition(generation: number): ConditionInput {
-  return { type: 'Ready', status: 'True', reason: RunConditionReasons.Valid, message: 'sources and storage are set and every Secret they name exists', observedGeneration: generation };
+/** A finished run as it is, its health and observedGeneration brought up to date (a deletionPolicy edit bumps the generation). */
+function settled(pass: Pass): BackupRunDecision {
+  const status = settledStatus(pass, pass.before.conditions ?? []);
+  return { actions: pass.actions, status, statusChanged: !sameStatus(pass.before, status) };
+}
+
+function settledStatus({ before, now, generation }: Pass, conditions: Condition[]): BackupRunStatus {
+  const health = settledHealth(before.phase!, conditions);
+  return compact({ ...before, observedGeneration: generation, conditions: applyHealth(conditions, health, now, generation) });
 }
 
 function verification(pass: Pass, conditions: Condition[], phase: Phase, run: RunForJobs): Condition[] {

@@ -10,8 +10,10 @@
 // A recreated run carries only scheduleRef in spec, its status says Succeeded with the sources,
 // storage and artifacts from the manifest, and the annotation lifeboat.dev/imported-from tells
 // decideBackupRun never to start Jobs for it, even before its status is written.
-import { API_VERSION, formatBytes, type BackupRun, type BackupRunStatus, type BackupScheduleSpec, type BackupScheduleStatus } from '../../api/index.ts';
+import { API_VERSION, ConditionReasons, formatBytes, type BackupRun, type BackupRunStatus, type BackupScheduleSpec, type BackupScheduleStatus } from '../../api/index.ts';
 import { setCondition } from '../conditions.ts';
+import { applyHealth } from '../health.ts';
+import { jobSetHealth } from '../job-set/health.ts';
 import { normal, type RecordEvent } from '../events.ts';
 import { Annotations, controllerReference, Labels, MANAGED_BY } from '../metadata.ts';
 import { compact } from '../same-status.ts';
@@ -99,8 +101,9 @@ export function importedStatus(schedule: ObservedCatalog['schedule'], entry: Cat
   const names = new Set(manifest.sources.map((source) => source.name));
   const sources = schedule.spec.sources.filter((source) => names.has(source.name));
   const where = `s3://${schedule.spec.storage.bucket}/${entry.key}`;
-  let conditions = setCondition([], { type: 'Ready', status: 'True', reason: 'Valid', message: `recreated from ${where}`, observedGeneration: 1 }, now);
-  conditions = setCondition(conditions, { type: 'Complete', status: 'True', reason: 'Imported', message: `recreated from the run manifest ${where}`, observedGeneration: 1 }, now);
+  // A new object's generation is 1. Ready says the same as Complete, as on any Succeeded run.
+  const complete = { type: 'Complete', status: 'True' as const, reason: ConditionReasons.Imported, message: `recreated from the run manifest ${where}`, observedGeneration: 1 };
+  const conditions = setCondition(applyHealth([], jobSetHealth('Succeeded', complete), now, 1), complete, now);
   return compact({
     observedGeneration: 1,
     conditions,

@@ -9,10 +9,13 @@
 //   7. Cleanup: by the policy, also after a failure, the timeout, or deletion;
 //   8. the report next to the backups, then the result.
 // A failure anywhere skips to Cleanup; the timeout stops the running step first.
+// Ready, Reconciling and Stalled (docs/adr/0013): in progress until the result, then current
+// (Passed) or failed (the run's reason).
 import type { Condition, DRDrillRunStatus, DrillPlan, DrillStepName } from '../../api/index.ts';
-import { parseDuration } from '../../api/index.ts';
+import { ConditionReasons, parseDuration } from '../../api/index.ts';
 import { findCondition, setCondition } from '../conditions.ts';
 import { normal, warning, type RecordEvent } from '../events.ts';
+import { applyHealth, current, failed, inProgress, type Health } from '../health.ts';
 import { finalizerActions, halt, jobOutcome, missingSecretMessages, preflight, waitForReference, type Blocked } from '../job-set/index.ts';
 import { buildDrillRestoreJob, buildDrillVerifyJob, buildScratchJob, drillJobName, needsVerify, scratchName, type DrillRunForJobs, type DrillSource } from '../jobs/drill-jobs.ts';
 import type { BackupForJobs } from '../jobs/restore-job.ts';
@@ -54,12 +57,15 @@ export function decideDrillRun(observed: ObservedDrillRun, now: Date, config: Dr
   const finalizers = run.metadata.finalizers ?? [];
   const deleting = run.metadata.deletionTimestamp !== undefined;
   const unchanged = (actions: DrillRunAction[]): DrillRunDecision => ({ actions, status: before, statusChanged: false });
-  if (before.result === 'Passed' || before.result === 'Failed') return unchanged(finalizerActions(DRILL_CLEANUP_FINALIZER, false, finalizers));
+  const generation = run.metadata.generation ?? 0;
+  if (before.result === 'Passed' || before.result === 'Failed') {
+    const actions = finalizerActions(DRILL_CLEANUP_FINALIZER, false, finalizers);
+    return deleting ? unchanged(actions) : settled(before, actions, now, generation);
+  }
   if (deleting && !finalizers.includes(DRILL_CLEANUP_FINALIZER)) return unchanged([]);
 
   const actions: DrillRunAction[] = deleting ? [] : finalizerActions(DRILL_CLEANUP_FINALIZER, true, finalizers);
   const incident = parseTime(run.metadata.creationTimestamp) ?? now;
-  const generation = run.metadata.generation ?? 0;
   const plan = run.spec.plan ?? before.plan ?? observed.drill?.plan;
   if (!plan) {
     const missing = `DRDrill "${run.spec.drillRef.name}" (spec.drillRef) does not exist; create it, or fix drillRef`;
@@ -264,8 +270,8 @@ function verify(pass: Pass, stop: string | undefined): void {
     ),
   ];
   if (outcome.status.phase === 'Failed' && !pass.failure) {
-    const failed = pass.checks.filter((check) => check.result === 'Failed');
-    const message = failed.length > 0 ? `${failed.length} check(s) failed: ${failed.slice(0, 5).map((c) => `${c.name}${c.expected ? ` (expected ${c.expected}, found ${c.actual ?? 'nothing'})` : c.message ? ` (${c.message})` : ''}`).join('; ')}` : (outcome.status.message ?? 'verification failed');
+    const failedChecks = pass.checks.filter((check) => check.result === 'Failed');
+    const message = failedChecks.length > 0 ? `${failedChecks.length} check(s) failed: ${failedChecks.slice(0, 5).map((c) => `${c.name}${c.expected ? ` (expected ${c.expected}, found ${c.actual ?? 'nothing'})` : c.message ? ` (${c.message})` : ''}`).join('; ')}` : (outcome.status.message ?? 'verification failed');
     fail(pass, 'CheckFailed', message);
     return;
   }
@@ -403,16 +409,27 @@ function requeueAfter(pass: Pass): number | undefined {
 function conditions(pass: Pass, status: Status, done: boolean): Condition[] {
   const { now, generation, before } = pass;
   const set = (list: Condition[], type: string, value: 'True' | 'False' | 'Unknown', reason: string, message: string) => setCondition(list, { type, status: value, reason, message, observedGeneration: generation }, now);
-  const invalid = status.reason === 'InvalidPlan' || status.reason === 'ReferenceNotFound';
-  let list = invalid
-    ? set(before.conditions ?? [], 'Ready', 'False', status.reason === 'InvalidPlan' ? 'InvalidSpec' : 'ReferenceNotFound', status.message ?? '')
-    : set(before.conditions ?? [], 'Ready', 'True', 'Valid', 'the plan, the schedule and every Secret it names check out');
+  const step = `step ${(status.steps ?? []).find((s) => s.phase === 'Running')?.name ?? 'starting'}`;
+  let list = applyHealth(before.conditions, done ? finishedHealth(status) : inProgress(ConditionReasons.Running, step), now, generation);
   list = done
     ? set(list, 'Complete', 'True', status.result ?? 'Finished', status.result === 'Passed' ? 'the drill passed' : `the drill failed: ${status.reason}: ${status.message ?? ''}`)
-    : set(list, 'Complete', 'False', 'Running', `step ${(status.steps ?? []).find((step) => step.phase === 'Running')?.name ?? 'starting'}`);
+    : set(list, 'Complete', 'False', 'Running', step);
   if (status.rto) list = set(list, 'RTOMet', status.rto.met ? 'True' : 'False', status.rto.met ? 'WithinObjective' : 'ObjectiveMissed', `recovery took ${status.rto.measured}, objective ${status.rto.objective}`);
   if (status.rpo) list = set(list, 'RPOMet', status.rpo.met ? 'True' : 'False', status.rpo.met ? 'WithinObjective' : 'ObjectiveMissed', `${status.rpo.measured} of data lost (basis ${status.rpo.basis}), objective ${status.rpo.objective}`);
   return list;
+}
+
+/** Passed is current; Failed has failed, for the run's reason (an invalid plan reads InvalidSpec, as on every kind). */
+function finishedHealth(status: Status): Health {
+  if (status.result === 'Passed') return current(ConditionReasons.Passed, 'the drill passed');
+  const reason = status.reason === 'InvalidPlan' ? ConditionReasons.InvalidSpec : (status.reason ?? 'Failed');
+  return failed(reason, status.message ?? 'the drill failed');
+}
+
+/** A finished run changes no more; its health and observedGeneration are kept up to date. */
+function settled(before: Status, actions: DrillRunAction[], now: Date, generation: number): DrillRunDecision {
+  const status: Status = compact({ ...before, observedGeneration: generation, conditions: applyHealth(before.conditions, finishedHealth(before), now, generation) });
+  return { actions, status, statusChanged: !sameStatus(before, status) };
 }
 
 function events(before: Status, after: Status): RecordEvent[] {
@@ -457,20 +474,20 @@ function orUndefined<T>(list: T[]): T[] | undefined {
 /** Before SelectBackup: waiting for a reference (Pending, requeue), nothing started yet. */
 function blocked(pass: Pick<Pass, 'before' | 'now' | 'generation' | 'actions'>, check: Blocked): DrillRunDecision {
   const { before, now, generation, actions } = pass;
-  const stop = halt(before.conditions ?? [], check, now, generation);
-  const failed = stop.phase === 'Failed';
+  // Clipped as status.message is, so that Ready says the same now and once the run has finished.
+  const stop = halt(before.conditions ?? [], { ...check, message: clip(check.message) }, now, generation);
+  const gaveUp = stop.phase === 'Failed';
   const status: Status = compact({
     ...before,
     observedGeneration: generation,
     conditions: stop.conditions,
-    result: failed ? ('Failed' as const) : ('Running' as const),
-    reason: failed ? 'ReferenceNotFound' : before.reason,
-    message: failed ? clip(stop.message) : before.message,
-    completionTime: failed ? formatTime(now) : before.completionTime,
+    result: gaveUp ? ('Failed' as const) : ('Running' as const),
+    reason: gaveUp ? 'ReferenceNotFound' : before.reason,
+    message: gaveUp ? clip(stop.message) : before.message,
+    completionTime: gaveUp ? formatTime(now) : before.completionTime,
   });
-  const ready = findCondition(stop.conditions, 'Ready')!;
   const readyBefore = findCondition(before.conditions, 'Ready');
-  if (readyBefore?.message !== ready.message) actions.push(warning('ReferenceNotFound', ready.message));
-  if (failed) actions.push(warning('DrillFailed', `the drill failed before it started: ${stop.message}`));
+  if (readyBefore?.message !== stop.message) actions.push(warning('ReferenceNotFound', stop.message));
+  if (gaveUp) actions.push(warning('DrillFailed', `the drill failed before it started: ${stop.message}`));
   return { actions, status, statusChanged: !sameStatus(before, status), requeueAfterMs: stop.requeueAfterMs };
 }

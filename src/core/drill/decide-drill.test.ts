@@ -167,11 +167,8 @@ describe('decideDrill: a one-off drill (no schedule)', () => {
     expect(decision.status).toMatchObject({ lastScheduleTime: '2025-01-02T09:30:00Z', active: `weekly-${CREATED}` });
     expect(decision.status.nextRunTime).toBeUndefined();
     expect(decision.requeueAfterMs).toBeUndefined();
-    expect(condition(decision, 'Ready')).toMatchObject({
-      status: 'True',
-      reason: 'OneOff',
-      message: 'runs once, when created; to drill again, create a DRDrillRun with spec.drillRef.name weekly',
-    });
+    // Its one run has just started: the drill is in progress until the run finishes.
+    expect(condition(decision, 'Ready')).toMatchObject({ status: 'False', reason: 'FirstRunInProgress', message: `DRDrillRun weekly-${CREATED} is running; no drill has finished yet` });
   });
 
   it('never again: not after a restart with a stale status, nor after an edit, nor once its run is gone', () => {

@@ -1,13 +1,16 @@
 // decideDrill: from a DRDrill, its runs and the clock to what to do (create a run, prune
 // history, record events) and the status to write. Pure: the I/O layer observes and acts
 // (STYLE #2). It reads top to bottom:
-//   1. Ready: the spec is valid and the BackupSchedule exists (else no run starts);
+//   1. the spec is valid and the BackupSchedule exists (else no run starts);
 //   2. firing (firing.ts): the one-off run, or the cron's, Forbid;
 //   3. history (history.ts): finished runs beyond historyLimit;
-//   4. the status: the run in progress, the newest run, the newest passed, LastRunPassed.
+//   4. the status: the run in progress, the newest run, the newest passed, LastRunPassed, and
+//      the drill's health (Ready, Reconciling, Stalled; docs/adr/0013):
+//      InvalidSpec / ReferenceNotFound > LastRunFailed > FirstRunInProgress > current.
 import { ConditionReasons, errorsOf, type Condition, type DRDrillStatus, type Problem } from '../../api/index.ts';
-import { conditionChanged, findCondition, removeCondition, setCondition, type ConditionInput } from '../conditions.ts';
+import { conditionChanged, findCondition, removeCondition, setCondition } from '../conditions.ts';
 import { normal, warning } from '../events.ts';
+import { applyHealth, current, failed, inProgress, type Health } from '../health.ts';
 import { compact, sameStatus } from '../same-status.ts';
 import { formatTime, keepSpelling, latest, parseTime } from '../time.ts';
 import { buildDrillRun } from './drill-run.ts';
@@ -23,6 +26,8 @@ export const DrillReasons = {
   Suspended: 'Suspended',
   InvalidSpec: ConditionReasons.InvalidSpec,
   ReferenceNotFound: ConditionReasons.ReferenceNotFound,
+  LastRunFailed: ConditionReasons.LastRunFailed,
+  FirstRunInProgress: ConditionReasons.FirstRunInProgress,
 } as const;
 
 export function decideDrill(observed: ObservedDrill, now: Date): DrillDecision {
@@ -31,20 +36,16 @@ export function decideDrill(observed: ObservedDrill, now: Date): DrillDecision {
   const actions: DrillAction[] = [];
   const errors = errorsOf(observed.problems);
 
-  // 1. Ready.
+  // 1. The spec.
   if (before.observedGeneration !== generation) {
     for (const problem of observed.problems.filter((p) => p.severity === 'Warning')) {
       actions.push(warning('SpecWarning', `${problem.field}: ${problem.message}`));
     }
   }
-  const ready = readyCondition(observed, errors);
-  let conditions = setCondition(before.conditions, ready, now);
-  if (ready.status === 'False' && conditionChanged(findCondition(before.conditions, 'Ready'), findCondition(conditions, 'Ready'))) {
-    actions.push(warning(ready.reason === DrillReasons.InvalidSpec ? 'InvalidSpec' : 'ScheduleNotFound', ready.message));
-  }
+  const blocked = specProblem(observed, errors);
 
   // 2. Firing.
-  const fire = decideDrillFire(observed, now, ready.status === 'True');
+  const fire = decideDrillFire(observed, now, blocked === undefined);
   actions.push(...fire.events);
   let created: DrillRunView | undefined;
   if (fire.fire) {
@@ -72,6 +73,11 @@ export function decideDrill(observed: ObservedDrill, now: Date): DrillDecision {
   const newestFinished = finished[0];
   const newestPassed = finished.find((run) => run.result === 'Passed');
 
+  const health = blocked ?? runsHealth(observed, newestFinished, active);
+  let conditions = applyHealth(before.conditions, health, now, generation);
+  if (blocked && conditionChanged(findCondition(before.conditions, 'Ready'), findCondition(conditions, 'Ready'))) {
+    actions.push(warning(blocked.reason === DrillReasons.InvalidSpec ? 'InvalidSpec' : 'ScheduleNotFound', blocked.message));
+  }
   const resultBefore = findCondition(before.conditions, LAST_RUN_PASSED);
   conditions = newestFinished ? setCondition(conditions, lastRunPassedCondition(newestFinished, generation), now) : removeCondition(conditions, LAST_RUN_PASSED);
   if (newestFinished && conditionChanged(resultBefore, findCondition(conditions, LAST_RUN_PASSED)) && newlyFinished(newestFinished, before)) {
@@ -102,32 +108,33 @@ export function decideDrill(observed: ObservedDrill, now: Date): DrillDecision {
   };
 }
 
-function readyCondition(observed: ObservedDrill, errors: Problem[]): ConditionInput & { status: 'True' | 'False' } {
-  const base = { type: 'Ready', observedGeneration: observed.generation };
-  if (errors.length > 0) {
-    const message = errors.map((problem) => `${problem.field}: ${problem.message}`).join('; ');
-    return { ...base, status: 'False', reason: DrillReasons.InvalidSpec, message };
-  }
-  const { scheduleRef, suspend } = observed.spec;
+/** Why no drill can start: the spec cannot work, or its BackupSchedule does not exist. */
+function specProblem(observed: ObservedDrill, errors: Problem[]): Health | undefined {
+  if (errors.length > 0) return failed(DrillReasons.InvalidSpec, errors.map((problem) => `${problem.field}: ${problem.message}`).join('; '));
   if (!observed.scheduleExists) {
-    return {
-      ...base,
-      status: 'False',
-      reason: DrillReasons.ReferenceNotFound,
-      message: `BackupSchedule "${scheduleRef.name}" not found in namespace ${observed.namespace}: create it, or set spec.scheduleRef.name to an existing schedule; no drill starts until then`,
-    };
+    const { scheduleRef } = observed.spec;
+    return failed(
+      DrillReasons.ReferenceNotFound,
+      `BackupSchedule "${scheduleRef.name}" not found in namespace ${observed.namespace}: create it, or set spec.scheduleRef.name to an existing schedule; no drill starts until then`,
+    );
   }
-  if (suspend) return { ...base, status: 'True', reason: DrillReasons.Suspended, message: 'suspended: no new drill starts; one in progress finishes' };
+  return undefined;
+}
+
+/**
+ * A drill whose newest finished run failed has failed (the messages are LastRunPassed's, so they
+ * change only when the run does); one whose first run is still going is in progress; else it is
+ * current, and says when it drills.
+ */
+function runsHealth(observed: ObservedDrill, newestFinished: DrillRunView | undefined, active: DrillRunView | undefined): Health {
+  if (newestFinished?.result === 'Failed') return failed(DrillReasons.LastRunFailed, resultMessage(newestFinished));
+  if (!newestFinished && active) return inProgress(DrillReasons.FirstRunInProgress, `DRDrillRun ${active.name} is running; no drill has finished yet`);
+  if (observed.spec.suspend) return current(DrillReasons.Suspended, 'suspended: no new drill starts; one in progress finishes');
   const timing = timingOf(observed);
   if (!timing) {
-    return {
-      ...base,
-      status: 'True',
-      reason: DrillReasons.OneOff,
-      message: `runs once, when created; to drill again, create a DRDrillRun with spec.drillRef.name ${observed.name}`,
-    };
+    return current(DrillReasons.OneOff, `runs once, when created; to drill again, create a DRDrillRun with spec.drillRef.name ${observed.name}`);
   }
-  return { ...base, status: 'True', reason: DrillReasons.Scheduled, message: `drills start on "${timing.schedule}" in ${timing.timeZone}` };
+  return current(DrillReasons.Scheduled, `drills start on "${timing.schedule}" in ${timing.timeZone}`);
 }
 
 /**

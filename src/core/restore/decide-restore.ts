@@ -6,17 +6,21 @@
 //   4. before the first Job: the targets fit the backup, the Secrets exist (else wait or fail);
 //   5. one Job per target that has none;
 //   6. the roll-up into phase, conditions, times and events.
+// Ready, Reconciling and Stalled follow the phase (src/core/job-set/health.ts, docs/adr/0013).
 import type { Condition, RestoreRequestStatus } from '../../api/index.ts';
 import { formatDuration } from '../../api/index.ts';
 import { findCondition, setCondition } from '../conditions.ts';
 import { normal, warning, type RecordEvent } from '../events.ts';
+import { applyHealth } from '../health.ts';
 import {
   finalizerActions,
   halt,
   isTerminal,
+  jobSetHealth,
   missingSecretMessages,
   preflight,
   rollUp,
+  settledHealth,
   waitForReference,
   type Blocked,
   type Preflight,
@@ -50,7 +54,7 @@ export function decideRestore(observed: ObservedRestore, now: Date, config: Rest
   // Held while the restore may still run, so that deleting it stops its Jobs first.
   const actions: RestoreAction[] = finalizerActions(RESTORE_FINALIZER, !finished, restore.metadata.finalizers ?? []);
   const pass: Pass = { observed, now, config, before, generation: restore.metadata.generation ?? 0, actions };
-  if (finished) return { actions, status: before, statusChanged: false };
+  if (finished) return settled(pass);
   if (before.observedGeneration !== pass.generation) actions.push(...specWarnings(restore.spec));
 
   const states = targetStates(observed);
@@ -102,12 +106,18 @@ function blocked(pass: Pass, check: Blocked, selection: Selection | undefined): 
     backup: resolvedBackup(before, selection),
     completionTime: stop.phase === 'Failed' ? keepSpelling(before.completionTime, parseTime(before.completionTime) ?? now) : before.completionTime,
   });
-  const ready = findCondition(stop.conditions, 'Ready')!;
   const readyBefore = findCondition(before.conditions, 'Ready');
-  if (readyBefore?.message !== ready.message || readyBefore?.reason !== ready.reason) actions.push(warning(check.verdict === 'invalid' ? 'InvalidSpec' : 'ReferenceNotFound', ready.message));
+  if (readyBefore?.message !== stop.health.message || readyBefore?.reason !== stop.health.reason) actions.push(warning(check.verdict === 'invalid' ? 'InvalidSpec' : 'ReferenceNotFound', stop.message));
   if (!before.backup && status.backup) actions.push(selectedEvent(status.backup));
   if (stop.phase === 'Failed') actions.push(warning('RestoreFailed', `nothing was restored: ${stop.message}`));
   return { actions, status, statusChanged: !sameStatus(before, status), requeueAfterMs: stop.requeueAfterMs };
+}
+
+/** A finished restore changes no more; its health and observedGeneration are kept up to date. */
+function settled({ before, now, generation, actions }: Pass): RestoreDecision {
+  const conditions = applyHealth(before.conditions, settledHealth(before.phase!, before.conditions), now, generation);
+  const status: RestoreRequestStatus = compact({ ...before, observedGeneration: generation, conditions });
+  return { actions, status, statusChanged: !sameStatus(before, status) };
 }
 
 function createJobs({ observed, config, actions }: Pass, run: BackupCandidate, needJobs: readonly TargetState[]): void {
@@ -135,8 +145,9 @@ function summarize(pass: Pass, states: readonly TargetState[], selection: Select
   const { before, now, generation, actions } = pass;
   const entries = states.map((state) => state.entry);
   const roll = rollUp(entries.map((entry) => entry.phase ?? 'Pending'));
-  let conditions: Condition[] = setCondition(before.conditions, { type: 'Ready', status: 'True', reason: 'Valid', message: 'the backup, the targets and every Secret they name check out', observedGeneration: generation }, now);
-  conditions = setCondition(conditions, completeCondition(roll, entries, generation), now);
+  const complete = completeCondition(roll, entries, generation);
+  let conditions: Condition[] = applyHealth(before.conditions, jobSetHealth(roll.phase, complete), now, generation);
+  conditions = setCondition(conditions, complete, now);
 
   const startTime = earliest([parseTime(before.startTime), ...states.map((state) => state.item.startedAt), ...entries.map((entry) => parseTime(entry.startTime))]);
   const completion = isTerminal(roll.phase) ? (latest(entries.map((entry) => parseTime(entry.completionTime))) ?? now) : undefined;

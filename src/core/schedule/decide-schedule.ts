@@ -1,14 +1,16 @@
 // decideSchedule: from what is (the schedule, its runs, the clock) to what to do (create,
 // replace and prune runs, record events) and the status to write. Pure: the I/O layer observes
-// and acts (STYLE #2).
-import { ConditionReasons, errorsOf, formatBytes, type BackupScheduleStatus, type Condition, type Problem } from '../../api/index.ts';
+// and acts (STYLE #2). Ready and Stalled: schedule/health.ts.
+import { ConditionReasons, errorsOf, formatBytes, type BackupScheduleStatus, type Condition } from '../../api/index.ts';
 import { conditionChanged, findCondition, removeCondition, setCondition } from '../conditions.ts';
 import { normal, warning, type RecordEvent } from '../events.ts';
+import { applyHealth } from '../health.ts';
 import { applyRetention, type RetentionDecision } from '../retention/retention.ts';
 import { compact, sameStatus } from '../same-status.ts';
 import { isActive, newestFirst, type ScheduleRunView } from '../schedule-run.ts';
 import { formatTime, keepSpelling, latest, parseTime } from '../time.ts';
 import { decideFire, type FireDecision } from './fire-decision.ts';
+import { scheduleHealth } from './health.ts';
 import { rpoState } from './rpo.ts';
 import { buildScheduledRun } from './scheduled-run.ts';
 import type { ObservedSchedule, ScheduleAction, ScheduleDecision } from './types.ts';
@@ -17,6 +19,8 @@ export const ScheduleReasons = {
   Scheduled: 'Scheduled',
   Suspended: 'Suspended',
   InvalidSpec: ConditionReasons.InvalidSpec,
+  ObjectiveMissed: ConditionReasons.ObjectiveMissed,
+  LastBackupFailed: ConditionReasons.LastBackupFailed,
 } as const;
 
 const MAX_ACTIVE_LISTED = 16;
@@ -31,12 +35,6 @@ export function decideSchedule(observed: ObservedSchedule, now: Date): ScheduleD
     for (const problem of observed.problems.filter((p) => p.severity === 'Warning')) {
       actions.push(warning('SpecWarning', `${problem.field}: ${problem.message}`));
     }
-  }
-
-  const ready = readyCondition(observed, errors);
-  let conditions = setCondition(before.conditions, ready, now);
-  if (conditionChanged(findCondition(before.conditions, 'Ready'), findCondition(conditions, 'Ready')) && errors.length > 0) {
-    actions.push(warning('InvalidSpec', ready.message));
   }
 
   const lastScheduled = latest([parseTime(before.lastScheduleTime), ...observed.runs.map((run) => run.scheduledTime)]);
@@ -76,7 +74,12 @@ export function decideSchedule(observed: ObservedSchedule, now: Date): ScheduleD
   const pruned = new Set(retention?.prune.map((entry) => entry.name));
   const successes = observed.runs.filter((run) => run.phase === 'Succeeded' && !run.deleting).sort(newestFirst);
   const newestSuccess = successes[0];
-  const rpo = rpoState(spec.objectives?.rpo, newestSuccess, now, generation);
+  const rpo = rpoState(spec.objectives?.rpo, newestSuccess, observed.creationTime, now, generation);
+  const health = scheduleHealth({ spec, errors, rpo, runs: observed.runs.filter((run) => !pruned.has(run.name)) });
+  let conditions = applyHealth(before.conditions, health, now, generation);
+  if (errors.length > 0 && conditionChanged(findCondition(before.conditions, 'Ready'), findCondition(conditions, 'Ready'))) {
+    actions.push(warning('InvalidSpec', health.message));
+  }
   const rpoBefore = findCondition(before.conditions, 'RPOMet');
   conditions = rpo ? setCondition(conditions, rpo.condition, now) : removeCondition(conditions, 'RPOMet');
   actions.push(...rpoEvents(rpoBefore, findCondition(conditions, 'RPOMet')));
@@ -100,7 +103,7 @@ export function decideSchedule(observed: ObservedSchedule, now: Date): ScheduleD
     totalSize: formatBytes(totalSizeBytes),
   });
 
-  const wakeTimes = [fire.wakeAt, rpo?.flipsAt].filter((time): time is Date => time !== undefined);
+  const wakeTimes = [fire.wakeAt, rpo?.wakeAt].filter((time): time is Date => time !== undefined);
   const wakeAt = wakeTimes.length > 0 ? Math.min(...wakeTimes.map((time) => time.getTime())) : undefined;
   return {
     actions,
@@ -109,19 +112,6 @@ export function decideSchedule(observed: ObservedSchedule, now: Date): ScheduleD
     requeueAfterMs: wakeAt === undefined ? undefined : Math.max(0, wakeAt - now.getTime()),
     retention,
   };
-}
-
-function readyCondition(observed: ObservedSchedule, errors: Problem[]) {
-  const base = { type: 'Ready', observedGeneration: observed.generation };
-  if (errors.length > 0) {
-    const message = errors.map((problem) => `${problem.field}: ${problem.message}`).join('; ');
-    return { ...base, status: 'False' as const, reason: ScheduleReasons.InvalidSpec, message };
-  }
-  const { schedule, timeZone, suspend } = observed.spec;
-  if (suspend) {
-    return { ...base, status: 'True' as const, reason: ScheduleReasons.Suspended, message: 'suspended: no new runs are created' };
-  }
-  return { ...base, status: 'True' as const, reason: ScheduleReasons.Scheduled, message: `runs are created on "${schedule}" in ${timeZone}` };
 }
 
 function rpoEvents(before: Condition | undefined, after: Condition | undefined): RecordEvent[] {
