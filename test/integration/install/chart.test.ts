@@ -154,7 +154,7 @@ describe('values.schema.json', () => {
     [{ replica: 3 }, /additional properties 'replica' not allowed/],
     [{ replicas: 0 }, /replicas.*minimum/s],
     [{ logLevel: 'loud' }, /logLevel.*value must be one of/s],
-    [{ crds: { enabled: 'yes' } }, /crds\/enabled.*got string, want boolean/s],
+    [{ crds: { enabled: 'always' } }, /crds\/enabled.*got string, want boolean/s],
   ])('refuses %j with a message naming the value', async (values, message) => {
     const error = await templateError(values);
     expect(error).toContain('values don\'t meet the specifications of the schema');
@@ -175,14 +175,15 @@ describe('ServiceMonitor and PrometheusRule', () => {
   it('the ServiceMonitor selects the metrics Service by its labels and scrapes its named port', async () => {
     const objects = await helmTemplate({ serviceMonitor: { enabled: true, labels: { release: 'prom' }, interval: '1m' } });
     const monitor = one(objects, 'ServiceMonitor') as KubeObject & {
-      spec: { selector: { matchLabels: Record<string, string> }; namespaceSelector: { matchNames: string[] }; endpoints: { port: string; path: string; interval: string }[] };
+      spec: { selector: { matchLabels: Record<string, string> }; namespaceSelector: { matchNames: string[] }; endpoints: { port: string; path: string; interval: string; honorLabels: boolean }[] };
     };
     const service = one(objects, 'Service') as KubeObject & { spec: { ports: { name: string }[] } };
     expect(monitor.apiVersion).toBe('monitoring.coreos.com/v1');
     expect(monitor.metadata.labels).toMatchObject({ release: 'prom' });
     expect(service.metadata.labels).toMatchObject(monitor.spec.selector.matchLabels);
     expect(monitor.spec.namespaceSelector.matchNames).toEqual([service.metadata.namespace]);
-    expect(monitor.spec.endpoints).toEqual([{ port: service.spec.ports[0]!.name, path: '/metrics', interval: '1m', scrapeTimeout: '10s' }]);
+    // honorLabels keeps the metrics' own namespace label, which the alerts group by.
+    expect(monitor.spec.endpoints).toEqual([{ port: service.spec.ports[0]!.name, path: '/metrics', interval: '1m', scrapeTimeout: '10s', honorLabels: true }]);
   });
 
   it('the PrometheusRule wraps files/prometheus-rules.yaml unchanged', async () => {
