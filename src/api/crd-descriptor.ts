@@ -37,6 +37,6 @@ export function readyColumn(name = 'Ready'): PrinterColumn {
     name,
     type: 'string',
     jsonPath: '.status.conditions[?(@.type=="Ready")].status',
-    description: 'Whether the spec is valid and its references resolve.',
+    description: 'Whether the object is healthy: True when current, False while in progress or failed (see the Ready reason; docs/api.md).',
   };
 }

@@ -1,5 +1,5 @@
 // What a validator tells the operator about a spec the API server accepted but that cannot work.
-// Errors become `Ready=False, reason=InvalidSpec`; warnings become events.
+// Errors become `Ready=False, Stalled=True, reason=InvalidSpec`; warnings become events.
 import type { z } from 'zod';
 
 export interface Problem {
