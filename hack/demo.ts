@@ -323,8 +323,9 @@ interface DrillRunObject extends KubeObject {
 async function waitDrill(client: KubeClient, drill: string): Promise<void> {
   const run = await until(`the first run of DRDrill ${NAMESPACE}/${drill}`, 60_000, async () => {
     const object = await client.find<DrillObject>(DR_DRILLS, NAMESPACE, drill);
-    const ready = object?.status?.conditions?.find((c) => c.type === 'Ready');
-    if (ready?.status === 'False') throw new Error(`DRDrill ${drill} is not Ready: ${ready.reason}: ${ready.message}`);
+    // Ready is False while the first run is in progress; Stalled says the drill cannot work (docs/adr/0013).
+    const stalled = object?.status?.conditions?.find((c) => c.type === 'Stalled' && c.status === 'True');
+    if (stalled) throw new Error(`DRDrill ${drill} has stalled: ${stalled.reason}: ${stalled.message}`);
     const name = object?.status?.active ?? object?.status?.latest?.name;
     return name ? { done: name } : { progress: `${drill}: waiting for the operator to start its run` };
   });

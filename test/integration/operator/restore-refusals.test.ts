@@ -48,7 +48,10 @@ describe('a RestoreRequest that must not or cannot restore', () => {
     expect(restore.status?.phase).toBe('Failed');
     expect(restore.status?.targets).toEqual([expect.objectContaining({ source, phase: 'Failed', jobName: `${restore.metadata.name}-${source}` })]);
     expect(restore.status?.targets?.[0]?.message).toContain(reason);
-    expect(conditionOf(restore, 'Ready')).toMatchObject({ status: 'True' });
+    // Failed in its Job: kstatus reads Stalled (docs/adr/0013), with Complete's message.
+    expect(conditionOf(restore, 'Ready')).toMatchObject({ status: 'False', reason: 'JobFailed', message: conditionOf(restore, 'Complete')?.message });
+    expect(conditionOf(restore, 'Stalled')).toMatchObject({ status: 'True', reason: 'JobFailed' });
+    expect(conditionOf(restore, 'Reconciling')).toBeUndefined();
     expect(conditionOf(restore, 'Complete')).toMatchObject({ status: 'True', reason: 'Failed' });
     expect(conditionOf(restore, 'Complete')?.message).toContain(`target ${source} failed: `);
     expect(conditionOf(restore, 'Complete')?.message).toContain(reason);
@@ -62,6 +65,7 @@ describe('a RestoreRequest that must not or cannot restore', () => {
     const restore = await finalRestore(scene.client, scene.namespace, name, 20_000);
     expect(restore.status?.phase).toBe('Failed');
     expect(conditionOf(restore, 'Ready')).toMatchObject({ status: 'False', reason: 'InvalidSpec', message });
+    expect(conditionOf(restore, 'Stalled')).toMatchObject({ status: 'True', reason: 'InvalidSpec', message });
     expect(conditionOf(restore, 'Complete')).toMatchObject({ status: 'True', reason: 'Failed', message });
     expect(restore.status?.targets ?? []).toEqual([]);
     const events = await waitForEvents(scene, name, ['InvalidSpec', 'RestoreFailed']);
@@ -180,6 +184,9 @@ describe('a RestoreRequest that must not or cannot restore', () => {
     const waiting = await waitForRestoreState(scene, 'needs-secret', 'to wait for its Secret', (r) => conditionOf(r, 'Ready')?.status === 'False');
     expect(waiting.status?.phase).toBe('Pending');
     expect(conditionOf(waiting, 'Ready')).toMatchObject({ reason: 'ReferenceNotFound', message });
+    // Waiting within the grace period is in progress, not failed.
+    expect(conditionOf(waiting, 'Reconciling')).toMatchObject({ status: 'True', reason: 'ReferenceNotFound', message });
+    expect(conditionOf(waiting, 'Stalled')).toBeUndefined();
     expect(conditionOf(waiting, 'Complete')).toMatchObject({ status: 'False', reason: 'Pending' });
     expect(conditionOf(waiting, 'Complete')?.message).toMatch(/^waiting until .+ for the reference to be fixed$/);
     const events = await waitForEvents(scene, 'needs-secret', ['ReferenceNotFound']);
@@ -190,7 +197,8 @@ describe('a RestoreRequest that must not or cannot restore', () => {
     await applySecret(scene, 'late-db-credentials', { username: testEnv().postgres.user, password: 'not-checked-by-trust-auth' });
     const restore = await finalRestore(scene.client, scene.namespace, 'needs-secret', 120_000);
     expect(restore.status?.phase).toBe('Succeeded');
-    expect(conditionOf(restore, 'Ready')).toMatchObject({ status: 'True', reason: 'Valid' });
+    expect(conditionOf(restore, 'Ready')).toMatchObject({ status: 'True', reason: 'Succeeded' });
+    expect(conditionOf(restore, 'Reconciling')).toBeUndefined();
     expect(await fingerprint(later)).toEqual(await fingerprint(scene.fixture.database));
     await waitForEvents(scene, 'needs-secret', ['JobCreated', 'TargetRestored', 'RestoreSucceeded']);
   });
