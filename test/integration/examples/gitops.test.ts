@@ -222,6 +222,13 @@ describe('the Flux objects', () => {
     for (const k of kustomizations()) await expectSyncableFolder((k.spec.path as string).replace(/^\.\//, ''));
   });
 
+  it("check the backups' health with the expressions of deploy/flux, for all five kinds", () => {
+    const shipped = ofKind(readManifests(join(repoRoot, 'deploy/flux/health-checks.yaml')), 'Kustomization')[0]?.spec.healthCheckExprs as { kind: string }[];
+    const exprs = named(kustomizations(), 'team-app-backups').spec.healthCheckExprs as { kind: string }[];
+    expect(exprs).toEqual(shipped);
+    expect(exprs.map((e) => e.kind).sort()).toEqual(crdDescriptors.map((d) => d.kind).sort());
+  });
+
   it('can take the operator from the chart instead: a HelmRelease of charts/lifeboat with values the chart has', async () => {
     const [release] = ofKind(built.get('flux/helm')!, 'HelmRelease');
     expect(release?.spec.chart.spec.sourceRef).toEqual({ kind: 'GitRepository', name: ofKind(built.get('flux')!, 'GitRepository')[0]?.metadata.name });
