@@ -1,0 +1,262 @@
+// Health on statuses the operator really writes: every kind is driven through its phases
+// (a schedule that is fine and one whose RPO objective is missed, a backup and a restore that
+// succeed and fail, a drill run that passes and one that fails, an object being deleted), every
+// distinct status seen on a watch is recorded, in-progress ones included, and kstatus, Argo CD's
+// Lua checks and Flux's healthCheckExprs (lifeboat-health, with each tool's own code) must all
+// give the verdict a user expects from the phase or result (docs/health.md).
+//
+// LIFEBOAT_HEALTH_SAMPLES=<dir> also writes the snapshots there as YAML (the Argo CD testdata/
+// files were refreshed from them; see docs/health.md).
+import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+import { BACKUP_RUNS, BACKUP_SCHEDULES, DR_DRILL_RUNS, DR_DRILLS, RESTORE_REQUESTS } from '../../../src/controllers/resource-types.ts';
+import { isConflict } from '../../../src/kube/errors.ts';
+import type { KubeObject } from '../../../src/kube/types.ts';
+import { locateTool } from '../../env/binaries.ts';
+import { repoRoot } from '../../env/paths.ts';
+import { scheduleManifest } from '../../support/backup-fixture.ts';
+import { testEnv } from '../../support/env.ts';
+import { createDrill, createDrillRun, drillPlan, finalDrillRun } from '../operator/drill-support.ts';
+import { bucketTarget, createRestore, databaseTarget, finalRestore, restoreManifest } from '../operator/restore-support.ts';
+import { Scene, waitFor } from '../operator/support.ts';
+import { dropDatabase } from '../runner/runner-harness.ts';
+
+jest.setTimeout(300_000);
+
+type Verdict = 'InProgress' | 'Failed' | 'Current';
+/** What each tool says for each verdict; an object being deleted is kstatus's Terminating (in progress, not done). */
+const TOOLS: Record<Verdict | 'Deleting', { kstatus: string; argo: string; flux: string }> = {
+  InProgress: { kstatus: 'InProgress', argo: 'Progressing', flux: 'InProgress' },
+  Failed: { kstatus: 'Failed', argo: 'Degraded', flux: 'Failed' },
+  Current: { kstatus: 'Current', argo: 'Healthy', flux: 'Current' },
+  Deleting: { kstatus: 'Terminating', argo: 'Progressing', flux: 'InProgress' },
+};
+
+interface Condition {
+  type: string;
+  status: string;
+  reason?: string;
+}
+interface Snapshot extends KubeObject {
+  status?: {
+    observedGeneration?: number;
+    phase?: string;
+    result?: string;
+    conditions?: Condition[];
+    latest?: { name: string; result?: string };
+    lastPassed?: { name: string };
+  };
+}
+interface Verdicts {
+  kstatus: { status: string; message: string };
+  argo: { status: string; message: string };
+  flux: { status: string; message: string };
+}
+
+const HOLD = 'health.test.lifeboat.dev/hold';
+const condition = (object: Snapshot, type: string) => object.status?.conditions?.find((c) => c.type === type);
+
+/**
+ * The verdict the design gives a snapshot, from its phase or result (docs/health.md), not from
+ * Ready/Reconciling/Stalled. A schedule's status does not name its newest run's result, so beyond
+ * a missed RPO objective (RPOMet False) a schedule's verdict is its conditions', and the test
+ * checks the schedules' final reasons separately.
+ */
+function expectedVerdict(object: Snapshot): Verdict | 'Deleting' | 'NoStatus' {
+  if (object.metadata.deletionTimestamp) return 'Deleting';
+  const status = object.status;
+  if (!status?.conditions) return 'NoStatus';
+  if (status.observedGeneration !== object.metadata.generation) return 'InProgress';
+  switch (object.kind) {
+    case 'BackupRun':
+    case 'RestoreRequest':
+      if (status.phase === 'Succeeded') return 'Current';
+      return status.phase === 'Failed' || status.phase === 'PartiallyFailed' ? 'Failed' : 'InProgress';
+    case 'DRDrillRun':
+      return status.result === 'Passed' ? 'Current' : status.result === 'Failed' ? 'Failed' : 'InProgress';
+    case 'DRDrill':
+      if (status.latest?.result === 'Failed') return 'Failed';
+      if (status.latest && status.latest.result !== 'Passed' && !status.lastPassed) return 'InProgress';
+      return 'Current';
+    default:
+      if (condition(object, 'RPOMet')?.status === 'False') return 'Failed';
+      if (condition(object, 'Stalled')?.status === 'True') return 'Failed';
+      return condition(object, 'Ready')?.status === 'True' ? 'Current' : 'InProgress';
+  }
+}
+
+describe('health verdicts on real statuses', () => {
+  let scene: Scene;
+  const stop = new AbortController();
+  /** Every distinct status seen, by kind/name, in the order seen. */
+  const snapshots = new Map<string, Snapshot>();
+
+  /** Records every version of the five kinds in the namespace, from the list's resourceVersion on. */
+  async function watchAll(): Promise<void> {
+    for (const type of [BACKUP_SCHEDULES, BACKUP_RUNS, RESTORE_REQUESTS, DR_DRILLS, DR_DRILL_RUNS]) {
+      const source = scene.client.listWatch<Snapshot>(type, { namespace: scene.namespace });
+      let { resourceVersion } = await source.list(stop.signal);
+      const record = (object: Snapshot) => {
+        const { generation, deletionTimestamp, finalizers } = object.metadata;
+        const key = `${object.kind}/${object.metadata.name}/${JSON.stringify({ generation, deletionTimestamp, finalizers, status: object.status })}`;
+        if (!snapshots.has(key)) snapshots.set(key, structuredClone(object));
+        resourceVersion = object.metadata.resourceVersion ?? resourceVersion;
+      };
+      void (async () => {
+        while (!stop.signal.aborted) {
+          await source.watch(resourceVersion ?? '0', (event) => { if (event.type !== 'BOOKMARK') record(event.object); }, stop.signal).catch(() => undefined);
+        }
+      })();
+    }
+  }
+
+  const latest = (kind: string, name: string) => [...snapshots.values()].filter((s) => s.kind === kind && s.metadata.name === name).at(-1);
+
+  beforeAll(async () => {
+    scene = await Scene.create('health');
+    await watchAll();
+    await scene.startOperator();
+    const env = testEnv();
+    const spec = (name: string, extra: (manifest: { spec: Record<string, unknown> }) => void = () => undefined) => {
+      const manifest = scheduleManifest(env, scene.fixture, { name, schedule: '0 0 1 1 *', sources: ['app-db'] }) as unknown as { spec: Record<string, unknown> } & KubeObject;
+      extra(manifest);
+      return scene.client.apply(BACKUP_SCHEDULES, manifest, { force: true });
+    };
+    // app: a good schedule and its good backup; late: an RPO of 1 s and no backup; broken: a
+    // database that does not exist, so its one backup fails; doomed: held by our finalizer.
+    await spec('app');
+    await spec('late', (m) => (m.spec.objectives = { rpo: '1s' }));
+    await spec('broken', (m) => ((m.spec.sources as { postgres: { database: string } }[])[0]!.postgres.database = 'no_such_database'));
+    await spec('doomed', (m) => {
+      m.spec.suspend = true;
+      (m as unknown as KubeObject).metadata.finalizers = [HOLD];
+    });
+    await Promise.all([scene.createManualRun('good', 'app'), scene.createManualRun('bad', 'broken')]);
+    const [good, bad] = await Promise.all([scene.finalRun('good'), scene.finalRun('bad')]);
+    expect([good.status?.phase, bad.status?.phase]).toEqual(['Succeeded', 'Failed']);
+
+    // A restore of that backup into a new database, one refused (its source is not in the
+    // backup), a drill run that passes and one whose check fails, side by side.
+    await createRestore(scene.client, restoreManifest(scene.namespace, 'restored', { backupRunRef: { name: 'good' } }, [databaseTarget('app-db', `${scene.fixture.database}_restored`)]));
+    await createRestore(scene.client, restoreManifest(scene.namespace, 'refused', { backupRunRef: { name: 'good' } }, [bucketTarget('uploads', `${scene.namespace}-nowhere`)]));
+    const plan = (rows: string) => drillPlan('app', { verify: { sql: [{ name: 'rows', query: 'SELECT count(*) FROM diagrams', expect: { equals: rows } }] } });
+    await createDrill(scene.client, scene.namespace, 'passing', { ...plan('120'), suspend: true });
+    await createDrill(scene.client, scene.namespace, 'failing', { ...plan('7'), suspend: true });
+    await createDrillRun(scene.client, scene.namespace, 'passing-now', 'passing', plan('120'));
+    await createDrillRun(scene.client, scene.namespace, 'failing-now', 'failing', plan('7'));
+    const [restored, refused, passed, failed] = await Promise.all([
+      finalRestore(scene.client, scene.namespace, 'restored'),
+      finalRestore(scene.client, scene.namespace, 'refused'),
+      finalDrillRun(scene.client, scene.namespace, 'passing-now'),
+      finalDrillRun(scene.client, scene.namespace, 'failing-now'),
+    ]);
+    expect([restored.status?.phase, refused.status?.phase, passed.status?.result, failed.status?.result]).toEqual(['Succeeded', 'Failed', 'Passed', 'Failed']);
+
+    // The drills and schedules settle after their runs: wait for the verdicts the design gives them.
+    const settled = (kind: string, name: string, reason: string) =>
+      waitFor(async () => (condition(latest(kind, name) ?? ({} as Snapshot), 'Ready')?.reason === reason ? true : undefined), { what: `${kind} ${name} Ready ${reason}`, timeoutMs: 60_000, intervalMs: 200 });
+    await Promise.all([
+      settled('BackupSchedule', 'late', 'ObjectiveMissed'),
+      settled('BackupSchedule', 'broken', 'LastBackupFailed'),
+      settled('DRDrill', 'failing', 'LastRunFailed'),
+    ]);
+
+    // Deletion: our finalizer holds the schedule until we have seen it being deleted.
+    await scene.client.delete(BACKUP_SCHEDULES, scene.namespace, 'doomed');
+    await waitFor(async () => (latest('BackupSchedule', 'doomed')?.metadata.deletionTimestamp ? true : undefined), { what: 'doomed being deleted', timeoutMs: 30_000, intervalMs: 100 });
+    await waitFor(
+      async () => {
+        const held = await scene.client.find<Snapshot>(BACKUP_SCHEDULES, scene.namespace, 'doomed');
+        if (!held) return true;
+        const finalizers = (held.metadata.finalizers ?? []).filter((name) => name !== HOLD);
+        try {
+          await scene.client.mergePatch(BACKUP_SCHEDULES, scene.namespace, 'doomed', { metadata: { finalizers, resourceVersion: held.metadata.resourceVersion } });
+        } catch (error) {
+          if (!isConflict(error)) throw error;
+        }
+        return undefined;
+      },
+      { what: 'doomed deleted', timeoutMs: 30_000, intervalMs: 200 },
+    );
+  });
+
+  afterAll(async () => {
+    stop.abort();
+    if (scene) await dropDatabase(`${scene.fixture.database}_restored`).catch(() => undefined);
+    await scene?.tearDown();
+  });
+
+  it('gives each snapshot the expected verdict in kstatus, Argo CD and Flux', () => {
+    const all = [...snapshots.values()];
+    const verdicts = JSON.parse(
+      execFileSync(
+        locateTool('lifeboat-health'),
+        ['verdicts', '--argo', join(repoRoot, 'deploy/argocd/resource_customizations'), '--flux', join(repoRoot, 'deploy/flux/health-checks.yaml')],
+        { input: JSON.stringify(all), encoding: 'utf8', maxBuffer: 64 << 20 },
+      ),
+    ) as Verdicts[];
+    const rows = all.map((object, index) => {
+      const expected = expectedVerdict(object);
+      const got = verdicts[index]!;
+      const tools =
+        expected === 'NoStatus'
+          ? // Before the operator's first write: kstatus reads no conditions as Current (its known
+            // gap), Argo CD waits, and Flux's expressions cannot read an absent status (an error,
+            // which kustomize-controller treats as not ready yet and polls again; docs/health.md).
+            { kstatus: 'Current', argo: 'Progressing', flux: object.status ? 'InProgress' : 'Unknown' }
+          : TOOLS[expected];
+      return {
+        object: `${object.kind}/${object.metadata.name} ${object.status?.phase ?? object.status?.result ?? ''} ${condition(object, 'Ready')?.reason ?? ''}`.trim(),
+        expected: { expected, ...tools },
+        got: { expected, kstatus: got.kstatus.status, argo: got.argo.status, flux: got.flux.status },
+      };
+    });
+    if (process.env.LIFEBOAT_HEALTH_SAMPLES) writeSamples(process.env.LIFEBOAT_HEALTH_SAMPLES, all, rows.map((row) => row.expected.expected));
+    expect(rows.map((row) => ({ object: row.object, ...row.got }))).toEqual(rows.map((row) => ({ object: row.object, ...row.expected })));
+
+    // Every kind was seen in progress and in its final verdicts, and something being deleted.
+    const seen = new Set(rows.map((row) => `${row.object.split('/')[0]} ${row.expected.expected}`));
+    for (const kind of ['BackupSchedule', 'DRDrill']) for (const verdict of ['Failed', 'Current']) expect(seen).toContain(`${kind} ${verdict}`);
+    for (const kind of ['BackupRun', 'RestoreRequest', 'DRDrillRun']) for (const verdict of ['InProgress', 'Failed', 'Current']) expect(seen).toContain(`${kind} ${verdict}`);
+    expect(seen).toContain('BackupSchedule Deleting');
+  });
+
+  it('ends each object on the reason the design gives it', () => {
+    const reason = (kind: string, name: string) => condition(latest(kind, name)!, 'Ready')?.reason;
+    expect({
+      app: reason('BackupSchedule', 'app'),
+      late: reason('BackupSchedule', 'late'),
+      lateRpo: condition(latest('BackupSchedule', 'late')!, 'RPOMet')?.status,
+      broken: reason('BackupSchedule', 'broken'),
+      passing: reason('DRDrill', 'passing'),
+      failing: reason('DRDrill', 'failing'),
+      bad: reason('BackupRun', 'bad'),
+      refused: reason('RestoreRequest', 'refused'),
+    }).toEqual({
+      app: 'Scheduled',
+      late: 'ObjectiveMissed',
+      lateRpo: 'False',
+      broken: 'LastBackupFailed',
+      passing: expect.any(String),
+      failing: 'LastRunFailed',
+      bad: 'JobFailed',
+      refused: 'InvalidSpec',
+    });
+  });
+});
+
+/** The snapshots as YAML manifests, without the fields that only add noise to a test input. */
+function writeSamples(dir: string, objects: Snapshot[], verdicts: string[]): void {
+  const counts = new Map<string, number>();
+  objects.forEach((object, index) => {
+    const { managedFields: _m, uid: _u, resourceVersion: _r, ...metadata } = object.metadata as KubeObject['metadata'] & { managedFields?: unknown };
+    const name = `${object.metadata.name}-${verdicts[index]!.toLowerCase()}`;
+    const n = (counts.get(`${object.kind}/${name}`) ?? 0) + 1;
+    counts.set(`${object.kind}/${name}`, n);
+    mkdirSync(join(dir, object.kind!), { recursive: true });
+    writeFileSync(join(dir, object.kind!, `${name}-${n}.yaml`), stringify({ ...object, metadata }));
+  });
+}
