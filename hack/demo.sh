@@ -6,7 +6,7 @@
 #
 # It starts its own test environment (real etcd, kube-apiserver, controller-manager, scheduler,
 # the test kubelet, a throwaway PostgreSQL and MinIO; the code the integration tests use) and
-# installs the operator with deploy/operator: the kubelet runs its pod from the
+# installs the operator with deploy/overlays/cluster-wide: the kubelet runs its pod from the
 # lifeboat-operator image and the runner Jobs from lifeboat-runner, with runc (build/images,
 # `make images`). Where the kubelet cannot use runc (not root, no runc or umoci), pods run as
 # host processes, and so does the operator. It stops everything when it ends, also when a step
@@ -112,7 +112,7 @@ section "installing Lifeboat's CRDs and the operator"
 run kubectl apply --server-side -f crds/
 kubectl wait --for=condition=Established -f crds/ --timeout=60s >/dev/null
 if [[ $KUBELET_MODE == runc ]]; then
-  say "deploy/operator as shipped (namespace, ServiceAccount, Role, ClusterRole, the Deployment of the" \
+  say "deploy/overlays/cluster-wide as shipped (namespace, ServiceAccount, Role, ClusterRole, the Deployment of the" \
       "lifeboat-operator image), through an overlay for this one-host cluster: one replica, and /healthz," \
       "/readyz and /metrics on a free port of 127.0.0.1 (pods share this machine's network)."
   printf '  $ cat %s/kustomization.yaml\n' "$OPERATOR_OVERLAY"
@@ -214,8 +214,8 @@ say "The RPO is measured from the newest data IN THE BACKUP, not from the live d
 if [[ -n $operator_in_cluster ]]; then
   log=$(kubectl logs -n lifeboat-system deployment/lifeboat-operator)
   refused=$(grep -ci forbidden <<<"$log" || true)
-  if ((refused > 0)); then echo "the API server refused $refused of the operator's requests: deploy/operator/10-rbac.yaml lacks a rule" >&2; exit 1; fi
-  say "The operator did all of this under the RBAC deploy/operator ships: its log has no refused request."
+  if ((refused > 0)); then echo "the API server refused $refused of the operator's requests: deploy/base/10-rbac.yaml lacks a rule" >&2; exit 1; fi
+  say "The operator did all of this under the RBAC deploy/overlays/cluster-wide ships: its log has no refused request."
 fi
 
 if [[ -n $keep ]]; then

@@ -4,7 +4,7 @@
 //                                         exits) and write DIR/env.sh (KUBECONFIG, PG*, AWS_*, ...
 //                                         for the shell), DIR/<kind>.yaml, the manifests a user
 //                                         would apply: schedule, backup-now, restore, drill, drill-now,
-//                                         and .testenv/demo-operator/kustomization.yaml, deploy/operator
+//                                         and .testenv/demo-operator/kustomization.yaml, deploy/overlays/cluster-wide
 //                                         for this one-host cluster (operator-install.ts)
 //   node hack/demo.ts seed                database, buckets, namespace and Secrets
 //   node hack/demo.ts wait-backup NAME    wait for the BackupRun to succeed, then list its artifacts
@@ -81,7 +81,7 @@ async function prepare(dir: string, parentPid: number | undefined): Promise<void
   const { info } = state;
   mkdirSync(dir, { recursive: true });
   // Pods share this machine's network: the operator listens on a free port of 127.0.0.1. The
-  // overlay sits in the checkout, so that it names deploy/operator as ../../deploy/operator.
+  // overlay sits in the checkout, so that it names deploy/overlays/cluster-wide as ../../deploy/overlays/cluster-wide.
   const operatorPort = await freePort();
   const overlay = writeOperatorOverlay(join(repoRoot, '.testenv/demo-operator'), { httpPort: operatorPort });
   const operator = { KUBELET_MODE: mode.kind, OPERATOR_OVERLAY: relative(repoRoot, overlay), OPERATOR_URL: `http://127.0.0.1:${operatorPort}` };

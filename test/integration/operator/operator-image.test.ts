@@ -1,4 +1,4 @@
-// The operator as a cluster runs it: deploy/operator (rendered with kubectl kustomize through a
+// The operator as a cluster runs it: deploy/overlays/cluster-wide (rendered with kubectl kustomize through a
 // one-host overlay, operator-install.ts) applied to the test API server, its pod run from the
 // lifeboat-operator image with runc, as the ServiceAccount lifeboat-operator with nothing but the
 // shipped Role and ClusterRole, configured in-cluster (the kubelet's KUBERNETES_SERVICE_HOST/PORT,
@@ -90,7 +90,7 @@ describeBuiltImages('the operator image in the cluster, under the RBAC it ships'
     if (overlayDir) rmSync(overlayDir, { recursive: true, force: true });
   });
 
-  it('renders deploy/operator with the image of this version, one replica and its settings', () => {
+  it('renders deploy/overlays/cluster-wide with the image of this version, one replica and its settings', () => {
     const objects = parseAllDocuments(manifests).map((document) => document.toJS() as KubeObject & { spec?: { replicas?: number; template?: PodObject } });
     expect(objects.map((object) => `${object.kind}/${object.metadata.name}`).sort()).toEqual([
       'ClusterRole/lifeboat-operator',

@@ -1,4 +1,4 @@
-// deploy/operator as the e2e test and `make demo` install it into the test cluster: the shipped
+// deploy/overlays/cluster-wide as the e2e test and `make demo` install it into the test cluster: the shipped
 // manifests (namespace, ServiceAccount, Role, ClusterRole, Deployment) unchanged but for a
 // kustomize overlay with what a cluster of one host needs. Pods share the host's network there,
 // so the operator listens on a free port of 127.0.0.1 instead of 8080 on every address; one
@@ -11,7 +11,7 @@ import { promisify } from 'node:util';
 import { stringify } from 'yaml';
 import { repoRoot } from '../../env/paths.ts';
 
-/** What deploy/operator creates and names. */
+/** What deploy/overlays/cluster-wide creates and names. */
 export const OPERATOR = {
   namespace: 'lifeboat-system',
   deployment: 'lifeboat-operator',
@@ -31,7 +31,7 @@ export interface OperatorOverlay {
 }
 
 /**
- * Writes `dir`/kustomization.yaml: deploy/operator with one replica and the settings above.
+ * Writes `dir`/kustomization.yaml: deploy/overlays/cluster-wide with one replica and the settings above.
  * Kustomize takes a base only by a relative path, so the overlay names it relative to `dir`.
  */
 export function writeOperatorOverlay(dir: string, overlay: OperatorOverlay): string {
@@ -45,7 +45,7 @@ export function writeOperatorOverlay(dir: string, overlay: OperatorOverlay): str
   const kustomization = {
     apiVersion: 'kustomize.config.k8s.io/v1beta1',
     kind: 'Kustomization',
-    resources: [relative(dir, join(repoRoot, 'deploy/operator'))],
+    resources: [relative(dir, join(repoRoot, 'deploy/overlays/cluster-wide'))],
     replicas: [{ name: OPERATOR.deployment, count: 1 }],
     patches: [
       // A strategic merge: env entries merge by name, so LIFEBOAT_LOG_LEVEL replaces the shipped one.
