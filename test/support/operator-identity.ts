@@ -27,7 +27,7 @@ const exec = promisify(execFile);
  * cluster-wide install (its ClusterRoleBinding grants the ClusterRole in every namespace, which
  * the tests' namespaces need). The one place to change when deploy/ moves.
  */
-export const OPERATOR_INSTALL = 'deploy/operator';
+export const OPERATOR_INSTALL = 'deploy/overlays/cluster-wide';
 
 /** Who the install makes the operator. */
 export const OPERATOR_IDENTITY = {
