@@ -106,8 +106,15 @@ describe('health verdicts on real statuses', () => {
         resourceVersion = object.metadata.resourceVersion ?? resourceVersion;
       };
       void (async () => {
+        // A watch the server closes resumes where it stopped; an expired one starts again from a list.
         while (!stop.signal.aborted) {
-          await source.watch(resourceVersion ?? '0', (event) => { if (event.type !== 'BOOKMARK') record(event.object); }, stop.signal).catch(() => undefined);
+          const end = await source.watch(resourceVersion, (event) => (event.type === 'BOOKMARK' ? undefined : record(event.object)), stop.signal).catch(() => 'failed');
+          if (end === 'expired' && !stop.signal.aborted) {
+            const list = await source.list(stop.signal).catch(() => undefined);
+            list?.items.forEach(record);
+            resourceVersion = list?.resourceVersion ?? resourceVersion;
+          }
+          if (end === 'failed') await new Promise((resolve) => setTimeout(resolve, 200));
         }
       })();
     }
