@@ -128,8 +128,10 @@ describe("the team's folder", () => {
     // The API server's defaults fill in the key names (passwordKey, accessKeyIdKey, key, ...).
     const defaulted = JSON.parse(
       await ok(kubectl, ['apply', '--server-side', '--dry-run=server', '-n', namespace, '-k', join(EXAMPLES, 'team'), '-o', 'json']),
-    ) as { items: Manifest[] };
-    const refs = secretRefs(defaulted.items.map((item) => item.spec));
+    ) as Manifest & { items?: Manifest[] };
+    const objects = defaulted.items ?? [defaulted];
+    expect(objects.map((object) => object.kind).sort()).toEqual(['BackupSchedule', 'DRDrill']);
+    const refs = secretRefs(objects.map((object) => object.spec));
     const placeholders = readManifests(join(EXAMPLES, 'team/secrets.placeholder.yaml'));
     expect(placeholders.map((secret) => secret.metadata.name).sort()).toEqual([...refs.keys()].sort());
     for (const [name, keys] of refs) {
