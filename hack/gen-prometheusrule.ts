@@ -28,6 +28,7 @@ metadata:
   namespace: lifeboat-system
   labels:
     app.kubernetes.io/name: lifeboat
+    app.kubernetes.io/instance: lifeboat
     app.kubernetes.io/component: operator
 spec:
 ${spec}
