@@ -171,7 +171,10 @@ describe('the Argo CD Applications', () => {
   ];
 
   it('sync the CRDs first (wave -1), then the operator, then the backups, server-side', () => {
-    const waves = ofKind(built.get('argocd')!, 'Application').map((app) => [app.metadata.name, Number(app.metadata.annotations?.['argocd.argoproj.io/sync-wave'])]);
+    // kustomize sorts by kind and name; Argo CD orders by wave.
+    const waves = ofKind(built.get('argocd')!, 'Application')
+      .map((app) => [app.metadata.name, Number(app.metadata.annotations?.['argocd.argoproj.io/sync-wave'])] as const)
+      .sort((a, b) => a[1] - b[1]);
     expect(waves).toEqual([
       ['lifeboat-crds', -1],
       ['lifeboat', 0],
@@ -211,7 +214,7 @@ describe('the Flux objects', () => {
 
   it('apply the CRDs, then the operator, then the backups, each waiting for the one before', () => {
     const byName = new Map(kustomizations().map((k) => [k.metadata.name, k]));
-    expect([...byName.keys()]).toEqual(['lifeboat-crds', 'lifeboat', 'team-app-backups']);
+    expect([...byName.keys()].sort()).toEqual(['lifeboat', 'lifeboat-crds', 'team-app-backups']);
     expect(byName.get('lifeboat-crds')!.spec.dependsOn).toBeUndefined();
     expect(byName.get('lifeboat')!.spec.dependsOn).toEqual([{ name: 'lifeboat-crds' }]);
     expect(byName.get('team-app-backups')!.spec.dependsOn).toEqual([{ name: 'lifeboat' }]);
