@@ -63,11 +63,14 @@ function pluralOf(group: string, kind: string): string {
  */
 export function usesIn(auditLog: string, username: string = OPERATOR_IDENTITY.username): Use[] {
   const uses: Use[] = [];
+  const seen = new Set<string>();
   for (const line of auditLog.split('\n')) {
     if (!line.trim()) continue;
     const event = JSON.parse(line) as AuditEvent;
-    // A watch logs ResponseStarted and ResponseComplete; a request counts once, when it completes.
-    if (event.user?.username !== username || event.stage !== 'ResponseComplete') continue;
+    // A watch logs ResponseStarted, and ResponseComplete only when it ends (never, if the API
+    // server stops first): a request counts once, at its first stage in the log.
+    if (event.user?.username !== username || seen.has(event.auditID)) continue;
+    seen.add(event.auditID);
     const ref = event.objectRef;
     if (!ref?.resource) {
       uses.push({ group: '', resource: `nonResourceURL ${event.requestURI ?? ''}`, subresource: '', verb: event.verb, namespace: '', name: '', code: event.responseStatus?.code ?? 0 });
