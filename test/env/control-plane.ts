@@ -1,7 +1,8 @@
 // The real Kubernetes control plane, on 127.0.0.1 and free ports: etcd, kube-apiserver,
 // kube-controller-manager and kube-scheduler, built from their Go modules (hack/testbin).
-import { mkdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { stringify } from 'yaml';
 import { httpOk } from './http-check.ts';
 import { ManagedProcess } from './managed-process.ts';
 import type { Pki } from './pki.ts';
@@ -49,6 +50,38 @@ export async function startEtcd(bin: string, workDir: string): Promise<{ url: st
   return { url, process: etcd };
 }
 
+/** The user name of the operator's ServiceAccount, whose requests the audit log records. */
+export const OPERATOR_USER = 'system:serviceaccount:lifeboat-system:lifeboat-operator';
+
+/**
+ * The API server's audit log: every request of the operator's ServiceAccount and nothing else, as
+ * JSON lines (hack/rbac-usage.ts compares it with the shipped RBAC). LIFEBOAT_AUDIT_LOG puts it
+ * outside the work dir, which goes when the environment stops.
+ */
+export function auditLogPath(workDir: string): string {
+  return process.env.LIFEBOAT_AUDIT_LOG ?? join(workDir, 'logs/audit.log');
+}
+
+/**
+ * Metadata (who, verb, resource, response code) for the operator's requests; for its creates also
+ * the request body, because the owner references it sets are checked by admission, not by a
+ * request of their own (blockOwnerDeletion needs update on the owner's finalizers), and only the
+ * body shows them. The operator never writes Secrets, so no secret value lands in the log.
+ */
+function writeAuditPolicy(path: string): void {
+  const policy = {
+    apiVersion: 'audit.k8s.io/v1',
+    kind: 'Policy',
+    omitStages: ['RequestReceived'],
+    rules: [
+      { level: 'Request', users: [OPERATOR_USER], verbs: ['create'] },
+      { level: 'Metadata', users: [OPERATOR_USER] },
+      { level: 'None' },
+    ],
+  };
+  writeFileSync(path, stringify(policy));
+}
+
 export async function startApiServer(
   bin: string,
   workDir: string,
@@ -57,6 +90,9 @@ export async function startApiServer(
 ): Promise<{ url: string; kubeconfig: string; process: ManagedProcess }> {
   const port = await freePort();
   const url = `https://127.0.0.1:${port}`;
+  const auditPolicy = join(workDir, 'audit-policy.yaml');
+  writeAuditPolicy(auditPolicy);
+  mkdirSync(dirname(auditLogPath(workDir)), { recursive: true });
   const apiserver = new ManagedProcess({
     name: 'kube-apiserver',
     command: bin,
@@ -81,6 +117,17 @@ export async function startApiServer(
       `--kubelet-client-key=${pki.adminKey}`,
       '--kubelet-preferred-address-types=InternalIP,Hostname',
       '--allow-privileged=true',
+      // As many real clusters (OpenShift among them) run: setting blockOwnerDeletion on an owner
+      // reference needs update on the owner's finalizers, so the tests prove whether the shipped
+      // RBAC grants what the operator's owner references need. Added to the default plugins.
+      '--enable-admission-plugins=OwnerReferencesPermissionEnforcement',
+      `--audit-policy-file=${auditPolicy}`,
+      `--audit-log-path=${auditLogPath(workDir)}`,
+      '--audit-log-format=json',
+      // Written as requests complete, not batched, so a test can read what happened just now.
+      '--audit-log-mode=blocking',
+      // One file for a whole run (the default rotates at 100 MB).
+      '--audit-log-maxsize=4096',
       '--v=1',
     ],
   });

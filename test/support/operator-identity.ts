@@ -76,14 +76,16 @@ export function ensureOperatorRbac(): Promise<void> {
 
 async function applyIdentity(): Promise<void> {
   const manifests = (await identityObjects()).map((object) => stringify(object)).join('---\n');
-  // Two files creating the Namespace at the same instant can see a conflict: apply again.
-  for (let attempt = 1; ; attempt++) {
+  // Two files creating the Namespace at the same instant can see a conflict, and a test that
+  // uninstalled the operator leaves the Namespace terminating for a while: apply again.
+  const deadline = Date.now() + 120_000;
+  for (;;) {
     try {
       await kubectl(['apply', '--server-side', '--force-conflicts', '--field-manager=lifeboat-tests', '-f', '-'], manifests);
       return;
     } catch (error) {
-      if (attempt >= 3) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 500 * attempt));
+      if (Date.now() > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 2_000));
     }
   }
 }

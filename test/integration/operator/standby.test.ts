@@ -5,7 +5,6 @@
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { LEASES } from '../../../src/kube/resource-type.ts';
 import type { KubeObject } from '../../../src/kube/types.ts';
 import { Scene, waitFor } from './support.ts';
 
@@ -36,7 +35,7 @@ describe('a standby replica when the leader goes away', () => {
 
   /** The replica ("replica-a" or "replica-b") that holds the lease, if any. */
   async function holder(leaseName: string): Promise<string | undefined> {
-    const lease = await scene.client.find<LeaseObject>(LEASES, scene.namespace, leaseName);
+    const lease = await scene.lease<LeaseObject>(leaseName);
     return lease?.spec?.holderIdentity?.split('_')[0] || undefined;
   }
 

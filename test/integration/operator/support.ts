@@ -1,7 +1,9 @@
 // Shared helpers of the operator's end-to-end tests: the operator started in-process (or as its
-// own process) against the test environment, watching only the test's namespace, with its own
-// lease; the application fixture; readers for BackupRuns, Jobs and the backup bucket; and Scene,
-// which ties them to one test file's namespace.
+// own process) against the test environment, as the ServiceAccount the install ships with only the
+// shipped RBAC (test/support/operator-identity.ts), watching only the test's namespace, with its
+// own lease; the application fixture; readers for BackupRuns, Jobs and the backup bucket; and
+// Scene, which ties them to one test file's namespace and fails it if the API refused the operator
+// anything.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
@@ -9,7 +11,7 @@ import pino from 'pino';
 import { runnerImage } from '../../../src/contract/images.ts';
 import { BACKUP_RUNS, BACKUP_SCHEDULES } from '../../../src/controllers/resource-types.ts';
 import { KubeClient } from '../../../src/kube/client.ts';
-import { EVENTS, JOBS, NAMESPACES, SECRETS } from '../../../src/kube/resource-type.ts';
+import { EVENTS, JOBS, LEASES, NAMESPACES, SECRETS } from '../../../src/kube/resource-type.ts';
 import type { KubeObject } from '../../../src/kube/types.ts';
 import { controllers } from '../../../src/operator/controllers.ts';
 import { startOperator, type RunningOperator } from '../../../src/operator/operator.ts';
@@ -28,6 +30,7 @@ import {
   type ScheduleOptions,
 } from '../../support/backup-fixture.ts';
 import { testEnv } from '../../support/env.ts';
+import { OPERATOR_IDENTITY, operatorClient, writeOperatorKubeconfig } from '../../support/operator-identity.ts';
 import { waitFor } from '../../support/wait.ts';
 
 export { waitFor };
@@ -51,6 +54,7 @@ export interface JobObject extends KubeObject {
   status?: { conditions?: { type: string; status: string; reason?: string }[]; succeeded?: number; failed?: number; active?: number };
 }
 
+/** The tests' own client: admin, for fixtures and for reading what the operator did. */
 export function testClient(): KubeClient {
   return KubeClient.load(testEnv().kubeconfig, { fieldManager: 'lifeboat-operator-test', requestTimeoutMs: 10_000 });
 }
@@ -65,12 +69,21 @@ export function ensureCrds(kubectl: Kubectl = makeKubectl()): Promise<void> {
 
 export interface OperatorOptions {
   namespace: string;
-  /** Replicas of one operator share it. */
+  /** Replicas of one operator share it (testLease says where it is). */
   leaseName?: string;
   /** For log lines: which replica. */
   identity?: string;
   /** Overrides of operatorEnv, e.g. a lease that survives a slow API server under load. */
   env?: Record<string, string>;
+}
+
+/**
+ * Where a test's operator keeps its lease: in lifeboat-system, the one namespace where the shipped
+ * leader-election Role lets the operator write Leases, named for the test's namespace so that test
+ * files running at once never share one (replicas of one test pass the same `leaseName`).
+ */
+export function testLease(namespace: string, leaseName: string): { namespace: string; name: string } {
+  return { namespace: OPERATOR_IDENTITY.namespace, name: `${leaseName}-${namespace}` };
 }
 
 /**
@@ -85,8 +98,8 @@ export function operatorEnv(namespace: string, leaseName: string): Record<string
   return {
     LIFEBOAT_RUNNER_IMAGE: runnerImage(operatorVersion()),
     LIFEBOAT_WATCH_NAMESPACES: namespace,
-    LIFEBOAT_LEASE_NAMESPACE: namespace,
-    LIFEBOAT_LEASE_NAME: leaseName,
+    LIFEBOAT_LEASE_NAMESPACE: testLease(namespace, leaseName).namespace,
+    LIFEBOAT_LEASE_NAME: testLease(namespace, leaseName).name,
     LIFEBOAT_HTTP_HOST: '127.0.0.1',
     LIFEBOAT_HTTP_PORT: '0',
     LIFEBOAT_LEASE_DURATION_SECONDS: '15',
@@ -97,11 +110,42 @@ export function operatorEnv(namespace: string, leaseName: string): Record<string
   };
 }
 
-/** Starts the operator in this process, watching `namespace` only. Logs go to a quiet logger. */
+/**
+ * An API server refusal in a log line: RBAC's and admission's message ("jobs.batch is forbidden:
+ * User ... cannot create ...", "... is forbidden: cannot set blockOwnerDeletion ...") or a logged
+ * KubeApiError's status. Not an S3 server's 403, which a test may cause on purpose.
+ */
+const REFUSED = /is forbidden: |"statusCode":403[,}]/;
+
+/** Log lines of this process's test operators in which the API server refused something (403 Forbidden). */
+const refusals: string[] = [];
+
+export function operatorRefusals(): readonly string[] {
+  return refusals;
+}
+
+/** Passes an operator's log through, noting every line that says the API refused a request. */
+function refusalWatch(forward: (text: string) => void): (chunk: Buffer | string) => void {
+  let partial = '';
+  return (chunk) => {
+    const text = partial + String(chunk);
+    const lines = text.split('\n');
+    partial = lines.pop() ?? '';
+    for (const line of lines) if (REFUSED.test(line)) refusals.push(line);
+    forward(String(chunk));
+  };
+}
+
+/**
+ * Starts the operator in this process, watching `namespace` only, as the ServiceAccount the
+ * install ships (a fresh token for each start). Logs go to stderr at `warn`, and refusals are noted.
+ */
 export async function startTestOperator(options: OperatorOptions): Promise<RunningOperator> {
   const config = loadConfig({ ...operatorEnv(options.namespace, options.leaseName ?? 'lifeboat-operator'), ...options.env }, { hostname: options.identity ?? 'test-operator' });
-  const logger = pino({ level: config.logLevel, base: { replica: options.identity ?? 'test-operator' } }, pino.destination(2));
-  return startOperator({ config, logger, client: testClient(), controllers, processMetrics: false });
+  const write = refusalWatch((text) => process.stderr.write(text));
+  const logger = pino({ level: config.logLevel, base: { replica: options.identity ?? 'test-operator' } }, { write });
+  const client = await operatorClient({ requestTimeoutMs: 10_000 });
+  return startOperator({ config, logger, client, controllers, processMetrics: false });
 }
 
 export async function createNamespace(client: KubeClient, prefix: string, name = `${prefix}-${randomBytes(3).toString('hex')}`): Promise<string> {
@@ -164,6 +208,8 @@ export async function eventReasons(client: KubeClient, namespace: string, name: 
 /** Environment of an operator started as its own process (restart and standby tests). */
 export interface OperatorProcessOptions {
   namespace: string;
+  /** A kubeconfig of the operator's ServiceAccount (writeOperatorKubeconfig). */
+  kubeconfig: string;
   leaseName: string;
   /** POD_NAME: the lease identity's prefix, so a test can tell the replicas apart. */
   podName?: string;
@@ -173,17 +219,22 @@ export interface OperatorProcessOptions {
   captureOutput?: boolean;
 }
 
-/** The built operator (dist/) as its own process, so that it can be stopped or killed for real. */
+/**
+ * The built operator (dist/) as its own process, so that it can be stopped or killed for real.
+ * Its logs (stdout) are always read, for refusals; with captureOutput the test reads them too.
+ */
 export function spawnOperator(options: OperatorProcessOptions): ChildProcess {
   const processEnv = {
     PATH: process.env.PATH,
-    KUBECONFIG: testEnv().kubeconfig,
+    KUBECONFIG: options.kubeconfig,
     ...operatorEnv(options.namespace, options.leaseName),
     ...(options.podName ? { POD_NAME: options.podName } : {}),
     ...options.env,
   };
-  const stdio = options.captureOutput ? (['ignore', 'pipe', 'pipe'] as const) : (['ignore', 'ignore', 'inherit'] as const);
-  return spawn(process.execPath, [join(repoRoot, 'dist/operator/main.js')], { env: processEnv, stdio: [...stdio] });
+  const stdio = options.captureOutput ? (['ignore', 'pipe', 'pipe'] as const) : (['ignore', 'pipe', 'inherit'] as const);
+  const child = spawn(process.execPath, [join(repoRoot, 'dist/operator/main.js')], { env: processEnv, stdio: [...stdio] });
+  child.stdout?.on('data', refusalWatch(() => undefined));
+  return child;
 }
 
 /**
@@ -196,20 +247,24 @@ export class Scene {
   readonly client: KubeClient;
   readonly namespace: string;
   readonly fixture: AppFixture;
+  /** The operator ServiceAccount's kubeconfig, for spawned operators. */
+  readonly #operatorKubeconfig: string;
   readonly #operators = new Set<RunningOperator>();
   readonly #processes = new Set<ChildProcess>();
 
-  private constructor(client: KubeClient, namespace: string, fixture: AppFixture) {
+  private constructor(client: KubeClient, namespace: string, fixture: AppFixture, operatorKubeconfig: string) {
     this.client = client;
     this.namespace = namespace;
     this.fixture = fixture;
+    this.#operatorKubeconfig = operatorKubeconfig;
   }
 
   static async create(prefix: string): Promise<Scene> {
     const client = testClient();
     await ensureCrds();
+    const operatorKubeconfig = await writeOperatorKubeconfig();
     const namespace = await createNamespace(client, prefix);
-    return new Scene(client, namespace, await seedFixture(client, namespace));
+    return new Scene(client, namespace, await seedFixture(client, namespace), operatorKubeconfig);
   }
 
   applySchedule(options: ScheduleOptions): Promise<KubeObject> {
@@ -230,11 +285,17 @@ export class Scene {
   }
 
   /** An operator as its own process; killed by tearDown if still running. */
-  spawnOperator(options: Omit<OperatorProcessOptions, 'namespace'>): ChildProcess {
-    const child = spawnOperator({ ...options, namespace: this.namespace });
+  spawnOperator(options: Omit<OperatorProcessOptions, 'namespace' | 'kubeconfig'>): ChildProcess {
+    const child = spawnOperator({ ...options, namespace: this.namespace, kubeconfig: this.#operatorKubeconfig });
     this.#processes.add(child);
     child.once('exit', () => this.#processes.delete(child));
     return child;
+  }
+
+  /** The Lease that operators started with `leaseName` share (see testLease). */
+  lease<T extends KubeObject>(leaseName: string): Promise<T | undefined> {
+    const { namespace, name } = testLease(this.namespace, leaseName);
+    return this.client.find<T>(LEASES, namespace, name);
   }
 
   createManualRun(name: string, schedule: string, extra: Record<string, unknown> = {}): Promise<RunObject> {
@@ -272,11 +333,21 @@ export class Scene {
     return (await listObjects(testEnv(), this.fixture.backupBucket, prefix)).map((object) => object.key.slice(prefix.length)).sort();
   }
 
+  /**
+   * Stops the operators, deletes the namespace and this test's leases, and fails if the API server
+   * refused any of the operator's requests: the shipped RBAC must cover every flow.
+   */
   async tearDown(): Promise<void> {
     for (const child of this.#processes) child.kill('SIGKILL');
     await this.stopOperators();
     await this.client.delete(NAMESPACES, undefined, this.namespace).catch(() => undefined);
+    const suffix = `-${this.namespace}`;
+    const leases = await this.client.list(LEASES, { namespace: OPERATOR_IDENTITY.namespace }).catch(() => ({ items: [] as KubeObject[] }));
+    for (const lease of leases.items.filter((item) => item.metadata.name?.endsWith(suffix))) {
+      await this.client.delete(LEASES, OPERATOR_IDENTITY.namespace, lease.metadata.name ?? '').catch(() => undefined);
+    }
     await this.client.close();
+    if (refusals.length > 0) throw new Error(`the API server refused the operator (the shipped RBAC lacks a rule):\n${refusals.join('\n')}`);
   }
 }
 
