@@ -90,17 +90,21 @@ async function applyIdentity(): Promise<void> {
   }
 }
 
-/** A fresh token for the operator's ServiceAccount, from the TokenRequest API. */
+/** A fresh token for a ServiceAccount, from the TokenRequest API. */
+function requestToken(namespace: string, serviceAccount: string): Promise<string> {
+  return kubectl(['create', 'token', serviceAccount, '-n', namespace, `--duration=${TOKEN_SECONDS}s`]).then((token) => token.trim());
+}
+
+/** A fresh token for the operator's ServiceAccount. */
 export async function requestOperatorToken(): Promise<string> {
   await ensureOperatorRbac();
-  const args = ['create', 'token', OPERATOR_IDENTITY.serviceAccount, '-n', OPERATOR_IDENTITY.namespace, `--duration=${TOKEN_SECONDS}s`];
   try {
-    return (await kubectl(args)).trim();
+    return await requestToken(OPERATOR_IDENTITY.namespace, OPERATOR_IDENTITY.serviceAccount);
   } catch {
     // The ServiceAccount went (a test that deleted the install): apply the identity again.
     applied = undefined;
     await ensureOperatorRbac();
-    return (await kubectl(args)).trim();
+    return requestToken(OPERATOR_IDENTITY.namespace, OPERATOR_IDENTITY.serviceAccount);
   }
 }
 
@@ -114,7 +118,15 @@ interface KubeconfigFile {
  * dir, and returns its path: for operators in this process and for operators spawned as their own.
  */
 export async function writeOperatorKubeconfig(): Promise<string> {
-  const token = await requestOperatorToken();
+  return writeTokenKubeconfig(OPERATOR_IDENTITY.serviceAccount, await requestOperatorToken());
+}
+
+/** The same for any ServiceAccount, e.g. one a test gives fewer rules than the operator's. */
+export async function writeServiceAccountKubeconfig(namespace: string, serviceAccount: string): Promise<string> {
+  return writeTokenKubeconfig(serviceAccount, await requestToken(namespace, serviceAccount));
+}
+
+function writeTokenKubeconfig(user: string, token: string): string {
   const admin = parse(readFileSync(testEnv().kubeconfig, 'utf8')) as KubeconfigFile;
   const cluster = admin.clusters[0];
   if (!cluster) throw new Error(`${testEnv().kubeconfig} names no cluster`);
@@ -122,9 +134,9 @@ export async function writeOperatorKubeconfig(): Promise<string> {
     apiVersion: 'v1',
     kind: 'Config',
     clusters: [cluster],
-    users: [{ name: OPERATOR_IDENTITY.serviceAccount, user: { token } }],
-    contexts: [{ name: 'lifeboat-operator', context: { cluster: cluster.name, user: OPERATOR_IDENTITY.serviceAccount } }],
-    'current-context': 'lifeboat-operator',
+    users: [{ name: user, user: { token } }],
+    contexts: [{ name: user, context: { cluster: cluster.name, user } }],
+    'current-context': user,
   };
   const path = join(testEnv().workDir, `operator-kubeconfig-${process.pid}-${randomBytes(4).toString('hex')}`);
   writeFileSync(path, stringify(config), { mode: 0o600 });

@@ -12,8 +12,9 @@ import type { KubeObject } from '../../../src/kube/types.ts';
 import { compare, grantedAccesses, grantsIn, usesIn, type Access, type Grant } from '../../../hack/rbac-usage.ts';
 import { auditLogPath } from '../../env/control-plane.ts';
 import { testEnv } from '../../support/env.ts';
-import { ensureOperatorRbac, identityObjects, OPERATOR_IDENTITY } from '../../support/operator-identity.ts';
-import { Scene, testLease, waitFor } from './support.ts';
+import { ensureOperatorRbac, identityObjects, OPERATOR_IDENTITY, writeServiceAccountKubeconfig } from '../../support/operator-identity.ts';
+import { ok, toYaml } from '../api/kubectl.ts';
+import { makeKubectl, Scene, testLease, waitFor } from './support.ts';
 
 jest.setTimeout(240_000);
 
@@ -160,6 +161,51 @@ describe('the operator ServiceAccount under the RBAC the install ships', () => {
       if (await allowed(access, namespace)) granted.push(`${describeAccess(access)} in ${namespace ?? 'all namespaces'}: ${access.why}`);
     }
     expect(granted).toEqual([]);
+  });
+
+  it("needs update on an owner's finalizers to set blockOwnerDeletion: without it a Job owned by a BackupRun is refused", async () => {
+    // A ServiceAccount of this test with only what creating a Job takes, then the operator's rule added.
+    const kubectl = makeKubectl();
+    const account = 'owner-references';
+    const namespace = scene.namespace;
+    const role = (rules: object[]) => ({ apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata: { name: account, namespace }, rules });
+    const jobRule = { apiGroups: ['batch'], resources: ['jobs'], verbs: ['create', 'delete'] };
+    await ok(kubectl, ['apply', '--server-side', '--field-manager=lifeboat-tests', '-f', '-'], toYaml(
+      { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: account, namespace } },
+      role([jobRule]),
+      {
+        apiVersion: 'rbac.authorization.k8s.io/v1',
+        kind: 'RoleBinding',
+        metadata: { name: account, namespace },
+        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: account },
+        subjects: [{ kind: 'ServiceAccount', name: account, namespace }],
+      },
+    ));
+    const kubeconfig = await writeServiceAccountKubeconfig(namespace, account);
+    const job = toYaml({
+      apiVersion: 'batch/v1',
+      kind: 'Job',
+      metadata: {
+        name: 'owned',
+        namespace,
+        ownerReferences: [{ apiVersion: 'lifeboat.dev/v1alpha1', kind: 'BackupRun', name: 'any', uid: '00000000-0000-0000-0000-000000000001', controller: true, blockOwnerDeletion: true }],
+      },
+      spec: { template: { spec: { restartPolicy: 'Never', containers: [{ name: 'main', image: 'busybox:1.36' }] } } },
+    });
+    // The later --kubeconfig wins over makeKubectl's admin one; a server-side dry run goes through admission.
+    const createAs = () => kubectl([`--kubeconfig=${kubeconfig}`, 'create', '--dry-run=server', '-f', '-'], job);
+    const refused = await waitFor(async () => {
+      const result = await createAs();
+      return result.code !== 0 && /blockOwnerDeletion/.test(result.stderr) ? result : undefined;
+    }, { what: 'the Job to be refused for blockOwnerDeletion', timeoutMs: 15_000, intervalMs: 500 });
+    expect(refused.stderr).toMatch(/cannot set blockOwnerDeletion/);
+
+    await ok(kubectl, ['apply', '--server-side', '--field-manager=lifeboat-tests', '-f', '-'], toYaml(role([jobRule, { apiGroups: ['lifeboat.dev'], resources: ['backupruns/finalizers'], verbs: ['update'] }])));
+    const created = await waitFor(async () => {
+      const result = await createAs();
+      return result.code === 0 ? result : undefined;
+    }, { what: 'the Job to be admitted with update on backupruns/finalizers', timeoutMs: 15_000, intervalMs: 500 });
+    expect(created.stdout).toContain('job.batch/owned created (server dry run)');
   });
 
   it('backs up end to end as the ServiceAccount with only granted requests, none refused', async () => {
