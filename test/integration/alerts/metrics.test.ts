@@ -3,6 +3,11 @@
 // held because its storage is unreachable; then every metric the rules read is on /metrics, with
 // series carrying every label the rules group or match it by, and the values say what happened.
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
 import type { RunningOperator } from '../../../src/operator/operator.ts';
 import { SECRETS } from '../../../src/kube/resource-type.ts';
 import type { KubeObject } from '../../../src/kube/types.ts';
@@ -10,8 +15,9 @@ import { scheduleManifest } from '../../support/backup-fixture.ts';
 import { testEnv } from '../../support/env.ts';
 import { createDrill, createDrillRun, drillPlan, finalDrillRun } from '../operator/drill-support.ts';
 import { BACKUP_RUNS, BACKUP_SCHEDULES, Scene, waitFor } from '../operator/support.ts';
+import { locateTool } from '../../env/binaries.ts';
 import { BreakableProxy } from '../runtime/support.ts';
-import { alertRules, metricUses } from './rules.ts';
+import { alertRules, metricUses, RULES_PATH } from './rules.ts';
 
 jest.setTimeout(480_000);
 
@@ -57,6 +63,7 @@ describe('the metrics the alerts read, on a real operator', () => {
   let proxy: BreakableProxy;
   let operator: RunningOperator;
   let scraped: Scrape;
+  let scrapedAt: number;
 
   beforeAll(async () => {
     scene = await Scene.create('alerts');
@@ -108,6 +115,7 @@ describe('the metrics the alerts read, on a real operator', () => {
       },
       { what: 'the metrics to show the scene', timeoutMs: 60_000, intervalMs: 1_000 },
     );
+    scrapedAt = Math.round(Date.now() / 1000);
   });
 
   afterAll(async () => {
@@ -138,7 +146,8 @@ describe('the metrics the alerts read, on a real operator', () => {
     expect(value(scraped, 'lifeboat_backup_last_result', { ...ns, schedule: 'app' })).toBe(1);
     expect(value(scraped, 'lifeboat_backup_last_result', { ...ns, schedule: 'broken' })).toBe(0);
     expect(value(scraped, 'lifeboat_backup_rpo_objective_seconds', { ...ns, schedule: 'app' })).toBe(86_400);
-    expect(value(scraped, 'lifeboat_backup_rpo_objective_seconds', { ...ns, schedule: 'broken' })).toBeUndefined();
+    // The fixture's own objective (1h).
+    expect(value(scraped, 'lifeboat_backup_rpo_objective_seconds', { ...ns, schedule: 'broken' })).toBe(3_600);
     const now = Date.now() / 1000;
     const snapshot = value(scraped, 'lifeboat_backup_last_snapshot_timestamp_seconds', { ...ns, schedule: 'app' }) ?? 0;
     const created = value(scraped, 'lifeboat_backup_schedule_created_timestamp_seconds', { ...ns, schedule: 'app' }) ?? 0;
@@ -151,5 +160,45 @@ describe('the metrics the alerts read, on a real operator', () => {
     const passed = value(scraped, 'lifeboat_drill_last_result', { ...ns, drill: 'weekly' }) === 1;
     expect(value(scraped, 'lifeboat_drill_last_passed_timestamp_seconds', { ...ns, drill: 'weekly' }) !== undefined).toBe(passed);
     expect(value(scraped, 'lifeboat_drill_objective_met', { ...ns, drill: 'weekly', objective: 'rto' })).toBeDefined();
+  });
+
+  it('fire exactly the alerts the scene deserves when promtool evaluates the rules on the scraped series', () => {
+    // The scraped series as promtool input, held for 20 minutes, with promtool's clock (which
+    // starts at 0) at the scrape: timestamps become seconds relative to it.
+    const rules = alertRules();
+    const used = new Set(rules.flatMap((rule) => metricUses(rule.expr).map((use) => use.metric)));
+    const series = scraped.samples
+      .filter((sample) => used.has(sample.name) && sample.labels.namespace === scene.namespace)
+      .map((sample) => {
+        const labels = { job: 'lifeboat-operator-metrics', pod: 'lifeboat-operator-a', ...sample.labels };
+        const value = sample.name.endsWith('_timestamp_seconds') ? Math.round(sample.value) - scrapedAt : sample.value;
+        return { series: `${sample.name}{${Object.entries(labels).map(([key, label]) => `${key}="${label}"`).join(',')}}`, values: `${value}x20` };
+      });
+    // Only the failed backup of "broken" deserves an alert: the rest is fresh, recent or passed.
+    const failed = rules.find((rule) => rule.alert === 'LifeboatBackupFailed')!;
+    const render = (text: string) => text.replaceAll('{{ $labels.namespace }}', scene.namespace).replaceAll('{{ $labels.schedule }}', 'broken');
+    const expected = rules.map((rule) => ({
+      eval_time: '10m',
+      alertname: rule.alert,
+      exp_alerts:
+        rule === failed
+          ? [
+              {
+                exp_labels: { severity: 'warning', namespace: scene.namespace, schedule: 'broken' },
+                exp_annotations: Object.fromEntries(Object.entries(failed.annotations ?? {}).map(([key, text]) => [key, render(text)])),
+              },
+            ]
+          : [],
+    }));
+    const dir = mkdtempSync(join(tmpdir(), 'lifeboat-alerts-'));
+    try {
+      const file = join(dir, 'scraped.test.yaml');
+      writeFileSync(file, stringify({ rule_files: [RULES_PATH], evaluation_interval: '1m', tests: [{ interval: '1m', input_series: series, alert_rule_test: expected }] }));
+      const result = spawnSync(locateTool('promtool'), ['test', 'rules', file], { encoding: 'utf8', timeout: 60_000 });
+      expect(`${result.stdout}${result.stderr}`).toContain('SUCCESS');
+      expect(result.status).toBe(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
