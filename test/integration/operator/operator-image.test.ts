@@ -84,8 +84,16 @@ describeBuiltImages('the operator image in the cluster, under the RBAC it ships'
   });
 
   afterAll(async () => {
-    // The Deployment's pod gets SIGTERM, gives up its Lease and exits; then the rest goes.
-    if (manifests) await kubectl(['delete', '--wait=true', '--timeout=90s', '--ignore-not-found', '-f', '-'], manifests);
+    // The Deployment's pod gets SIGTERM, gives up its Lease and exits. The Namespace, the
+    // ServiceAccount and its RBAC stay: the other operator tests run as that ServiceAccount
+    // (test/support/operator-identity.ts), and its tokens die with it.
+    if (manifests) {
+      const workload = parseAllDocuments(manifests)
+        .filter((document) => ['Deployment', 'Service'].includes(String(document.get('kind'))))
+        .map((document) => document.toString())
+        .join('---\n');
+      await kubectl(['delete', '--wait=true', '--timeout=90s', '--ignore-not-found', '-f', '-'], workload);
+    }
     await scene?.tearDown();
     if (overlayDir) rmSync(overlayDir, { recursive: true, force: true });
   });
