@@ -3,11 +3,11 @@
 # client (throwaway clusters, pg_dump/pg_restore), tar, zstd and curl (stock-tool restores), age
 # (decrypting backups without Lifeboat), Go (building the test servers), and what `make images`
 # builds the images with (mmdebstrap, umoci, skopeo, strip from binutils; runc runs them in the
-# test kubelet). Installs what is missing when run as root; otherwise says what to install.
+# test kubelet; busybox-static is the one binary of the runc-mode tests' small image). Installs what is missing when run as root; otherwise says what to install.
 set -euo pipefail
 declare -A need=(
   [openssl]=openssl [curl]=curl [pg_dump]=postgresql-client [initdb]=postgresql [tar]=tar [zstd]=zstd [age]=age [setpriv]=util-linux
-  [mmdebstrap]=mmdebstrap [umoci]=umoci [skopeo]=skopeo [runc]=runc [strip]=binutils
+  [mmdebstrap]=mmdebstrap [umoci]=umoci [skopeo]=skopeo [runc]=runc [strip]=binutils [busybox]=busybox-static
 )
 missing=()
 for cmd in "${!need[@]}"; do
