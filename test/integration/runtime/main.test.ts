@@ -7,6 +7,7 @@ import { LEASES } from '../../../src/kube/resource-type.ts';
 import type { KubeObject } from '../../../src/kube/types.ts';
 import type { LeaseRecord } from '../../../src/runtime/lease-decision.ts';
 import { testEnv } from '../../support/env.ts';
+import { installCrds, makeKubectl } from '../api/kubectl.ts';
 import { createNamespace, deleteNamespace, testClient, waitFor } from './support.ts';
 
 // Bounded waits inside each test are shorter; this only caps a test as a whole.
@@ -19,6 +20,9 @@ describe('lifeboat-operator (src/operator/main.ts)', () => {
   const lines: Array<Record<string, unknown>> = [];
 
   beforeAll(async () => {
+    // The operator is ready once its informers listed the five kinds: their CRDs must exist even
+    // when this file runs first (alone it used to time out on /readyz).
+    await installCrds(makeKubectl());
     namespace = await createNamespace(client, 'main');
   });
 
