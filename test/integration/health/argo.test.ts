@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { ARGOCD_CM_FILE, CUSTOMIZATIONS_DIR, generatedArgocdCm } from '../../../hack/gen-argocd-cm.ts';
+import { ARGOCD_CM_FILE, CUSTOMIZATIONS_DIR, generatedArgocdCm, generatedScripts } from '../../../hack/gen-argocd-cm.ts';
 import { locateTool } from '../../env/binaries.ts';
 import { repoRoot } from '../../env/paths.ts';
 
@@ -40,6 +40,12 @@ describe('Argo CD health checks', () => {
     expect(new Set(inputs.map((input) => input.status))).toEqual(new Set(['Healthy', 'Progressing', 'Degraded']));
     expect(inputs.every((input) => input.object.kind === kind)).toBe(true);
     expect(inputs.filter((input) => input.object.metadata.deletionTimestamp).map((input) => input.status)).toContain('Progressing');
+  });
+
+  it('keeps every kind’s health.lua equal to deploy/argocd/health.lua (run npx node hack/gen-argocd-cm.ts)', () => {
+    const scripts = generatedScripts();
+    expect(scripts.size).toBe(KINDS.length);
+    for (const [path, script] of scripts) expect(readFileSync(join(repoRoot, path), 'utf8')).toBe(script);
   });
 
   it(`keeps ${ARGOCD_CM_FILE} up to date (run npx node hack/gen-argocd-cm.ts)`, () => {
