@@ -2,6 +2,8 @@
 // few JSON requests, built from a ResourceType; every write names its content type.
 // docs/adr/0004-kubernetes-adapter-and-informers.md says why this is not the generated clients.
 import { HttpMethod, IsomorphicFetchHttpLibrary, type KubeConfig, RequestContext } from '@kubernetes/client-node';
+import type { RequestOptions as HttpsRequestOptions } from 'node:https';
+import { Agent } from 'undici';
 import { isAlreadyExists, isNotFound, KubeApiError } from './errors.ts';
 import type {
   ApplyOptions,
@@ -52,7 +54,7 @@ export class KubeClient implements KubeApi {
   readonly #timeoutMs: number;
   readonly #pageSize: number;
   /** One connection pool for all requests (client-node makes a new one per request). */
-  #dispatcher: Dispatcher | undefined;
+  #dispatcher: Promise<Dispatcher | undefined> | undefined;
 
   constructor(config: KubeConfig, options: KubeClientOptions = {}) {
     const cluster = config.getCurrentCluster();
@@ -231,15 +233,45 @@ export class KubeClient implements KubeApi {
   }
 
   /**
-   * Lets go of the connection pool. It is not closed: undici's close() ends by destroying its
-   * clients with a ClientDestroyedError, and at operator shutdown (a connection ending at the same
-   * moment) that error was emitted where nothing listens, which a test runner reports as an
-   * unhandled error. Idle sockets are unref'd by undici, so they never keep the process alive,
-   * and they end after its keep-alive timeout (4 s unless the API server hints otherwise).
+   * Lets go of the connection pool. It is not closed: undici's close() waits for running requests
+   * (a watch being aborted at the same moment) and then destroys its clients with a
+   * ClientDestroyedError that can reach an emitter nobody listens to. Idle sockets are unref'd by
+   * undici, so they never keep the process alive, and they end after its keep-alive timeout
+   * (4 s unless the API server hints otherwise).
    */
   async close(): Promise<void> {
     this.#dispatcher = undefined;
     await Promise.resolve();
+  }
+
+  /**
+   * The pool every request shares: client-node's TLS settings on HTTP/1.1. undici 8 speaks HTTP/2
+   * by default, and its HTTP/2 teardown still races (an idle session reaped while Node delivers a
+   * late error to a released stream, nodejs/undici#5936 and its kin) into an 'error' event nobody
+   * listens to, which ends the process. Each watch takes its own HTTP/1.1 connection, as client-go
+   * watches do when HTTP/2 is off; the operator holds one per watched kind.
+   * Through a proxy client-node's own dispatcher is kept.
+   */
+  async #pool(clientNodeDispatcher: Dispatcher | undefined): Promise<Dispatcher | undefined> {
+    const cluster = this.config.getCurrentCluster();
+    if (!cluster || cluster.proxyUrl || !this.#server.startsWith('https:')) return clientNodeDispatcher;
+    const tls: HttpsRequestOptions = {};
+    await this.config.applyToHTTPSOptions(tls);
+    return new Agent({
+      allowH2: false,
+      connect: {
+        ca: tls.ca,
+        cert: tls.cert,
+        key: tls.key,
+        pfx: tls.pfx,
+        passphrase: tls.passphrase,
+        servername: tls.servername,
+        ...(tls.rejectUnauthorized === undefined ? {} : { rejectUnauthorized: tls.rejectUnauthorized }),
+        // client-node's choice, as client-go: probe a silent connection after 30 s.
+        keepAlive: true,
+        keepAliveInitialDelay: 30_000,
+      },
+    }) as unknown as Dispatcher;
   }
 
   async #request<T>(method: HttpMethod, path: string, options: RequestOptions = {}): Promise<T> {
@@ -250,9 +282,9 @@ export class KubeClient implements KubeApi {
     const request = `${method} ${path}`;
     const context = new RequestContext(url.toString(), method);
     await this.config.applySecurityAuthentication(context);
-    const fresh = context.getDispatcher();
-    if (this.#dispatcher) context.setDispatcher(this.#dispatcher);
-    else this.#dispatcher = fresh;
+    this.#dispatcher ??= this.#pool(context.getDispatcher());
+    const dispatcher = await this.#dispatcher;
+    if (dispatcher) context.setDispatcher(dispatcher);
     context.setHeaderParam('Accept', CONTENT_TYPE.json);
     if (options.body !== undefined) {
       context.setHeaderParam('Content-Type', options.contentType ?? CONTENT_TYPE.json);
