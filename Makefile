@@ -7,7 +7,7 @@ export PATH := $(CURDIR)/node_modules/.bin:$(PATH)
 NODE := $(CURDIR)/node_modules/.bin/node
 JEST := NODE_OPTIONS=--experimental-vm-modules $(NODE) node_modules/jest/bin/jest.js
 
-.PHONY: all deps build lint typecheck unit integration test testbin testenv-up testenv-down crds demo e2e-kind bench-runner bench-operator images clean
+.PHONY: all deps build lint typecheck unit integration test testbin testenv-up testenv-down crds demo e2e-kind bench bench-deps bench-runner bench-operator bench-scale images clean
 
 all: build
 
@@ -59,9 +59,20 @@ testenv-up: build testbin
 testenv-down: deps
 	@$(NODE) test/env/cli.ts down
 
-# Runner speed as ratios against baselines measured in the same run (docs/benchmarks.md).
-# Not part of `make test`: the datasets take minutes to generate.
-bench-runner: build testbin
+# Every benchmark in turn (they share two cores, so never in parallel), then one table of their
+# ratios against the goals and the scale figures (bench/report.ts, from build/bench/*.json).
+# Not part of `make test`: the datasets take minutes to generate. docs/benchmarks.md has the figures.
+bench:
+	@rm -rf build/bench
+	$(MAKE) bench-runner bench-operator bench-scale
+	@$(NODE) bench/report.ts
+
+# The peers the benchmarks race (rclone, a Debian package); not needed by `make test`.
+bench-deps: deps
+	@bash hack/bench-deps.sh
+
+# Runner speed as ratios against baselines and peers measured in the same run (docs/benchmarks.md).
+bench-runner: build testbin bench-deps
 	$(NODE) bench/runner-postgres.ts
 	$(NODE) bench/runner-bucket.ts
 	$(NODE) bench/runner-bucket-memory.ts
@@ -71,6 +82,10 @@ bench-runner: build testbin
 # Not part of `make test`: the 1 GiB dataset takes minutes to generate.
 bench-operator: build testbin
 	$(NODE) bench/operator-restore.ts
+
+# The operator at scale: 500 BackupSchedules in 50 namespaces firing every minute (docs/benchmarks.md).
+bench-scale: build testbin
+	$(NODE) bench/operator-scale.ts
 
 demo: build testbin images
 	@bash hack/demo.sh
