@@ -50,6 +50,11 @@ export interface KubeletOptions {
    * in tests, which pins its pods with spec.nodeName.
    */
   readonly unschedulable?: boolean;
+  /**
+   * Fast mode, for benchmarks of the operator at scale: runner pods end at once with the result
+   * a successful runner reports, unrun (runner-result-at-once.ts). Off unless asked for.
+   */
+  readonly completeRunnerPods?: boolean;
 }
 
 export interface Kubelet {
@@ -94,6 +99,7 @@ export async function startKubelet(options: KubeletOptions): Promise<Kubelet> {
     baseVariables: serviceVariables(server.host, server.port),
     kubeletIsRoot,
     timing,
+    completeRunnerPods: options.completeRunnerPods ?? false,
     now: () => new Date(),
   });
 
@@ -115,13 +121,14 @@ export async function startKubelet(options: KubeletOptions): Promise<Kubelet> {
       now: () => new Date(),
       registerTimeoutMs: options.registerTimeoutMs ?? 120_000,
       unschedulable: options.unschedulable ?? false,
+      completeRunnerPods: options.completeRunnerPods ?? false,
     });
   } catch (error) {
     await logServer.close();
     throw error;
   }
   const podSource = startPodSource(api, options.nodeName, workers, log, timing);
-  log.info({ node: options.nodeName, logPort: logServer.port, workDir, kubeletIsRoot, mode: mode.kind }, 'process kubelet started');
+  log.info({ node: options.nodeName, logPort: logServer.port, workDir, kubeletIsRoot, mode: mode.kind, completeRunnerPods: options.completeRunnerPods ?? false }, 'process kubelet started');
 
   let stopped: Promise<void> | undefined;
   return {

@@ -5,7 +5,7 @@ import { pino } from 'pino';
 import { startKubelet } from './kubelet.ts';
 
 const usage =
-  'usage: node test/env/kubelet/main.ts --kubeconfig <path> --node-name <name> --work-dir <dir> [--images <json file>] [--image-store <dir>] [--image-cache <dir>] [--unschedulable] [--log-port <port>] [--log-level <level>]';
+  'usage: node test/env/kubelet/main.ts --kubeconfig <path> --node-name <name> --work-dir <dir> [--images <json file>] [--image-store <dir>] [--image-cache <dir>] [--unschedulable] [--complete-runner-pods] [--log-port <port>] [--log-level <level>]';
 
 const { values } = parseArgs({
   options: {
@@ -16,6 +16,7 @@ const { values } = parseArgs({
     'image-store': { type: 'string' },
     'image-cache': { type: 'string' },
     unschedulable: { type: 'boolean', default: false },
+    'complete-runner-pods': { type: 'boolean', default: false },
     'log-port': { type: 'string' },
     'log-level': { type: 'string', default: 'info' },
   },
@@ -34,6 +35,7 @@ const kubelet = await startKubelet({
   ...(values['image-store'] ? { imageStore: values['image-store'] } : {}),
   ...(values['image-cache'] ? { imageCache: values['image-cache'] } : {}),
   unschedulable: values.unschedulable,
+  completeRunnerPods: values['complete-runner-pods'],
   ...(values['log-port'] ? { logPort: Number(values['log-port']) } : {}),
   logger,
 }).catch((error: unknown) => {

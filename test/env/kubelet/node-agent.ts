@@ -20,6 +20,8 @@ export interface NodeAgentOptions {
   /** How long to keep trying the first registration (the API server may still be starting). */
   readonly registerTimeoutMs: number;
   readonly unschedulable: boolean;
+  /** Fast mode: the node carries COMPLETE_RUNNER_PODS_TAINT. */
+  readonly completeRunnerPods?: boolean;
 }
 
 export async function startNodeAgent(options: NodeAgentOptions): Promise<{ stop(): void }> {
@@ -40,7 +42,7 @@ export async function startNodeAgent(options: NodeAgentOptions): Promise<{ stop(
   };
 
   const register = async () => {
-    const created = await api.createNode(nodeObject(nodeName, options.system, options.unschedulable));
+    const created = await api.createNode(nodeObject(nodeName, options.system, options.unschedulable, options.completeRunnerPods ?? false));
     await postStatus();
     const node = created === 'exists' ? await api.readNode(nodeName) : created;
     const uid = node?.metadata?.uid;

@@ -10,8 +10,14 @@ export function nodeAllocatable(system: SystemInfo): NodeAllocatable {
   return { cpu: '2', memory: `${system.memoryKi}Ki`, 'ephemeral-storage': '20Gi' };
 }
 
+/**
+ * The taint of a kubelet in fast mode (--complete-runner-pods): only pods that tolerate it are
+ * scheduled there, so no other test's runner pod is completed unrun by accident.
+ */
+export const COMPLETE_RUNNER_PODS_TAINT = { key: 'lifeboat.dev/complete-runner-pods', value: 'true', effect: 'NoSchedule' } as const;
+
 /** unschedulable: a cordoned node; pods reach it only by setting spec.nodeName themselves. */
-export function nodeObject(nodeName: string, system: SystemInfo, unschedulable = false): V1Node {
+export function nodeObject(nodeName: string, system: SystemInfo, unschedulable = false, completeRunnerPods = false): V1Node {
   return {
     apiVersion: 'v1',
     kind: 'Node',
@@ -25,7 +31,7 @@ export function nodeObject(nodeName: string, system: SystemInfo, unschedulable =
         'beta.kubernetes.io/arch': system.architecture,
       },
     },
-    spec: unschedulable ? { unschedulable: true } : {},
+    spec: { ...(unschedulable ? { unschedulable: true } : {}), ...(completeRunnerPods ? { taints: [{ ...COMPLETE_RUNNER_PODS_TAINT }] } : {}) },
   };
 }
 
