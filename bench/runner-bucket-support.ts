@@ -1,23 +1,21 @@
 // Shared by the bucket benchmarks: an S3 server (the test environment's when LIFEBOAT_TESTENV
 // is set, else a MinIO of our own from the test binaries), generated datasets, plain parallel
-// GETs as the reference, and running lifeboat-runner as a child process with its peak RSS
-// measured by GNU time.
-import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+// GETs as the floor, and Lifeboat's bucket backup as the operator's Job runs it by default.
+import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import { spawn } from 'node:child_process';
 import { createCipheriv, createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { runnerNodeOptions } from '../src/core/jobs/runner-heap.ts';
 import { createObjectReader } from '../src/s3/object-reader.ts';
 import { testbinDir } from '../test/env/binaries.ts';
 import { ensureLogDir } from '../test/env/control-plane.ts';
 import { startMinio } from '../test/env/minio.ts';
 import { TESTENV_VAR, testEnv } from '../test/support/env.ts';
 
-export const repoRoot = resolve(import.meta.dirname, '..');
+import { type RunnerRun, type Secrets, defaultBackupJob, listenerPid, runJob } from './peers.ts';
+
 export const KiB = 1024;
 export const MiB = 1024 * KiB;
 
@@ -33,7 +31,7 @@ export interface S3Server {
 }
 
 export async function s3Server(): Promise<S3Server> {
-  const connect = (info: Omit<S3Server, 'client' | 'stop' | 'pid'>, stop: () => Promise<void>, pid = serverPid(info.endpoint)): S3Server => ({
+  const connect = (info: Omit<S3Server, 'client' | 'stop' | 'pid'>, stop: () => Promise<void>, pid = listenerPid(info.endpoint)): S3Server => ({
     ...info,
     pid,
     client: new S3Client({
@@ -60,31 +58,6 @@ export async function s3Server(): Promise<S3Server> {
     },
     minio.process.pid,
   );
-}
-
-/** The process listening at the endpoint's port, found by its command line (MinIO's --address). */
-function serverPid(endpoint: string): number | undefined {
-  const address = `127.0.0.1:${new URL(endpoint).port}`;
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      if (readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0').includes(address)) return Number(entry);
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return undefined;
-}
-
-/** CPU seconds (user + system) a process has used so far; NaN if unknown. */
-export function cpuSecondsOf(pid: number | undefined): number {
-  if (pid === undefined) return NaN;
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return NaN;
-  }
 }
 
 export function uniqueBucket(purpose: string): string {
@@ -159,17 +132,6 @@ export async function seedLargeObjects(client: S3Client, bucket: string, count: 
   );
 }
 
-/** Plain parallel GETs of the keys with the AWS SDK, bodies read and dropped: what a script would do. */
-export async function parallelGets(client: S3Client, bucket: string, keys: string[], concurrency: number): Promise<{ seconds: number; bytes: number }> {
-  const started = performance.now();
-  let bytes = 0;
-  await parallel(keys, concurrency, async (key) => {
-    const response = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-    for await (const chunk of response.Body as AsyncIterable<Buffer>) bytes += chunk.length;
-  });
-  return { seconds: (performance.now() - started) / 1000, bytes };
-}
-
 /**
  * Plain parallel GETs with the runner's own object reader (SigV4 on node:http, no SDK), bodies
  * read and dropped: the cheapest way this machine has to read the objects, so the real limit.
@@ -189,75 +151,41 @@ export async function leanParallelGets(server: S3Server, bucket: string, keys: s
 }
 
 /**
- * The runner as the Job runs it: the compiled dist/runner/main.js (make build), else the
- * TypeScript source (which also loads Node's type stripper, about 30 MB more RSS).
- * LIFEBOAT_BENCH_RUNNER overrides it.
+ * The runner Job the operator builds for a bucket source a user wrote with nothing but the
+ * bucket, the endpoint and the storage (so the storage's key pair reads it too): zstd, the
+ * default parallelism, the default memory limit's heap flags. `jobTemplate` adds what a user
+ * would set there (a memory limit), `recipient` encryption, `parallelism` the source's setting.
  */
-export function runnerEntry(): string {
-  const compiled = join(repoRoot, 'dist/runner/main.js');
-  return process.env.LIFEBOAT_BENCH_RUNNER ?? (existsSync(compiled) ? compiled : join(repoRoot, 'src/runner/main.ts'));
+export function defaultBucketBackup(server: S3Server, input: { run: string; source: string; prefix: string; backups: string; parallelism?: number; recipient?: string; jobTemplate?: unknown }) {
+  const secrets: Secrets = {
+    storage: { AWS_ACCESS_KEY_ID: server.accessKeyId, AWS_SECRET_ACCESS_KEY: server.secretAccessKey },
+    ...(input.recipient ? { age: { recipients: input.recipient } } : {}),
+  };
+  return defaultBackupJob({
+    run: input.run,
+    source: {
+      name: 'files',
+      bucket: { bucket: input.source, prefix: input.prefix, endpoint: server.endpoint, forcePathStyle: true, ...(input.parallelism ? { parallelism: input.parallelism } : {}) },
+    },
+    storage: {
+      bucket: input.backups,
+      prefix: 'bench',
+      endpoint: server.endpoint,
+      region: server.region,
+      forcePathStyle: true,
+      credentialsSecret: { name: 'storage' },
+      ...(input.recipient ? { encryption: { recipientsSecret: { name: 'age' } } } : {}),
+    },
+    secrets,
+    ...(input.jobTemplate ? { jobTemplate: input.jobTemplate } : {}),
+  });
 }
 
-/**
- * V8 heap sizing for the runner process (see runner-bucket-memory.ts): what the operator gives
- * a runner Job with a 256Mi memory limit (src/core/jobs/runner-heap.ts).
- */
-export const RUNNER_NODE_OPTIONS = runnerNodeOptions('256Mi') as string;
-
-export interface RunnerMeasurement {
-  ok: boolean;
-  seconds: number;
-  /** User + system CPU time of the runner process (GNU time; children such as zstd not included). */
-  cpuSeconds: number;
-  /** CPU time the S3 server spent meanwhile (NaN when its process is unknown). */
-  serverCpuSeconds: number;
-  peakRssBytes: number;
-  result: { ok: boolean; summary?: Record<string, unknown>; reason?: string };
-}
-
-/** Runs `lifeboat-runner <subcommand>` as its own process under GNU time (peak RSS). */
-export async function runRunnerMeasured(server: S3Server, subcommand: string, task: unknown, env: NodeJS.ProcessEnv = {}): Promise<RunnerMeasurement> {
-  const dir = mkdtempSync(join(tmpdir(), 'lifeboat-bench-run-'));
-  const resultFile = join(dir, 'result.json');
-  const node = join(repoRoot, 'node_modules/.bin/node');
-  const serverCpuBefore = cpuSecondsOf(server.pid);
-  const started = performance.now();
-  try {
-    const child = spawn('/usr/bin/time', ['-v', node, runnerEntry(), subcommand, '--result-file', resultFile], {
-      env: {
-        PATH: process.env.PATH,
-        HOME: process.env.HOME,
-        AWS_ACCESS_KEY_ID: server.accessKeyId,
-        AWS_SECRET_ACCESS_KEY: server.secretAccessKey,
-        LIFEBOAT_TASK: JSON.stringify(task),
-        ...env,
-      },
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    let stderr = '';
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const code = await new Promise<number | null>((done) => child.on('close', done));
-    const seconds = (performance.now() - started) / 1000;
-    const peak = /Maximum resident set size \(kbytes\): (\d+)/.exec(stderr);
-    const cpu = ['User time \\(seconds\\)', 'System time \\(seconds\\)'].map((label) => Number(new RegExp(`${label}: ([\\d.]+)`).exec(stderr)?.[1] ?? NaN));
-    let result: RunnerMeasurement['result'];
-    try {
-      result = JSON.parse(readFileSync(resultFile, 'utf8'));
-    } catch {
-      result = { ok: false, reason: `no result (exit ${code}): ${stderr.slice(0, 500)}` };
-    }
-    return { ok: code === 0 && result.ok, seconds, cpuSeconds: (cpu[0] as number) + (cpu[1] as number), serverCpuSeconds: cpuSecondsOf(server.pid) - serverCpuBefore, peakRssBytes: peak ? Number(peak[1]) * 1024 : NaN, result };
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
-
-export function storage(server: S3Server, bucket: string) {
-  return { endpoint: server.endpoint, region: server.region, bucket, prefix: 'bench' };
-}
-
-export function location(run: string) {
-  return { namespace: 'bench', schedule: 'bucket', run, source: 'files' };
+/** Runs the Job's runner under GNU time; fails when the backup does. */
+export async function runBucketBackup(job: ReturnType<typeof defaultBucketBackup>): Promise<RunnerRun> {
+  const run = await runJob(job);
+  if (!run.result.ok) throw new Error(`bucket-backup failed: ${run.result.reason}`);
+  return run;
 }
 
 export function writeJson(path: string, value: unknown): void {

@@ -1,22 +1,27 @@
-// Bucket backup speed, as ratios measured in the same run on generated data (issue 4, "Speed"):
-// - small objects (20,000 of 4-64 KiB): lifeboat-runner bucket-backup vs the method it
-//   replaces (GET one object at a time into a temp dir, tar and gzip the dir, upload the
-//   file; target >= 5x) and vs plain parallel GETs of the same objects (target >= 0.7x);
-// - large objects (4 of 256 MB): bucket-backup vs plain parallel GETs (target >= 0.8x);
-// - encryption: throughput lost to age encryption (target <= 15%).
-// Plain parallel GETs are measured twice: with the AWS SDK (what a script would use) and with
-// the runner's own object reader (the cheapest reads this machine can do). Each row also
-// shows the CPU seconds of the runner and of the S3 server: on one machine they share the
-// cores, which is what bounds the ratios here (docs/benchmarks.md).
+// Bucket backup speed, as ratios against peers measured in the same run on the same objects.
+// Lifeboat runs with the settings a user gets by setting nothing (the Job the operator builds
+// for a bucket source that names only the bucket and its endpoint: zstd, the default
+// parallelism, the default memory limit's heap flags). The peers:
 //
-//   node bench/runner-bucket.ts [--small 20000] [--large 4] [--large-mb 256] [--concurrency 32]
+//   script     what a user would write: `rclone copy --transfers 32` of the bucket into a temp
+//              dir, then `tar | zstd -3 | rclone rcat` of the dir. Lifeboat at least 2x faster
+//              on small objects (20,000 of 4-64 KiB), at least as fast on large ones (4 x 256 MB
+//              of random bytes).
+//   baseline   the method it replaces: GET one object at a time into a temp dir, tar -czf, upload
+//              the file. Lifeboat at least 5x faster (small objects).
+//   floor      parallel GETs with the runner's own reader, bodies dropped: the cheapest reads
+//              this machine can do (shown, no goal).
 //
-// Uses the test environment's S3 server when LIFEBOAT_TESTENV is set, else a MinIO of its
-// own. The runner runs as its own process, as in a Job, with RUNNER_NODE_OPTIONS.
-import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
-import { createWriteStream, createReadStream } from 'node:fs';
-import { tmpdir } from 'node:os';
+// Every row gives the CPU seconds of the process and its children (the runner with zstd; every
+// command of a script) and of the S3 server meanwhile: on one machine they share the cores.
+// Goal: the runner's CPU at most 5 s per GiB on the large, incompressible objects.
+//
+//   node bench/runner-bucket.ts [--quick] [--small 20000] [--large 4] [--large-mb 256] [--transfers 32]
+//
+// --quick is 2,000 small objects and 2 x 64 MB, for development. Uses the test environment's S3
+// server when LIFEBOAT_TESTENV is set, else a MinIO of its own.
+import { mkdirSync, mkdtempSync, rmSync, statSync, createReadStream, createWriteStream } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { parseArgs } from 'node:util';
@@ -24,127 +29,152 @@ import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { ageRecipientFromIdentity, generateAgeIdentity } from '../src/crypto/age-stream.ts';
 import { listObjects } from '../src/runner/bucket-listing.ts';
+import { type Measured, fixed, measure, measureShell, peerEnv, perGiB, quote, rcloneRemote, runnerEntry, withServers } from './peers.ts';
+import { type Figure, type Ratio, loadNow, machineDescription, markdownTable, met, recordResults } from './results.ts';
 import {
   MiB,
-  RUNNER_NODE_OPTIONS,
-  location,
-  makeBucket,
-  cpuSecondsOf,
+  defaultBucketBackup,
   leanParallelGets,
+  makeBucket,
   mb,
-  parallelGets,
-  runRunnerMeasured,
+  runBucketBackup,
   s3Server,
   seedLargeObjects,
   seedSmallObjects,
-  storage,
   uniqueBucket,
   type S3Server,
 } from './runner-bucket-support.ts';
 
 const { values } = parseArgs({
   options: {
-    small: { type: 'string', default: '20000' },
-    large: { type: 'string', default: '4' },
-    'large-mb': { type: 'string', default: '256' },
-    concurrency: { type: 'string', default: '32' },
+    quick: { type: 'boolean', default: false },
+    small: { type: 'string' },
+    large: { type: 'string' },
+    'large-mb': { type: 'string' },
+    transfers: { type: 'string', default: '32' },
   },
 });
-const concurrency = Number(values.concurrency);
+const smallCount = Number(values.small ?? (values.quick ? 2000 : 20000));
+const largeCount = Number(values.large ?? (values.quick ? 2 : 4));
+const largeBytes = Number(values['large-mb'] ?? (values.quick ? 64 : 256)) * MiB;
+const transfers = Number(values.transfers);
+
+type Case = Measured & { servers: Record<string, number> };
+
+const loadAtStart = loadNow();
+const loadLine = () => `load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`;
+console.log(`${new Date().toISOString()}  ${machineDescription()}  ${loadLine()}`);
+console.log(`runner: ${runnerEntry()}`);
 
 const server = await s3Server();
+const pids = { s3: server.pid };
+const work = mkdtempSync(join(tmpdir(), 'lifeboat-bench-bucket-'));
+const rows: string[][] = [];
+const ratios: Ratio[] = [];
+const figures: Figure[] = [];
+let runs = 0;
 try {
   const [source, backups] = [uniqueBucket('speed-src'), uniqueBucket('speed-bak')];
   await makeBucket(server.client, source);
   await makeBucket(server.client, backups);
   const seeding = performance.now();
-  await seedSmallObjects(server.client, source, Number(values.small));
-  await seedLargeObjects(server.client, source, Number(values.large), Number(values['large-mb']) * MiB);
-  console.log(`seeded in ${((performance.now() - seeding) / 1000).toFixed(0)} s`);
+  await seedSmallObjects(server.client, source, smallCount);
+  await seedLargeObjects(server.client, source, largeCount, largeBytes);
+  console.log(`seeded ${smallCount} small objects and ${largeCount} x ${mb(largeBytes)} MiB in ${((performance.now() - seeding) / 1000).toFixed(0)} s; ${loadLine()}`);
   const recipient = await ageRecipientFromIdentity(await generateAgeIdentity());
+  const env = peerEnv(work, rcloneRemote('s3', server));
+  const say = (line: string) => console.log(line);
 
-  const rows: string[][] = [];
-  const rate = (bytes: number, seconds: number) => bytes / seconds;
-  /** Runs `work`, with the S3 server's CPU seconds meanwhile. */
-  const withServerCpu = async <T extends { seconds: number }>(work: () => Promise<T>): Promise<T & { serverCpuSeconds: number }> => {
-    const before = cpuSecondsOf(server.pid);
-    const result = await work();
-    return { ...result, serverCpuSeconds: cpuSecondsOf(server.pid) - before };
+  const record = (name: string, run: Case, bytes: number) => {
+    rows.push([name, fixed(run.seconds), fixed(bytes / MiB / run.seconds), fixed(run.cpuSeconds), fixed(perGiB(run.cpuSeconds, bytes)), fixed(run.servers.s3 ?? NaN)]);
+    say(`  ${name.padEnd(70)} ${fixed(run.seconds).padStart(6)} s  CPU ${fixed(run.cpuSeconds).padStart(5)} s  (${loadLine()})`);
   };
-  const measureSet = async (prefix: string, getConcurrency: number) => {
+  const lifeboat = (prefix: string, options: { recipient?: string; parallelism?: number } = {}) =>
+    withServers(pids, () => runBucketBackup(defaultBucketBackup(server, { run: `run-${++runs}`, source, prefix, backups, ...options })));
+
+  /** The script a user would write: rclone copy into a temp dir, then tar | zstd | rclone rcat. */
+  const script = async (prefix: string) => {
+    const dir = join(work, `copy-${++runs}`);
+    mkdirSync(dir);
+    try {
+      const copy = await withServers(pids, () => measureShell(`rclone copy --transfers ${transfers} ${quote(`s3:${source}/${prefix}`)} ${quote(dir)}`, env));
+      const archive = await withServers(pids, () => measureShell(`tar -C ${quote(dir)} -cf - . | zstd -3 -q | rclone rcat ${quote(`s3:${backups}/script/${runs}.tar.zst`)}`, env));
+      const total: Case = {
+        seconds: copy.seconds + archive.seconds,
+        cpuSeconds: copy.cpuSeconds + archive.cpuSeconds,
+        peakRssBytes: Math.max(copy.peakRssBytes, archive.peakRssBytes),
+        servers: { s3: (copy.servers.s3 ?? NaN) + (archive.servers.s3 ?? NaN) },
+      };
+      return { copy, archive, total };
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  };
+
+  const measureSet = async (label: string, prefix: string, getConcurrency: number) => {
     const keys: string[] = [];
     let bytes = 0;
     for await (const object of listObjects(server.client, { bucket: source, prefix })) {
       keys.push(object.key);
       bytes += object.size;
     }
-    const sdkGets = await withServerCpu(() => parallelGets(server.client, source, keys, getConcurrency));
-    const leanGets = await withServerCpu(() => leanParallelGets(server, source, keys, getConcurrency));
-    const plain = await backup(server, source, backups, prefix, concurrency, undefined);
-    const encrypted = await backup(server, source, backups, prefix, concurrency, recipient);
-    return { keys, bytes, sdkGets, leanGets, plain, encrypted };
+    say(`${label}: ${keys.length} objects, ${mb(bytes)} MiB`);
+    const floor = await withServers(pids, async () => ({ ...(await leanParallelGets(server, source, keys, getConcurrency)), cpuSeconds: NaN, peakRssBytes: NaN }));
+    record(`${label}: floor: parallel GETs, runner's reader (${getConcurrency}), bodies dropped`, floor, bytes);
+    const peer = await script(prefix);
+    record(`${label}: script: rclone copy --transfers ${transfers} to a temp dir`, peer.copy, bytes);
+    record(`${label}: script: tar | zstd -3 | rclone rcat`, peer.archive, bytes);
+    record(`${label}: script, both steps`, peer.total, bytes);
+    const plain = await lifeboat(prefix);
+    record(`${label}: Lifeboat bucket-backup, defaults`, plain, bytes);
+    const encrypted = await lifeboat(prefix, { recipient });
+    record(`${label}: Lifeboat bucket-backup, defaults + age encryption`, encrypted, bytes);
+    return { keys, bytes, floor, peer, plain, encrypted };
   };
 
-  const small = await measureSet('small/', concurrency);
-  const baseline = await withServerCpu(() => oneByOneBaseline(server, source, backups, small.keys));
-  const large = await measureSet('large/', Number(values.large));
+  const small = await measureSet('small', 'small/', transfers);
+  const wider = await lifeboat('small/', { parallelism: 32 });
+  record('small: Lifeboat bucket-backup, parallelism 32', wider, small.bytes);
+  const baseline = await withServers(pids, () => oneByOneBaseline(server, source, backups, small.keys));
+  record('small: baseline: one at a time into a temp dir, tar -czf, upload', baseline, small.bytes);
+  const large = await measureSet('large', 'large/', largeCount);
 
-  const cpu = (seconds: number) => (Number.isNaN(seconds) ? '?' : seconds.toFixed(1));
-  const line = (what: string, run: { seconds: number; serverCpuSeconds: number; cpuSeconds?: number }, bytes: number) => [
-    what,
-    run.seconds.toFixed(1),
-    mb(rate(bytes, run.seconds)),
-    run.cpuSeconds === undefined ? '' : cpu(run.cpuSeconds),
-    cpu(run.serverCpuSeconds),
-  ];
-  rows.push(line(`small: ${small.keys.length} objects, one at a time + tar.gz + upload (baseline)`, baseline, small.bytes));
-  rows.push(line(`small: plain parallel GETs, AWS SDK (${concurrency})`, small.sdkGets, small.bytes));
-  rows.push(line(`small: plain parallel GETs, runner's reader (${concurrency})`, small.leanGets, small.bytes));
-  rows.push(line('small: lifeboat bucket-backup (zstd)', small.plain, small.bytes));
-  rows.push(line('small: lifeboat bucket-backup (zstd + age)', small.encrypted, small.bytes));
-  rows.push(line(`large: plain parallel GETs, AWS SDK (${values.large})`, large.sdkGets, large.bytes));
-  rows.push(line(`large: plain parallel GETs, runner's reader (${values.large})`, large.leanGets, large.bytes));
-  rows.push(line('large: lifeboat bucket-backup (zstd)', large.plain, large.bytes));
-  rows.push(line('large: lifeboat bucket-backup (zstd + age)', large.encrypted, large.bytes));
-  console.log(table(['measurement', 'seconds', 'MiB/s', 'runner CPU s', 'S3 server CPU s'], rows));
+  ratios.push(
+    { name: 'small: script (rclone copy + tar | zstd | rclone rcat) vs Lifeboat', value: small.peer.total.seconds / small.plain.seconds, target: 2, better: 'higher' },
+    { name: 'large: script (rclone copy + tar | zstd | rclone rcat) vs Lifeboat', value: large.peer.total.seconds / large.plain.seconds, target: 1, better: 'higher' },
+    { name: 'small: one-at-a-time baseline vs Lifeboat', value: baseline.seconds / small.plain.seconds, target: 5, better: 'higher' },
+    { name: 'large: runner CPU per GiB (incompressible)', value: perGiB(large.plain.cpuSeconds, large.bytes), target: 5, better: 'lower', unit: 's/GiB' },
+    { name: 'small: throughput kept with age encryption', value: small.plain.seconds / small.encrypted.seconds, target: 0.85, better: 'higher' },
+    { name: 'large: throughput kept with age encryption', value: large.plain.seconds / large.encrypted.seconds, target: 0.85, better: 'higher' },
+  );
+  for (const [label, set] of [['small', small], ['large', large]] as const) {
+    figures.push(
+      { name: `${label}: Lifeboat time`, value: set.plain.seconds, unit: 's' },
+      { name: `${label}: script time`, value: set.peer.total.seconds, unit: 's' },
+      { name: `${label}: runner CPU`, value: set.plain.cpuSeconds, unit: 's' },
+      { name: `${label}: runner CPU per GiB`, value: perGiB(set.plain.cpuSeconds, set.bytes), unit: 's/GiB' },
+      { name: `${label}: script CPU (rclone, tar, zstd)`, value: set.peer.total.cpuSeconds, unit: 's' },
+      { name: `${label}: script CPU per GiB`, value: perGiB(set.peer.total.cpuSeconds, set.bytes), unit: 's/GiB' },
+      { name: `${label}: floor (parallel GETs) time`, value: set.floor.seconds, unit: 's' },
+    );
+  }
+  const peakRss = Math.max(small.plain.peakRssBytes, small.encrypted.peakRssBytes, large.plain.peakRssBytes, large.encrypted.peakRssBytes);
+  figures.push({ name: 'peak RSS of the runner (default 1Gi limit)', value: peakRss / MiB, unit: 'MiB' });
 
-  const ratios: string[][] = [
-    ratio('small: lifeboat vs one-at-a-time baseline', baseline.seconds / small.plain.seconds, '>= 5x'),
-    ratio('small: lifeboat vs plain parallel GETs (SDK)', small.sdkGets.seconds / small.plain.seconds, '>= 0.7x'),
-    ratio("small: lifeboat vs plain parallel GETs (runner's reader)", small.leanGets.seconds / small.plain.seconds, '>= 0.7x'),
-    ratio('large: lifeboat vs plain parallel GETs (SDK)', large.sdkGets.seconds / large.plain.seconds, '>= 0.8x'),
-    ratio("large: lifeboat vs plain parallel GETs (runner's reader)", large.leanGets.seconds / large.plain.seconds, '>= 0.8x'),
-    ratio('small: throughput kept with encryption', small.plain.seconds / small.encrypted.seconds, '>= 0.85x'),
-    ratio('large: throughput kept with encryption', large.plain.seconds / large.encrypted.seconds, '>= 0.85x'),
-  ];
-  console.log(table(['ratio', 'measured', 'target'], ratios));
-  console.log(`peak RSS of the runner: ${mb(Math.max(small.plain.peakRssBytes, small.encrypted.peakRssBytes, large.plain.peakRssBytes, large.encrypted.peakRssBytes))} MiB`);
+  say(`\n${markdownTable(['case', 'seconds', 'MiB/s', 'CPU s (process + children)', 'CPU s/GiB', 'S3 server CPU s'], rows)}`);
+  say(`\n${markdownTable(['ratio', 'measured', 'goal', ''], ratios.map((r) => [r.name, r.unit === 's/GiB' ? `${r.value.toFixed(2)} s/GiB` : `${r.value.toFixed(2)}x`, `${r.better === 'higher' ? '>=' : '<='} ${r.target}`, met(r) ? 'met' : 'MISSED']))}`);
+  say(`\npeak RSS of the runner: ${mb(peakRss)} MiB; load average at the start ${loadAtStart.toFixed(2)}, at the end: ${loadLine()}`);
+  say(`results: ${recordResults('runner-bucket', loadAtStart, ratios, figures)}`);
 } finally {
+  rmSync(work, { recursive: true, force: true });
   await server.stop();
 }
 
-async function backup(server: S3Server, source: string, backups: string, prefix: string, concurrency: number, recipient: string | undefined) {
-  const run = await runRunnerMeasured(
-    server,
-    'bucket-backup',
-    {
-      storage: storage(server, backups),
-      location: location(`speed-${Date.now()}`),
-      source: { endpoint: server.endpoint, bucket: source, prefix },
-      compression: 'zstd',
-      concurrency,
-      ...(recipient ? { encryption: { recipients: [recipient] } } : {}),
-    },
-    { NODE_OPTIONS: RUNNER_NODE_OPTIONS },
-  );
-  if (!run.ok) throw new Error(`bucket-backup failed: ${run.result.reason}`);
-  return run;
-}
-
 /** What teams did before: download each object in turn to a temp dir, tar.gz it, upload the file. */
-async function oneByOneBaseline(server: S3Server, source: string, backups: string, keys: string[]): Promise<{ seconds: number }> {
+async function oneByOneBaseline(server: S3Server, source: string, backups: string, keys: string[]): Promise<Measured> {
   const dir = mkdtempSync(join(tmpdir(), 'lifeboat-baseline-'));
   const started = performance.now();
+  const cpuBefore = process.cpuUsage();
   try {
     for (const key of keys) {
       const path = join(dir, 'data', key);
@@ -153,27 +183,16 @@ async function oneByOneBaseline(server: S3Server, source: string, backups: strin
       await pipeline(response.Body as NodeJS.ReadableStream, createWriteStream(path));
     }
     const archive = join(dir, 'bucket.tar.gz');
-    const tar = spawnSync('tar', ['-czf', archive, '-C', join(dir, 'data'), '.']);
-    if (tar.status !== 0) throw new Error(`tar failed: ${tar.stderr}`);
+    const tar = await measure('tar', ['-czf', archive, '-C', join(dir, 'data'), '.'], { PATH: process.env.PATH });
     const upload = new Upload({
       client: server.client,
       params: { Bucket: backups, Key: `baseline/${Date.now()}.tar.gz`, Body: createReadStream(archive), ContentLength: statSync(archive).size },
     });
     await upload.done();
-    return { seconds: (performance.now() - started) / 1000 };
+    const own = process.cpuUsage(cpuBefore);
+    // This process's CPU (the GETs and the upload, with the SDK) and tar's.
+    return { seconds: (performance.now() - started) / 1000, cpuSeconds: (own.user + own.system) / 1e6 + tar.cpuSeconds, peakRssBytes: NaN };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-}
-
-function ratio(what: string, value: number, target: string): string[] {
-  const [op, number] = target.split(' ') as [string, string];
-  const met = op === '>=' ? value >= Number(number.replace('x', '')) : value <= Number(number.replace('x', ''));
-  return [what, `${value.toFixed(2)}x`, `${target} ${met ? 'met' : 'NOT met'}`];
-}
-
-function table(header: string[], rows: string[][]): string {
-  const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => (row[column] ?? '').length)));
-  const format = (row: string[]) => `| ${row.map((cell, column) => cell.padEnd(widths[column] as number)).join(' | ')} |`;
-  return [format(header), `|${widths.map((width) => '-'.repeat(width + 2)).join('|')}|`, ...rows.map(format)].join('\n');
 }

@@ -1,13 +1,12 @@
 // For bench/runner-postgres.ts: the servers (the test environment's when LIFEBOAT_TESTENV is
 // set, else a throwaway PostgreSQL cluster and MinIO of our own), a generated dataset of
-// text and JSON rows, and timed runs of lifeboat-runner and of the stock tools.
+// text and JSON rows, and runs of lifeboat-runner with a task of the bench's own.
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
-import { Upload } from '@aws-sdk/lib-storage';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, createReadStream, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import pg from 'pg';
 import { testbinDir } from '../test/env/binaries.ts';
@@ -15,21 +14,24 @@ import { ensureLogDir } from '../test/env/control-plane.ts';
 import { startMinio } from '../test/env/minio.ts';
 import { startPostgres } from '../test/env/postgres.ts';
 import { TESTENV_VAR, testEnv } from '../test/support/env.ts';
+import { MiB, listenerPid, runJob, type RunnerRun } from './peers.ts';
 
-export const repoRoot = resolve(import.meta.dirname, '..');
-export const MiB = 1024 * 1024;
+export { MiB };
 
 export interface Servers {
   postgres: { host: string; port: number; user: string; binDir: string };
   s3: { endpoint: string; region: string; accessKeyId: string; secretAccessKey: string };
   client: S3Client;
+  /** The server processes, for the CPU they spend (undefined when not found). */
+  pids: { postgres: number | undefined; s3: number | undefined };
   stop(): Promise<void>;
 }
 
 export async function servers(): Promise<Servers> {
-  const connect = (postgres: Servers['postgres'], s3: Servers['s3'], stop: () => Promise<void>): Servers => ({
+  const connect = async (postgres: Omit<Servers['postgres'], 'pid'>, s3: Servers['s3'], stop: () => Promise<void>, s3Pid = listenerPid(s3.endpoint)): Promise<Servers> => ({
     postgres,
     s3,
+    pids: { postgres: await postmasterPid(postgres), s3: s3Pid },
     client: new S3Client({
       region: s3.region,
       endpoint: s3.endpoint,
@@ -49,10 +51,30 @@ export async function servers(): Promise<Servers> {
   // The postgres user must be able to walk into it.
   chmodSync(workDir, 0o755);
   const [postgres, minio] = await Promise.all([startPostgres(workDir), startMinio(join(testbinDir(), 'minio'), workDir)]);
-  return connect(postgres, minio, async () => {
-    await Promise.all([postgres.process.stop(), minio.process.stop()]);
-    rmSync(workDir, { recursive: true, force: true });
-  });
+  return connect(
+    postgres,
+    minio,
+    async () => {
+      await Promise.all([postgres.process.stop(), minio.process.stop()]);
+      rmSync(workDir, { recursive: true, force: true });
+    },
+    minio.process.pid,
+  );
+}
+
+/** The postmaster's pid from postmaster.pid in the data directory (a local server only). */
+async function postmasterPid(postgres: Omit<Servers['postgres'], 'pid'>): Promise<number | undefined> {
+  const client = new pg.Client({ host: postgres.host, port: postgres.port, user: postgres.user, database: 'postgres' });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ setting: string }>(`SELECT setting FROM pg_settings WHERE name = 'data_directory'`);
+    const pid = Number(readFileSync(join(rows[0]?.setting ?? '', 'postmaster.pid'), 'utf8').split('\n')[0]);
+    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+  } catch {
+    return undefined;
+  } finally {
+    await client.end();
+  }
 }
 
 export async function makeBucket(client: S3Client): Promise<string> {
@@ -97,44 +119,19 @@ export function timed(command: string, args: string[], env: NodeJS.ProcessEnv, o
   });
 }
 
-/** Runs lifeboat-runner as the kubelet would; returns wall seconds and the result. */
-export async function runRunner(
-  server: Servers,
-  subcommand: string,
-  task: unknown,
-  env: NodeJS.ProcessEnv = {},
-): Promise<{ seconds: number; result: { ok: boolean; reason?: string; summary?: Record<string, unknown> } }> {
-  const dir = mkdtempSync(join(tmpdir(), 'lifeboat-bench-run-'));
-  const resultFile = join(dir, 'result.json');
-  try {
-    const seconds = await timed(process.execPath, [join(repoRoot, 'src/runner/main.ts'), subcommand], {
-      PATH: process.env.PATH,
+/** Runs lifeboat-runner with a task the bench wrote itself (the restores), under GNU time. */
+export function runTask(server: Servers, subcommand: string, task: unknown): Promise<RunnerRun> {
+  return runJob({
+    subcommand,
+    task: task as Record<string, unknown>,
+    env: {
       AWS_ACCESS_KEY_ID: server.s3.accessKeyId,
       AWS_SECRET_ACCESS_KEY: server.s3.secretAccessKey,
       PGUSER: server.postgres.user,
       LIFEBOAT_PG_BINDIR: server.postgres.binDir,
       LIFEBOAT_TASK: JSON.stringify(task),
-      LIFEBOAT_RESULT_FILE: resultFile,
-      ...env,
-    }).catch((error: unknown) => {
-      throw new Error(`lifeboat-runner ${subcommand} failed: ${readFileSync(resultFile, 'utf8')}`, { cause: error });
-    });
-    return { seconds, result: JSON.parse(readFileSync(resultFile, 'utf8')) };
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
-
-/** The baseline's upload: the same SDK multipart uploader, from the local file. */
-export async function uploadFile(server: Servers, bucket: string, key: string, path: string): Promise<number> {
-  const started = performance.now();
-  await new Upload({
-    client: server.client,
-    params: { Bucket: bucket, Key: key, Body: createReadStream(path) },
-    partSize: 16 * MiB,
-    queueSize: 4,
-  }).done();
-  return (performance.now() - started) / 1000;
+    },
+  });
 }
 
 // Text that compresses like prose (about 3x with zstd), not like pgbench's filler (50x):
