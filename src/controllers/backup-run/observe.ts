@@ -21,7 +21,7 @@ export async function observeRun({ client, informers, object, signal }: ObserveR
   const run = parseOrFail(BackupRun, object, `BackupRun ${namespace}/${name}`);
   const schedule = observeSchedule(informers, namespace, run.spec.scheduleRef?.name);
   const jobs = await observeJobs(client, informers, { namespace, label: Labels.backupRun, owner: name }, signal);
-  const secrets = await observeSecrets(client, namespace, secretNamesToObserve({ run, schedule }), signal);
+  const secrets = await observeSecrets(client, namespace, secretNamesToObserve({ run, schedule, jobs }), signal);
   return { run, schedule, jobs, secrets };
 }
 

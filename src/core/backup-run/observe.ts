@@ -1,12 +1,27 @@
 // What the I/O layer must fetch before deciding on a run: the Secrets its sources and storage
-// name (their keys only). Derived the same way decideBackupRun resolves the run.
-import { secretNames } from '../job-set/index.ts';
+// name (their keys only), and only when decideBackupRun will look at them: before the run's
+// first Job, to check that they exist. A run with Jobs, a finished run and a run being deleted
+// never read them, so their reconciles (one per Job and pod event, and every run at each
+// resync) make no Secret requests.
+import { Annotations } from '../metadata.ts';
+import { isTerminal, secretNames } from '../job-set/index.ts';
+import { backupJobName } from '../jobs/backup-job.ts';
 import { resolveRun } from './resolve.ts';
 import { secretKeysNeeded } from './secrets.ts';
+import { sourceState } from './source-state.ts';
 import type { ObservedBackupRun } from './types.ts';
 
-export function secretNamesToObserve(observed: Pick<ObservedBackupRun, 'run' | 'schedule'>): string[] {
+export function secretNamesToObserve(observed: Pick<ObservedBackupRun, 'run' | 'schedule' | 'jobs'>): string[] {
+  const { run } = observed;
+  const before = run.status ?? {};
+  if (run.metadata.deletionTimestamp || isTerminal(before.phase)) return [];
+  if (run.metadata.annotations?.[Annotations.importedFrom] && !before.phase) return [];
   const resolution = resolveRun(observed);
   if (!resolution.ok) return [];
-  return secretNames(secretKeysNeeded(resolution.sources, resolution.storage, resolution.origin));
+  // The same test as decideBackupRun's before it checks the spec and the Secrets.
+  const name = run.metadata.name ?? '';
+  const jobs = new Map(observed.jobs.map((job) => [job.name, job]));
+  const recorded = new Map((before.artifacts ?? []).map((artifact) => [artifact.source, artifact]));
+  const firstJobs = resolution.sources.every((source) => sourceState(source, name, recorded.get(source.name), jobs.get(backupJobName(name, source.name))).needsJob);
+  return firstJobs ? secretNames(secretKeysNeeded(resolution.sources, resolution.storage, resolution.origin)) : [];
 }
