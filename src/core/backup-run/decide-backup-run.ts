@@ -23,7 +23,7 @@ import {
 import { runManifestKey } from '../../contract/bucket-layout.ts';
 import { conditionChanged, findCondition, setCondition } from '../conditions.ts';
 import { normal, warning, type RecordEvent } from '../events.ts';
-import { applyHealth } from '../health.ts';
+import { applyHealth, failed, inProgress, type Health } from '../health.ts';
 import {
   finalizerActions,
   halt,
@@ -179,9 +179,9 @@ function summarize(pass: Pass, states: readonly SourceState[], finalize: Finaliz
   const { before, now, generation, actions } = pass;
   const sizeBytes = sumDefined(states.map((state) => state.artifact.sizeBytes));
   const { phase, complete } = progressOf(states, finalize, generation, sizeBytes === undefined ? undefined : formatBytes(sizeBytes));
-  let conditions = applyHealth(before.conditions, jobSetHealth(phase, complete), now, generation);
-  conditions = setCondition(conditions, complete, now);
+  let conditions = setCondition(before.conditions, complete, now);
   conditions = verification(pass, conditions, phase, run);
+  conditions = applyHealth(conditions, verificationHealth(phase, conditions) ?? jobSetHealth(phase, complete), now, generation);
 
   const startTime = earliest([parseTime(before.startTime), ...states.map((state) => state.startedAt)]);
   const completion = isTerminal(phase) ? (latest([finalize.finishedAt, ...states.map((state) => state.finishedAt)]) ?? now) : undefined;
@@ -228,8 +228,21 @@ function settled(pass: Pass): BackupRunDecision {
 }
 
 function settledStatus({ before, now, generation }: Pass, conditions: Condition[]): BackupRunStatus {
-  const health = settledHealth(before.phase!, conditions);
+  const health = verificationHealth(before.phase!, conditions) ?? settledHealth(before.phase!, conditions);
   return compact({ ...before, observedGeneration: generation, conditions: applyHealth(conditions, health, now, generation) });
+}
+
+/**
+ * A Succeeded run whose artifacts are being read back is still in progress, and one whose
+ * read-back failed has failed: a backup that cannot be read back must not look like a good one
+ * to kstatus, Argo CD or Flux, though its Jobs all succeeded (the phase stays Succeeded: the
+ * Jobs did, and the Verified condition says what did not).
+ */
+function verificationHealth(phase: Phase, conditions: Condition[]): Health | undefined {
+  const verified = findCondition(conditions, 'Verified');
+  if (phase !== 'Succeeded' || !verified || verified.status === 'True') return undefined;
+  if (verified.status === 'False') return failed(verified.reason, verified.message);
+  return inProgress(verified.reason, verified.message);
 }
 
 function verification(pass: Pass, conditions: Condition[], phase: Phase, run: RunForJobs): Condition[] {

@@ -32,6 +32,8 @@ const pending = after([]);
 const running = after([job.running(`${RUN}-db`)], pending.status);
 const finalizing = after([sourceDone], running.status);
 const succeeded = after([sourceDone, manifest], finalizing.status);
+const verifyDone = job.complete(`${RUN}--verify`, { ok: true, subcommand: 'verify', summary: {} });
+const verified = after([sourceDone, manifest, verifyDone], succeeded.status);
 
 describe('BackupRun health', () => {
   it.each<[string, () => ObservedBackupRun, string, string, string]>([
@@ -45,13 +47,20 @@ describe('BackupRun health', () => {
       'Ready=False/ReferenceNotFound Reconciling=True',
       'Secret "pg" (spec.sources[0].postgres.connectionSecret) does not exist; create it with the key(s) username, password',
     ],
-    ['Succeeded', () => observedRun(finalizing, { jobs: [sourceDone, manifest] }), 'Current', 'Ready=True/Succeeded', 'backed up 1 source(s), 2 KiB'],
     [
-      'Succeeded, its verification failed: still a backup that finished (Verified says the rest)',
+      'Succeeded, its artifacts being read back: not done until verified',
+      () => observedRun(finalizing, { jobs: [sourceDone, manifest] }),
+      'InProgress',
+      'Ready=False/Verifying Reconciling=True',
+      'reading every artifact back',
+    ],
+    ['Succeeded and verified', () => observedRun(succeeded, { jobs: [sourceDone, manifest, verifyDone] }), 'Current', 'Ready=True/Succeeded', 'backed up 1 source(s), 2 KiB'],
+    [
+      'Succeeded, its verification failed: a backup that cannot be read back has failed (the phase stays Succeeded: its Jobs did)',
       () => observedRun(succeeded, { jobs: [sourceDone, manifest, job.failed(`${RUN}--verify`, failure('artifact db: SHA-256 differs', 'ChecksumMismatch'))] }),
-      'Current',
-      'Ready=True/Succeeded',
-      'backed up 1 source(s), 2 KiB',
+      'Failed',
+      'Ready=False/ChecksumMismatch Stalled=True',
+      'artifact db: SHA-256 differs',
     ],
     [
       'Failed: its Job failed',
@@ -110,9 +119,9 @@ describe('BackupRun health', () => {
   });
 
   it('a finished run whose deletionPolicy was edited: observedGeneration follows the generation, so kstatus does not read it as in progress', () => {
-    const edited: BackupRun = { ...succeeded, metadata: { ...succeeded.metadata, generation: 2 } };
+    const edited: BackupRun = { ...verified, metadata: { ...verified.metadata, generation: 2 } };
     expect(kstatusOf(edited)).toBe('InProgress');
-    const { decision, again, run } = decide(observedRun(edited, { jobs: [sourceDone, manifest] }));
+    const { decision, again, run } = decide(observedRun(edited, { jobs: [sourceDone, manifest, verifyDone] }));
     expect(decision.statusChanged).toBe(true);
     expect(decision.status.observedGeneration).toBe(2);
     expect(kstatusOf(run)).toBe('Current');

@@ -61,8 +61,8 @@ const HOLD = 'health.test.lifeboat.dev/hold';
 const condition = (object: Snapshot, type: string) => object.status?.conditions?.find((c) => c.type === type);
 
 /**
- * The verdict the design gives a snapshot, from its phase or result (docs/health.md), not from
- * Ready/Reconciling/Stalled. A schedule's status names neither its newest run's result nor
+ * The verdict the design gives a snapshot, from its phase or result (and a run's Verified;
+ * docs/health.md), not from Ready/Reconciling/Stalled. A schedule's status names neither its newest run's result nor
  * whether its RPO objective is missed (RPOMet says NoSuccessfulBackup both before and after
  * creation + rpo), so a schedule's verdict is its conditions', and the test checks each
  * schedule's final reason separately.
@@ -74,9 +74,12 @@ function expectedVerdict(object: Snapshot): Verdict | 'Deleting' | 'NoStatus' {
   if (status.observedGeneration !== object.metadata.generation) return 'InProgress';
   switch (object.kind) {
     case 'BackupRun':
-    case 'RestoreRequest':
-      if (status.phase === 'Succeeded') return 'Current';
+    case 'RestoreRequest': {
+      // A Succeeded run is done once its artifacts were read back (Verified, when verification is on).
+      const verified = object.kind === 'BackupRun' ? condition(object, 'Verified')?.status : undefined;
+      if (status.phase === 'Succeeded') return verified === 'False' ? 'Failed' : verified === 'Unknown' ? 'InProgress' : 'Current';
       return status.phase === 'Failed' || status.phase === 'PartiallyFailed' ? 'Failed' : 'InProgress';
+    }
     case 'DRDrillRun':
       return status.result === 'Passed' ? 'Current' : status.result === 'Failed' ? 'Failed' : 'InProgress';
     case 'DRDrill':
