@@ -64,6 +64,8 @@ export async function reconcileCounts(metricsUrl: string): Promise<Map<string, n
 
 export interface AuditCount {
   total: number;
+  /** Response code -> count, e.g. 409 for conflicts and creates of what exists. */
+  byCode: Map<number, number>;
   /** "verb resource" -> count, e.g. "get secrets", "create jobs", "patch backupschedules/status". */
   byRequest: Map<string, number>;
 }
@@ -75,10 +77,11 @@ export interface AuditCount {
  */
 export function countAudited(path: string, offset: number, user: string, from: number, to: number): AuditCount {
   const byRequest = new Map<string, number>();
+  const byCode = new Map<number, number>();
   let total = 0;
   forEachLine(path, offset, (line) => {
     if (!line.includes(user)) return;
-    let event: { stage?: string; user?: { username?: string }; verb?: string; objectRef?: { resource?: string; subresource?: string }; requestReceivedTimestamp?: string };
+    let event: { stage?: string; user?: { username?: string }; verb?: string; responseStatus?: { code?: number }; objectRef?: { resource?: string; subresource?: string }; requestReceivedTimestamp?: string };
     try {
       event = JSON.parse(line) as typeof event;
     } catch {
@@ -89,10 +92,12 @@ export function countAudited(path: string, offset: number, user: string, from: n
     if (!(at >= from && at < to)) return;
     total++;
     const resource = event.objectRef ? `${event.objectRef.resource ?? ''}${event.objectRef.subresource ? `/${event.objectRef.subresource}` : ''}` : '(non-resource)';
-    const key = `${event.verb ?? '?'} ${resource}`;
+    const code = event.responseStatus?.code ?? 0;
+    const key = `${event.verb ?? '?'} ${resource}${code >= 300 ? ` (${code})` : ''}`;
     byRequest.set(key, (byRequest.get(key) ?? 0) + 1);
+    byCode.set(code, (byCode.get(code) ?? 0) + 1);
   });
-  return { total, byRequest };
+  return { total, byCode, byRequest };
 }
 
 export function fileSize(path: string): number {

@@ -8,7 +8,7 @@
 // eighth minute on), concurrencyPolicy Forbid, two workers, the shipped RBAC; the storage is the
 // test MinIO, one real bucket; the source a real, empty bucket.
 //
-//   node bench/operator-scale.ts [--schedules 500] [--namespaces 50] [--minutes 10] [--workers 2]
+//   node bench/operator-scale.ts [--schedules 500] [--namespaces 50] [--minutes 10] [--workers 2] [--operator-main dist/operator/main.js]
 //
 // Figures, for the cron minutes of the window (the first whole minute after the schedules exist
 // and the operator has synced, and the ones after it):
@@ -25,6 +25,7 @@
 // install's ServiceAccount. Uses the test environment LIFEBOAT_TESTENV names (the operator then
 // watches only the benchmark's namespaces), else starts one (and the operator watches all).
 import { randomBytes } from 'node:crypto';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -35,10 +36,11 @@ import { NAMESPACES, SECRETS, type ResourceType } from '../src/kube/resource-typ
 import type { KubeObject } from '../src/kube/types.ts';
 import { auditLogPath, OPERATOR_USER } from '../test/env/control-plane.ts';
 import { COMPLETE_RUNNER_PODS_TAINT } from '../test/env/kubelet/node-object.ts';
+import { repoRoot } from '../test/env/paths.ts';
 import { freePort } from '../test/env/ports.ts';
 import { SECRET_NAMES, secretManifests, appFixture } from '../test/support/backup-fixture.ts';
 import { writeOperatorKubeconfig } from '../test/support/operator-identity.ts';
-import { ensureCrds, spawnOperator, testClient } from '../test/integration/operator/support.ts';
+import { ensureCrds, operatorEnv, testClient } from '../test/integration/operator/support.ts';
 import { benchEnvironment } from './operator-restore-support.ts';
 import { countAudited, fileSize, percentile, processUsage, reconcileCounts, RssSampler, ScaleRecorder, spawnFastKubelet, type RunMarks } from './operator-scale-support.ts';
 import { loadNow, recordResults } from './results.ts';
@@ -49,6 +51,8 @@ const { values } = parseArgs({
     namespaces: { type: 'string', default: '50' },
     minutes: { type: 'string', default: '10' },
     workers: { type: 'string' },
+    /** The operator to measure (default: this checkout's dist/operator/main.js), e.g. an older build for a before/after. */
+    'operator-main': { type: 'string', default: join(repoRoot, 'dist/operator/main.js') },
     /** Seconds after the last cron minute for its runs to finish. */
     drain: { type: 'string', default: '60' },
   },
@@ -64,7 +68,7 @@ const NODES: ResourceType = { group: '', version: 'v1', kind: 'Node', plural: 'n
 
 const loadAtStart = loadNow();
 say(`${cpus()[0]?.model ?? 'unknown CPU'} x ${cpus().length}, ${Math.round(totalmem() / 2 ** 30)} GiB RAM, Node ${process.version}  load average ${load()}`);
-say(`${scheduleCount} BackupSchedules in ${namespaceCount} namespaces, every minute, ${minutes} cron minutes measured`);
+say(`${scheduleCount} BackupSchedules in ${namespaceCount} namespaces, every minute, ${minutes} cron minutes measured; operator ${values['operator-main']}`);
 const shared = Boolean(process.env.LIFEBOAT_TESTENV);
 const environment = await benchEnvironment(say);
 const { info } = environment;
@@ -76,7 +80,7 @@ const nodeName = `lifeboat-scale-${id}`;
 const backupBucket = `lifeboat-scale-${id}`;
 const sourceBucket = `scale-source-${id}`;
 let kubelet: ReturnType<typeof spawnFastKubelet> | undefined;
-let operator: ReturnType<typeof spawnOperator> | undefined;
+let operator: ChildProcess | undefined;
 let recorder: ScaleRecorder | undefined;
 let rss: RssSampler | undefined;
 try {
@@ -104,11 +108,13 @@ try {
   const metricsPort = await freePort();
   const auditLog = auditLogPath(info.workDir);
   const auditOffset = fileSize(auditLog);
-  operator = spawnOperator({
-    namespace: namespaces[0]!,
-    kubeconfig: await writeOperatorKubeconfig(),
-    leaseName: `scale-${id}`,
+  // As the install runs it (its ServiceAccount and RBAC), its logs at warn to this stderr.
+  operator = spawn(process.execPath, [values['operator-main']], {
+    stdio: ['ignore', 'inherit', 'inherit'],
     env: {
+      PATH: process.env.PATH,
+      KUBECONFIG: await writeOperatorKubeconfig(),
+      ...operatorEnv(namespaces[0]!, `scale-${id}`),
       LIFEBOAT_WATCH_NAMESPACES: shared ? namespaces.join(',') : '*',
       LIFEBOAT_HTTP_PORT: String(metricsPort),
       ...(values.workers ? { LIFEBOAT_WORKERS: values.workers } : {}),
@@ -186,7 +192,8 @@ try {
   say(`cron -> Succeeded seen:      p50 ${sec(percentile(toDone, 50))}  p99 ${sec(percentile(toDone, 99))}  max ${sec(percentile(toDone, 100))}`);
   say(`operator: CPU ${cpuSeconds.toFixed(1)} s over ${measuredMinutes.toFixed(1)} min = ${(cpuSeconds / measuredMinutes).toFixed(1)} CPU s per minute; RSS peak ${(rss.peakBytes / 2 ** 20).toFixed(0)} MiB (VmHWM since start ${(usageAfter.peakRssBytes / 2 ** 20).toFixed(0)} MiB)`);
   say(`reconciles: ${reconcileTotal} (${[...reconciles].filter(([, c]) => c > 0).map(([kind, c]) => `${kind} ${c}`).join(', ')})`);
-  say(`API requests of the operator: ${audited.total} = ${requestsPerReconcile.toFixed(2)} per reconcile; most: ${[...audited.byRequest].sort((a, b) => b[1] - a[1]).slice(0, 10).map(([what, c]) => `${what} ${c}`).join(', ')}`);
+  say(`API requests of the operator: ${audited.total} = ${requestsPerReconcile.toFixed(2)} per reconcile; most: ${[...audited.byRequest].sort((a, b) => b[1] - a[1]).slice(0, 14).map(([what, c]) => `${what} ${c}`).join(', ')}`);
+  say(`responses: ${[...audited.byCode].sort((a, b) => a[0] - b[0]).map(([code, c]) => `${code} ${c}`).join(', ')}`);
   say(`load average at the end ${load()}`);
 
   const p99 = percentile(toJob, 99);
