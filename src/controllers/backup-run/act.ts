@@ -21,8 +21,9 @@ export interface RunActInput {
 
 type DeleteArtifacts = Extract<BackupRunAction, { type: 'DeleteArtifacts' }>;
 
-export async function actOnRun({ client, events, object, decision, signal }: RunActInput): Promise<void> {
-  await actOnJobSet<NonNullable<StoredRun['status']>, DeleteArtifacts>({ client, events, type: BACKUP_RUNS, object, decision, signal, extra: deleteArtifacts });
+/** The run's versions this pass went through (actOnJobSet). */
+export async function actOnRun({ client, events, object, decision, signal }: RunActInput): Promise<(string | undefined)[]> {
+  return actOnJobSet<NonNullable<StoredRun['status']>, DeleteArtifacts>({ client, events, type: BACKUP_RUNS, object, decision, signal, extra: deleteArtifacts });
 }
 
 async function deleteArtifacts(action: DeleteArtifacts, context: ActionContext): Promise<KubeObject> {

@@ -10,6 +10,7 @@ import { asRelated, backupInformers, type BackupInformers } from '../informers.t
 import { requeueResult } from '../requeue.ts';
 import { backupMetrics, type BackupMetrics } from '../metrics.ts';
 import { runKeysOfChild } from '../owner-keys.ts';
+import { SupersededVersions } from '../superseded-versions.ts';
 import { actOnRun } from './act.ts';
 import { observeRun } from './observe.ts';
 
@@ -23,6 +24,7 @@ export const backupRunController: ControllerSetup = (context) => {
   const informers = backupInformers(context.informers);
   const metrics = backupMetrics(context.metrics.registry, context.metrics.prefix, informers);
   const config = backupRunConfig(context);
+  const versions = new SupersededVersions();
   return new Controller({
     name: 'backup-run',
     kind: 'BackupRun',
@@ -32,7 +34,7 @@ export const backupRunController: ControllerSetup = (context) => {
       { informer: informers.pods, keysFor: runKeysOfChild },
       { informer: asRelated(informers.schedules), keysFor: (schedule) => waitingRunKeys(informers, schedule) },
     ],
-    reconcile: (request) => reconcileRun(context, informers, metrics, config, request),
+    reconcile: (request) => reconcileRun(context, informers, metrics, config, request, versions),
     workers: context.config.workers,
     logger: context.logger,
     metrics: context.metrics,
@@ -56,14 +58,20 @@ export async function reconcileRun(
   metrics: BackupMetrics,
   config: BackupRunConfig,
   request: ReconcileRequest,
+  versions = new SupersededVersions(),
 ): Promise<ReconcileResult> {
-  const { namespace, name, log, signal } = request;
+  const { key, namespace, name, log, signal } = request;
   const object = informers.runs.get(namespace, name);
-  if (!object) return done;
+  if (!object) {
+    versions.forget(key);
+    return done;
+  }
+  // Our own write is on its way to the cache, and its event will queue the run again.
+  if (versions.isBehind(key, object.metadata.resourceVersion)) return done;
   const client = context.client;
   const observed = await observeRun({ client, informers, object, signal });
   const decision = decideBackupRun(observed, new Date(context.clock.now()), config);
-  await actOnRun({ client, events: context.events, object, decision, signal });
+  versions.wrote(key, await actOnRun({ client, events: context.events, object, decision, signal }));
 
   const before = object.status?.phase;
   const after = decision.status.phase;

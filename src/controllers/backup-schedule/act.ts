@@ -17,7 +17,8 @@ export interface ScheduleActInput {
   signal: AbortSignal;
 }
 
-export async function actOnSchedule({ client, events, object, decision, signal }: ScheduleActInput): Promise<void> {
+/** The schedule's versions this pass went through: the one it decided from, and the one its status write made. */
+export async function actOnSchedule({ client, events, object, decision, signal }: ScheduleActInput): Promise<(string | undefined)[]> {
   const namespace = object.metadata.namespace ?? '';
   for (const action of decision.actions) {
     switch (action.type) {
@@ -34,14 +35,14 @@ export async function actOnSchedule({ client, events, object, decision, signal }
         break;
     }
   }
-  if (decision.statusChanged) {
-    await writeStatus(client, object, decision.status, signal);
-  }
+  const versions = [object.metadata.resourceVersion];
+  if (decision.statusChanged) versions.push((await writeStatus(client, object, decision.status, signal))?.metadata?.resourceVersion);
+  return versions;
 }
 
 /** Conditional on the version decided from: a stale cache becomes a conflict and a fresh pass. */
-async function writeStatus(client: KubeApi, object: StoredSchedule, status: BackupScheduleStatus, signal: AbortSignal): Promise<void> {
-  await client.patchStatus(BACKUP_SCHEDULES, object.metadata.namespace, object.metadata.name ?? '', mergePatchFor(object.status, status), {
+async function writeStatus(client: KubeApi, object: StoredSchedule, status: BackupScheduleStatus, signal: AbortSignal): Promise<StoredSchedule | undefined> {
+  return client.patchStatus<StoredSchedule>(BACKUP_SCHEDULES, object.metadata.namespace, object.metadata.name ?? '', mergePatchFor(object.status, status), {
     resourceVersion: object.metadata.resourceVersion,
     signal,
   });

@@ -9,6 +9,7 @@ import { asRelated, backupInformers, type BackupInformers } from '../informers.t
 import { requeueResult } from '../requeue.ts';
 import { backupMetrics } from '../metrics.ts';
 import { scheduleKeysOfRun } from '../owner-keys.ts';
+import { SupersededVersions } from '../superseded-versions.ts';
 import { actOnSchedule } from './act.ts';
 import { syncCatalog } from './catalog.ts';
 import { observeSchedule } from './observe.ts';
@@ -16,12 +17,13 @@ import { observeSchedule } from './observe.ts';
 export const backupScheduleController: ControllerSetup = (context) => {
   const informers = backupInformers(context.informers);
   backupMetrics(context.metrics.registry, context.metrics.prefix, informers);
+  const versions = new SupersededVersions();
   return new Controller({
     name: 'backup-schedule',
     kind: 'BackupSchedule',
     primary: informers.schedules,
     related: [{ informer: asRelated(informers.runs), keysFor: scheduleKeysOfRun }],
-    reconcile: (request) => reconcileSchedule(context, informers, request),
+    reconcile: (request) => reconcileSchedule(context, informers, request, versions),
     workers: context.config.workers,
     logger: context.logger,
     metrics: context.metrics,
@@ -31,10 +33,20 @@ export const backupScheduleController: ControllerSetup = (context) => {
 };
 
 /** One pass over one schedule; exported for the controller's unit tests. */
-export async function reconcileSchedule(context: ControllerContext, informers: BackupInformers, request: ReconcileRequest): Promise<ReconcileResult> {
-  const { namespace, name, log, signal } = request;
+export async function reconcileSchedule(
+  context: ControllerContext,
+  informers: BackupInformers,
+  request: ReconcileRequest,
+  versions = new SupersededVersions(),
+): Promise<ReconcileResult> {
+  const { key, namespace, name, log, signal } = request;
   const object = informers.schedules.get(namespace, name);
-  if (!object || object.metadata.deletionTimestamp) return done;
+  if (!object || object.metadata.deletionTimestamp) {
+    versions.forget(key);
+    return done;
+  }
+  // Our own status write is on its way to the cache (a run it created arrived first); its event queues the schedule again.
+  if (versions.isBehind(key, object.metadata.resourceVersion)) return done;
   const runsInNamespace = informers.runs.list(namespace);
   const observed = observeSchedule(object, runsInNamespace);
   const now = new Date(context.clock.now());
@@ -44,7 +56,7 @@ export async function reconcileSchedule(context: ControllerContext, informers: B
   }
 
   const decision = decideSchedule(observed, now);
-  await actOnSchedule({ client: context.client, events: context.events, object, decision, signal });
+  versions.wrote(key, await actOnSchedule({ client: context.client, events: context.events, object, decision, signal }));
   const created = decision.actions.filter((action) => action.type === 'CreateBackupRun').map((action) => action.run.metadata.name);
   const pruned = decision.actions.filter((action) => action.type === 'DeleteBackupRun').map((action) => action.name);
   if (created.length > 0 || pruned.length > 0) log.info({ created, deleted: pruned }, 'schedule acted');

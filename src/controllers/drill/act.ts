@@ -19,8 +19,8 @@ export interface DrillActInput {
 
 type RunAction = Exclude<DrillAction, { type: 'RecordEvent' }>;
 
-export function actOnDrill({ client, events, object, decision, signal }: DrillActInput): Promise<void> {
-  return actOnJobSet<StoredDrill['status'], RunAction>({ client, events, type: DR_DRILLS, object, decision, signal, extra: carryOut });
+export async function actOnDrill({ client, events, object, decision, signal }: DrillActInput): Promise<void> {
+  await actOnJobSet<StoredDrill['status'], RunAction>({ client, events, type: DR_DRILLS, object, decision, signal, extra: carryOut });
 }
 
 async function carryOut(action: RunAction, { client, object, namespace, signal }: ActionContext): Promise<KubeObject> {

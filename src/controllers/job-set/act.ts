@@ -33,22 +33,30 @@ export interface ActInput<Status, Extra extends { type: string }> {
   extra?: (action: Extra, context: ActionContext) => Promise<KubeObject>;
 }
 
-export async function actOnJobSet<Status, Extra extends { type: string } = never>(input: ActInput<Status, Extra>): Promise<void> {
+/**
+ * Returns the owner's versions this pass went through: the one it decided from, then each one a
+ * write of its own made (finalizers, status), so the caller knows which cached versions are behind.
+ */
+export async function actOnJobSet<Status, Extra extends { type: string } = never>(input: ActInput<Status, Extra>): Promise<(string | undefined)[]> {
   const { client, events, type, object, decision, signal, extra } = input;
   const namespace = object.metadata.namespace ?? '';
   const name = object.metadata.name ?? '';
   // Finalizer patches return the newest version; the status write needs it.
   let current: KubeObject = object;
+  const versions = [object.metadata.resourceVersion];
   for (const action of decision.actions) {
     const context: ActionContext = { client, events, object: current, namespace, name, signal };
     current = isCommon(action) ? await carryOut(type, action, context) : await extra!(action as Extra, context);
+    if (current.metadata.resourceVersion !== versions.at(-1)) versions.push(current.metadata.resourceVersion);
   }
   if (decision.statusChanged) {
-    await client.patchStatus(type, namespace, current.metadata.name ?? name, mergePatchFor(object.status, decision.status), {
+    const written = await client.patchStatus<KubeObject>(type, namespace, current.metadata.name ?? name, mergePatchFor(object.status, decision.status), {
       resourceVersion: current.metadata.resourceVersion,
       signal,
     });
+    versions.push(written?.metadata?.resourceVersion);
   }
+  return versions;
 }
 
 const COMMON = new Set(['AddFinalizer', 'RemoveFinalizer', 'CreateJob', 'DeleteJob', 'RecordEvent']);
