@@ -169,12 +169,24 @@ async function startComponent(
       `--secure-port=${port}`,
       `--cert-dir=${join(workDir, `${name}-certs`)}`,
       '--v=1',
+      ...kubeApiRate(),
       ...extraArgs,
     ],
   });
   component.start();
   await component.waitUntil('healthy', () => httpOk(`https://127.0.0.1:${port}/healthz`, { insecure: true }), STARTUP_TIMEOUT_MS);
   return component;
+}
+
+/**
+ * LIFEBOAT_TESTENV_KUBE_API_QPS raises the request rate the controller-manager and the scheduler
+ * allow themselves (default 20 and 50 per second): the operator scale benchmark starts hundreds
+ * of Jobs a minute, which the Job controller's default rate cannot create pods for, and what it
+ * measures is the operator, not that limit. Unset, the components' defaults, as in the tests.
+ */
+function kubeApiRate(): string[] {
+  const qps = Number(process.env.LIFEBOAT_TESTENV_KUBE_API_QPS);
+  return qps > 0 ? [`--kube-api-qps=${qps}`, `--kube-api-burst=${2 * qps}`] : [];
 }
 
 export function startControllerManager(bin: string, workDir: string, pki: Pki, kubeconfig: string): Promise<ManagedProcess> {
