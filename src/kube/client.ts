@@ -4,6 +4,7 @@
 import { HttpMethod, IsomorphicFetchHttpLibrary, type KubeConfig, RequestContext } from '@kubernetes/client-node';
 import type { RequestOptions as HttpsRequestOptions } from 'node:https';
 import { Agent } from 'undici';
+import { forCache } from './cache-object.ts';
 import { isAlreadyExists, isNotFound, KubeApiError } from './errors.ts';
 import type {
   ApplyOptions,
@@ -208,13 +209,16 @@ export class KubeClient implements KubeApi {
     }
   }
 
-  /** A collection to list and watch, for an informer. */
+  /** A collection to list and watch, for an informer; its objects come without managedFields (forCache). */
   listWatch<T extends KubeObject>(type: ResourceType, options: ListWatchOptions = {}): ListWatchSource<T> {
     const where = options.namespace === undefined ? 'all namespaces' : `namespace ${options.namespace}`;
     const description = `${describeType(type)} in ${where}${options.labelSelector ? ` (${options.labelSelector})` : ''}`;
     return {
       description,
-      list: (signal) => this.list<T>(type, { namespace: options.namespace, labelSelector: options.labelSelector, signal }),
+      list: async (signal) => {
+        const listed = await this.list<T>(type, { namespace: options.namespace, labelSelector: options.labelSelector, signal });
+        return { ...listed, items: listed.items.map(forCache) };
+      },
       watch: (resourceVersion: string, onEvent: (event: WatchEvent<T>) => void, signal: AbortSignal): Promise<WatchEnd> =>
         watchCollection<T>(
           this.config,
@@ -226,7 +230,7 @@ export class KubeClient implements KubeApi {
             // The server ends each watch after 5–10 minutes (spread so replicas do not reconnect in step).
             timeoutSeconds: 300 + Math.floor(Math.random() * 300),
           },
-          (event) => onEvent({ type: event.type, object: withTypeMeta(type, event.object) }),
+          (event) => onEvent({ type: event.type, object: forCache(withTypeMeta(type, event.object)) }),
           signal,
         ),
     };
