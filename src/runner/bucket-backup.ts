@@ -76,7 +76,9 @@ export async function runBucketBackup(task: BucketBackupTask, ctx: RunnerContext
       log.warn({ objectKey: listed.key }, 'object deleted since the listing; not in the backup');
     },
   });
-  const archive = Readable.from(writeBucketArchive(recordObjects(fetched, objects, ctx)), { objectMode: false });
+  // Chunks pass on as they are: a byte-mode stream would join whatever it had buffered into new
+  // buffers (a copy of most of the data, and garbage to collect).
+  const archive = Readable.from(writeBucketArchive(recordObjects(fetched, objects, ctx)), { highWaterMark: 2 });
 
   let written: WrittenArtifact;
   try {

@@ -1,8 +1,10 @@
 // Compression of artifacts: zstd (default; fast, and node:zlib runs it on the libuv thread
-// pool, off the event loop), gzip (for tools that lack zstd) or none.
-import { constants, createGunzip, createGzip, createZstdCompress, createZstdDecompress } from 'node:zlib';
-import { PassThrough, type Transform } from 'node:stream';
+// pool, off the event loop), gzip (for tools that lack zstd) or none. zstd artifacts are
+// written as frames that store what does not compress (zstd-frames.ts).
+import { createGunzip, createGzip } from 'node:zlib';
+import { Duplex, PassThrough } from 'node:stream';
 import type { Compression } from '../contract/compression.ts';
+import { compressFrames, decompressFrames } from './zstd-frames.ts';
 
 /** zstd level 3 is zstd's own default: several hundred MB/s per core at a good ratio. */
 export const DEFAULT_ZSTD_LEVEL = 3;
@@ -14,16 +16,10 @@ const CHUNK_BYTES = 256 * 1024;
  *  256 KiB those round trips, not zstd, bound the speed (measured: 1 MiB is 2.5x faster). */
 const DECOMPRESS_CHUNK_BYTES = 1024 * 1024;
 
-export function createCompressStream(compression: Compression, level?: number): Transform {
+export function createCompressStream(compression: Compression, level?: number): Duplex {
   switch (compression) {
     case 'zstd':
-      return createZstdCompress({
-        chunkSize: CHUNK_BYTES,
-        params: {
-          [constants.ZSTD_c_compressionLevel]: level ?? DEFAULT_ZSTD_LEVEL,
-          [constants.ZSTD_c_checksumFlag]: 1,
-        },
-      });
+      return Duplex.from((source: AsyncIterable<Buffer>) => compressFrames(source, { level: level ?? DEFAULT_ZSTD_LEVEL }));
     case 'gzip':
       return createGzip({ chunkSize: CHUNK_BYTES, level: Math.min(level ?? DEFAULT_GZIP_LEVEL, 9) });
     case 'none':
@@ -31,10 +27,11 @@ export function createCompressStream(compression: Compression, level?: number): 
   }
 }
 
-export function createDecompressStream(compression: Compression): Transform {
+export function createDecompressStream(compression: Compression): Duplex {
   switch (compression) {
     case 'zstd':
-      return createZstdDecompress({ chunkSize: DECOMPRESS_CHUNK_BYTES });
+      // Frame by frame: node:zlib's decompressor would stop after the first one.
+      return Duplex.from(decompressFrames);
     case 'gzip':
       return createGunzip({ chunkSize: DECOMPRESS_CHUNK_BYTES });
     case 'none':
