@@ -23,10 +23,13 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { ArtifactManifest } from '../src/contract/manifests.ts';
+import { downloadArtifactInRanges } from '../src/runner/artifact-download.ts';
 import { downloadArtifactToFile } from '../src/runner/artifact-reader.ts';
 import { Sha256Counter } from '../src/runner/hashing.ts';
 import { readArtifactManifest } from '../src/runner/manifest.ts';
-import { downloadToFile, getObjectStream, readObjectRanges } from '../src/s3/download.ts';
+import { downloadToFile, getObjectStream, headObject, readObjectRanges } from '../src/s3/download.ts';
+import { createObjectReader } from '../src/s3/object-reader.ts';
+import { readRangesInOrder } from '../src/s3/ranged-download.ts';
 import { repoRoot, runnerEntry } from './peers.ts';
 import { loadNow, recordResults, type Figure, type Ratio } from './results.ts';
 import {
@@ -199,11 +202,18 @@ try {
   const fileOne = 'baseline: pg_restore --single-transaction from the local file';
   const oursOne = 'lifeboat restore, 1 job (streamed; the default)';
   const oursN = `lifeboat restore, ${jobs} jobs (download to a file, then pg_restore -j ${jobs})`;
-  const rangedHash = 'part: ranged GETs + SHA-256 (bytes dropped)';
-  const singleHash = 'part: one GET + SHA-256 (bytes dropped)';
+  const rangedHash = 'part: SDK ranged GETs (6 x 8 MiB) + SHA-256, bytes dropped';
+  const leanHash = 'part: object-reader ranged GETs (4 x 8 MiB, in order) + SHA-256, bytes dropped';
+  const singleHash = 'part: one SDK GET + SHA-256, bytes dropped';
   const unzstd = 'part: zstd -d local file to a new file';
-  const phase = 'part: download phase in-process (ranged GETs, SHA-256, zstd -d to file)';
+  const phase = 'part: download phase before (SDK ranges, SHA-256, zstd -d to file)';
+  const leanPhase = 'part: download phase now (object-reader ranges, SHA-256, zstd -d to file)';
   const freshN = `part: pg_restore -j ${jobs} from that just-written file`;
+  const getObject = createObjectReader(
+    { endpoint: server.s3.endpoint, region: server.s3.region, forcePathStyle: true, credentialsEnvPrefix: 'AWS_' } as never,
+    { env: { AWS_ACCESS_KEY_ID: server.s3.accessKeyId, AWS_SECRET_ACCESS_KEY: server.s3.secretAccessKey } },
+  );
+  const head = await headObject(server.client, object);
   const sectioned = `by hand: zstd -dc | pg_restore pre-data + data (1 txn), then post-data -j ${jobs}`;
   const sectionData = 'of which: zstd -dc | pg_restore --section=pre-data --section=data';
   const sectionPost = `of which: pg_restore -j ${jobs} --section=post-data (indexes, constraints)`;
@@ -268,6 +278,29 @@ try {
       },
     ],
     [
+      leanHash,
+      async () => {
+        const started = performance.now();
+        const hash = new Sha256Counter();
+        for await (const chunk of readRangesInOrder(getObject, { ...object, ...head })) hash.update(chunk);
+        return (performance.now() - started) / 1000;
+      },
+    ],
+    [
+      leanPhase,
+      async () => {
+        await settle();
+        const out = join(work, 'downloaded.dump');
+        try {
+          const started = performance.now();
+          await downloadArtifactInRanges(getObject, { bucket, artifact: stored, head, path: out, zstd: { bin: 'zstd', env: process.env } });
+          return (performance.now() - started) / 1000;
+        } finally {
+          await rm(out, { force: true });
+        }
+      },
+    ],
+    [
       singleHash,
       async () => {
         const started = performance.now();
@@ -324,7 +357,7 @@ try {
   const all = (name: string): string => (times.get(name) ?? []).map((s) => s.toFixed(1)).join(', ');
   say(`\nmeasurement (best of ${reps}; all runs in brackets)                                        seconds  MiB/s of dump`);
   const figures: Figure[] = [];
-  for (const name of [fileN, fileOne, oursOne, oursN, sectioned, sectionData, sectionPost, rangedHash, singleHash, unzstd, phase, freshN]) {
+  for (const name of [fileN, fileOne, oursOne, oursN, sectioned, sectionData, sectionPost, rangedHash, leanHash, singleHash, unzstd, phase, leanPhase, freshN]) {
     const seconds = best(name);
     say(`  ${name.padEnd(80)} ${seconds.toFixed(2).padStart(6)}  ${(dumpBytes / MiB / seconds).toFixed(0).padStart(5)}  (${all(name)})`);
     figures.push({ name, value: seconds, unit: 's' });

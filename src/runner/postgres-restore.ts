@@ -3,7 +3,8 @@
 // overwritePolicy is Clean), then restore. With one job the
 // archive streams into pg_restore inside a single transaction and the checksum is verified
 // before pg_restore can see the end of it; with N jobs (or a tar or plain dump) the artifact
-// is downloaded in parallel ranges, verified, and restored from the local file. Into a server
+// is downloaded in parallel ranges (hashed in order in the same pass, decompressed into the
+// file as it arrives: artifact-download.ts), verified, and restored from the local file. Into a server
 // older than the client tools, the restore leaves out the session settings that server does
 // not know, with one job (src/postgres/session-settings.ts, docs/postgres-versions.md).
 import { randomUUID } from 'node:crypto';
@@ -21,8 +22,10 @@ import { readServerVersion, type ServerVersion } from '../postgres/server-versio
 import { settingsUnknownToServer, toolMajor } from '../postgres/session-settings.ts';
 import { toolVersion } from '../postgres/tools.ts';
 import { locateZstd } from '../process/zstd-process.ts';
+import { headObject } from '../s3/download.ts';
 import { isStorageError, storageFailure } from '../s3/errors.ts';
-import { downloadArtifactToFile, openArtifact } from './artifact-reader.ts';
+import { downloadArtifactInRanges } from './artifact-download.ts';
+import { openArtifact } from './artifact-reader.ts';
 import type { RunnerContext, TaskSummary } from './context.ts';
 import { resolveIdentities } from './keys.ts';
 import { readArtifactManifest } from './manifest.ts';
@@ -110,8 +113,11 @@ export async function runPostgresRestore(task: PostgresRestoreTask, ctx: RunnerC
       const file = join(task.workDir ?? tmpdir(), `lifeboat-restore-${randomUUID()}`);
       try {
         ctx.progress.phase('download', { bytes: manifest.artifact.sizeBytes });
-        await downloadArtifactToFile(s3, {
+        // Sized by a HEAD, not by the manifest: bytes appended to the object must count.
+        const head = await headObject(s3, { bucket: task.storage.bucket, key: manifest.artifact.key, signal: ctx.signal });
+        await downloadArtifactInRanges(ctx.objects(task.storage), {
           ...reading,
+          head,
           path: file,
           ...(zstd ? { zstd: { bin: zstd.bin, env: ctx.env } } : {}),
           ranges: {
