@@ -62,10 +62,26 @@ export async function reconcileCounts(metricsUrl: string): Promise<Map<string, n
   return counts;
 }
 
+/** Mean seconds per reconcile by kind, from lifeboat_reconcile_duration_seconds (sum and count). */
+export async function reconcileSeconds(metricsUrl: string): Promise<Map<string, { sum: number; count: number }>> {
+  const text = await (await fetch(metricsUrl)).text();
+  const byKind = new Map<string, { sum: number; count: number }>();
+  for (const line of text.split('\n')) {
+    const match = /^lifeboat_reconcile_duration_seconds_(sum|count)\{kind="([^"]*)"\}\s+([0-9.e+-]+)/.exec(line);
+    if (!match) continue;
+    const entry = byKind.get(match[2]!) ?? { sum: 0, count: 0 };
+    entry[match[1] as 'sum' | 'count'] = Number(match[3]);
+    byKind.set(match[2]!, entry);
+  }
+  return byKind;
+}
+
 export interface AuditCount {
   total: number;
   /** Response code -> count, e.g. 409 for conflicts and creates of what exists. */
   byCode: Map<number, number>;
+  /** The API server's time on each request (received -> response complete, ms), watches excluded. */
+  serverMs: number[];
   /** "verb resource" -> count, e.g. "get secrets", "create jobs", "patch backupschedules/status". */
   byRequest: Map<string, number>;
 }
@@ -78,10 +94,11 @@ export interface AuditCount {
 export function countAudited(path: string, offset: number, user: string, from: number, to: number): AuditCount {
   const byRequest = new Map<string, number>();
   const byCode = new Map<number, number>();
+  const serverMs: number[] = [];
   let total = 0;
   forEachLine(path, offset, (line) => {
     if (!line.includes(user)) return;
-    let event: { stage?: string; user?: { username?: string }; verb?: string; responseStatus?: { code?: number }; objectRef?: { resource?: string; subresource?: string }; requestReceivedTimestamp?: string };
+    let event: { stage?: string; user?: { username?: string }; verb?: string; responseStatus?: { code?: number }; objectRef?: { resource?: string; subresource?: string }; requestReceivedTimestamp?: string; stageTimestamp?: string };
     try {
       event = JSON.parse(line) as typeof event;
     } catch {
@@ -96,8 +113,9 @@ export function countAudited(path: string, offset: number, user: string, from: n
     const key = `${event.verb ?? '?'} ${resource}${code >= 300 ? ` (${code})` : ''}`;
     byRequest.set(key, (byRequest.get(key) ?? 0) + 1);
     byCode.set(code, (byCode.get(code) ?? 0) + 1);
+    if (event.verb !== 'watch') serverMs.push(Date.parse(event.stageTimestamp ?? '') - at);
   });
-  return { total, byCode, byRequest };
+  return { total, byCode, byRequest, serverMs };
 }
 
 export function fileSize(path: string): number {

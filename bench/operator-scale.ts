@@ -43,7 +43,7 @@ import { SECRET_NAMES, secretManifests, appFixture } from '../test/support/backu
 import { writeOperatorKubeconfig } from '../test/support/operator-identity.ts';
 import { ensureCrds, operatorEnv, testClient } from '../test/integration/operator/support.ts';
 import { benchEnvironment } from './operator-restore-support.ts';
-import { countAudited, fileSize, percentile, processUsage, reconcileCounts, RssSampler, ScaleRecorder, spawnFastKubelet, type RunMarks } from './operator-scale-support.ts';
+import { countAudited, fileSize, percentile, processUsage, reconcileCounts, reconcileSeconds, RssSampler, ScaleRecorder, spawnFastKubelet, type RunMarks } from './operator-scale-support.ts';
 import { loadNow, recordResults } from './results.ts';
 
 const { values } = parseArgs({
@@ -143,6 +143,7 @@ try {
   rss = new RssSampler(operatorPid);
   const usageBefore = processUsage(operatorPid);
   const reconcilesBefore = await reconcileCounts(metricsUrl);
+  const durationsBefore = await reconcileSeconds(metricsUrl);
   const measuredFrom = Date.now();
   say(`window: cron minutes ${new Date(windowStart).toISOString()} to ${new Date(windowEnd - MINUTE).toISOString()}; load average ${load()}`);
   for (let minute = 0; minute < minutes; minute++) {
@@ -160,6 +161,7 @@ try {
   const measuredTo = Date.now();
   const usageAfter = processUsage(operatorPid);
   const reconcilesAfter = await reconcileCounts(metricsUrl);
+  const durationsAfter = await reconcileSeconds(metricsUrl);
   rss.stop();
   await new Promise((resolve) => setTimeout(resolve, 2_000)); // the audit log's last lines
   const audited = countAudited(auditLog, auditOffset, OPERATOR_USER, measuredFrom, measuredTo);
@@ -203,6 +205,12 @@ try {
   say(`operator: CPU ${cpuSeconds.toFixed(1)} s over ${measuredMinutes.toFixed(1)} min = ${(cpuSeconds / measuredMinutes).toFixed(1)} CPU s per minute; RSS peak ${(rss.peakBytes / 2 ** 20).toFixed(0)} MiB (VmHWM since start ${(usageAfter.peakRssBytes / 2 ** 20).toFixed(0)} MiB)`);
   say(`reconciles: ${reconcileTotal} (${[...reconciles].filter(([, c]) => c > 0).map(([kind, c]) => `${kind} ${c}`).join(', ')})`);
   say(`API requests of the operator: ${audited.total} = ${requestsPerReconcile.toFixed(2)} per reconcile; most: ${[...audited.byRequest].sort((a, b) => b[1] - a[1]).slice(0, 14).map(([what, c]) => `${what} ${c}`).join(', ')}`);
+  const durations = [...durationsAfter].map(([kind, after]) => {
+    const before = durationsBefore.get(kind) ?? { sum: 0, count: 0 };
+    const count = after.count - before.count;
+    return `${kind} ${count > 0 ? (((after.sum - before.sum) / count) * 1000).toFixed(0) : '?'} ms`;
+  });
+  say(`mean reconcile: ${durations.join(', ')}; the API server's time per request of the operator: p50 ${percentile(audited.serverMs, 50)} ms, p99 ${percentile(audited.serverMs, 99)} ms`);
   say(`responses: ${[...audited.byCode].sort((a, b) => a[0] - b[0]).map(([code, c]) => `${code} ${c}`).join(', ')}`);
   say(`load average at the end ${load()}`);
 
