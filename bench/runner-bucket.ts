@@ -123,7 +123,7 @@ try {
     record(`${label}: floor: parallel GETs, runner's reader (${getConcurrency}), bodies dropped`, floor, bytes);
     const peer = await script(prefix);
     record(`${label}: script: rclone copy --transfers ${transfers} to a temp dir`, peer.copy, bytes);
-    record(`${label}: script: tar | zstd -3 | rclone rcat`, peer.archive, bytes);
+    record(`${label}: script: tar \\| zstd -3 \\| rclone rcat`, peer.archive, bytes);
     record(`${label}: script, both steps`, peer.total, bytes);
     const plain = await lifeboat(prefix);
     record(`${label}: Lifeboat bucket-backup, defaults`, plain, bytes);
@@ -140,8 +140,8 @@ try {
   const large = await measureSet('large', 'large/', largeCount);
 
   ratios.push(
-    { name: 'small: script (rclone copy + tar | zstd | rclone rcat) vs Lifeboat', value: small.peer.total.seconds / small.plain.seconds, target: 2, better: 'higher' },
-    { name: 'large: script (rclone copy + tar | zstd | rclone rcat) vs Lifeboat', value: large.peer.total.seconds / large.plain.seconds, target: 1, better: 'higher' },
+    { name: 'small: script (rclone copy, then tar, zstd, rclone rcat) vs Lifeboat', value: small.peer.total.seconds / small.plain.seconds, target: 2, better: 'higher' },
+    { name: 'large: script (rclone copy, then tar, zstd, rclone rcat) vs Lifeboat', value: large.peer.total.seconds / large.plain.seconds, target: 1, better: 'higher' },
     { name: 'small: one-at-a-time baseline vs Lifeboat', value: baseline.seconds / small.plain.seconds, target: 5, better: 'higher' },
     { name: 'large: runner CPU per GiB (incompressible)', value: perGiB(large.plain.cpuSeconds, large.bytes), target: 5, better: 'lower', unit: 's/GiB' },
     { name: 'small: throughput kept with age encryption', value: small.plain.seconds / small.encrypted.seconds, target: 0.85, better: 'higher' },
@@ -162,7 +162,7 @@ try {
   figures.push({ name: 'peak RSS of the runner (default 1Gi limit)', value: peakRss / MiB, unit: 'MiB' });
 
   say(`\n${markdownTable(['case', 'seconds', 'MiB/s', 'CPU s (process + children)', 'CPU s/GiB', 'S3 server CPU s'], rows)}`);
-  say(`\n${markdownTable(['ratio', 'measured', 'goal', ''], ratios.map((r) => [r.name, r.unit === 's/GiB' ? `${r.value.toFixed(2)} s/GiB` : `${r.value.toFixed(2)}x`, `${r.better === 'higher' ? '>=' : '<='} ${r.target}`, met(r) ? 'met' : 'MISSED']))}`);
+  say(`\n${markdownTable(['ratio', 'measured', 'goal', ''], ratios.map((r) => [r.name, r.unit === 's/GiB' ? `${r.value.toFixed(2)} s/GiB` : `${r.value.toFixed(2)}x`, `${r.better === 'higher' ? '>=' : '<='} ${r.target}${r.unit === 's/GiB' ? ' s/GiB' : 'x'}`, met(r) ? 'met' : 'MISSED']))}`);
   say(`\npeak RSS of the runner: ${mb(peakRss)} MiB; load average at the start ${loadAtStart.toFixed(2)}, at the end: ${loadLine()}`);
   say(`results: ${recordResults('runner-bucket', loadAtStart, ratios, figures)}`);
 } finally {

@@ -147,7 +147,7 @@ async function measureBackups({ server, database, bucket, work, dumpBytes }: Ben
     () => shell(`${pgDump} -Fc -Z0 | zstd -3 -q | rclone rcat ${quote(`s3:${bucket}/peer/${++runs}.dump.zst`)}`),
     () => lifeboat(),
   ]);
-  record('peer: pg_dump -Fc -Z0 | zstd -3 | rclone rcat', pipeline as Case, dumpBytes);
+  record('peer: pg_dump -Fc -Z0 \\| zstd -3 \\| rclone rcat', pipeline as Case, dumpBytes);
   record('Lifeboat postgres-backup, defaults (zstd, exact row counts)', ours as Awaited<ReturnType<typeof lifeboat>>, dumpBytes);
   const file = join(work, 'gzip.dump');
   const replaced = await shell(`${pgDump} -Fc -f ${quote(file)} && rclone copyto ${quote(file)} ${quote(`s3:${bucket}/replaced/${++runs}.dump`)}`);
@@ -160,7 +160,7 @@ async function measureBackups({ server, database, bucket, work, dumpBytes }: Ben
   const stored = Number(lifeboatRun.result.summary?.sizeBytes ?? NaN);
   ratios.push(
     {
-      name: 'backup: Lifeboat (defaults) vs pg_dump -Z0 | zstd -3 | rclone rcat',
+      name: 'backup: Lifeboat (defaults) vs the pipeline pg_dump -Z0, zstd -3, rclone rcat',
       value: lifeboatRun.seconds / (pipeline as Case).seconds,
       target: 1.05,
       better: 'lower',
