@@ -76,7 +76,9 @@ interface Answer {
 export function createObjectReader(endpoint: S3Endpoint, options: ObjectReaderOptions = {}): GetObject {
   const base = new URL(endpoint.endpoint ?? `https://s3.${endpoint.region}.amazonaws.com`);
   const idleTimeoutMs = options.idleTimeoutMs ?? 60_000;
-  const agent = new Agent({ connections: options.maxSockets ?? 64, headersTimeout: idleTimeoutMs, bodyTimeout: idleTimeoutMs });
+  // HTTP/1.1 only: undici 8 would negotiate HTTP/2 with a TLS endpoint that offers it, and its
+  // HTTP/2 teardown can still raise an error nobody listens to (see KubeClient#pool).
+  const agent = new Agent({ allowH2: false, connections: options.maxSockets ?? 64, headersTimeout: idleTimeoutMs, bodyTimeout: idleTimeoutMs });
   const signer = new RequestSigner(credentialsFromEnv(endpoint.credentialsEnvPrefix, options.env), endpoint.region);
   const basePath = base.pathname.replace(/\/+$/, '');
   const attempts = options.attempts ?? 5;
