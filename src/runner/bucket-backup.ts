@@ -151,18 +151,31 @@ async function* recordObjects(
 ): AsyncGenerator<ObjectToArchive> {
   for await (const { object, body } of fetched) {
     let path = '';
-    const hashed = async function* () {
+    const record = (hash: Sha256Counter): void => {
+      const entry: ObjectRecord = { key: object.key, sizeBytes: hash.sizeBytes, sha256: hash.digest(), path };
+      if (object.etag !== undefined) entry.etag = object.etag;
+      records.push(entry);
+      ctx.progress.addObjects(1);
+    };
+    // An object that came whole (every small one) is hashed in one go, without an async step
+    // per chunk: with 20,000 objects those steps were a visible share of the runner's CPU.
+    const whole = function* (chunks: Buffer[]) {
       const hash = new Sha256Counter();
-      for await (const chunk of body) {
+      for (const chunk of chunks) hash.update(chunk);
+      ctx.progress.addBytes(hash.sizeBytes);
+      yield* chunks;
+      record(hash);
+    };
+    const streamed = async function* (chunks: AsyncIterable<Buffer>) {
+      const hash = new Sha256Counter();
+      for await (const chunk of chunks) {
         hash.update(chunk);
         ctx.progress.addBytes(chunk.length);
         yield chunk;
       }
-      const record: ObjectRecord = { key: object.key, sizeBytes: hash.sizeBytes, sha256: hash.digest(), path };
-      if (object.etag !== undefined) record.etag = object.etag;
-      records.push(record);
-      ctx.progress.addObjects(1);
+      record(hash);
     };
-    yield { object, body: hashed(), onPath: (chosen) => (path = chosen) };
+    const hashed = Array.isArray(body) ? whole(body) : streamed(body);
+    yield { object, body: hashed, onPath: (chosen) => (path = chosen) };
   }
 }

@@ -30,8 +30,9 @@ export interface FetchOptions {
 
 export interface FetchedObject {
   object: ArchivedObject;
-  /** The object's bytes in order; read it fully before asking for the next object. */
-  body: AsyncIterable<Buffer>;
+  /** The object's bytes in order; read it fully before asking for the next object. An object
+   *  fetched in one GET (every small one) comes whole, as the chunks that arrived. */
+  body: AsyncIterable<Buffer> | Buffer[];
 }
 
 interface PartPlan {
@@ -87,6 +88,10 @@ class OrderedFetcher {
           continue;
         }
         const object = describeObject(first.plan.listed, result.response);
+        if (first.plan.count === 1) {
+          yield { object, body: result.chunks };
+          continue;
+        }
         let consumed = false;
         const body = async function* (this: OrderedFetcher): AsyncGenerator<Buffer> {
           yield* result.chunks;
