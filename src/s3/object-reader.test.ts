@@ -117,4 +117,22 @@ describe('createObjectReader', () => {
     );
     await expect(dead({ bucket: 'b', key: 'k' })).rejects.toMatchObject({ code: 'ECONNREFUSED' });
   });
+
+  it('streams a body larger than it buffers to a slow reader, and lets a reader stop early', async () => {
+    const big = Buffer.alloc(8 * 1024 * 1024, 'lifeboat ');
+    answer = (_request, response) => response.end(big);
+    const chunks: Buffer[] = [];
+    for await (const chunk of (await reader()({ bucket: 'b', key: 'big' })).body) {
+      chunks.push(chunk);
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    expect(Buffer.concat(chunks).equals(big)).toBe(true);
+
+    for await (const chunk of (await reader()({ bucket: 'b', key: 'big' })).body) {
+      expect(chunk.length).toBeGreaterThan(0);
+      break;
+    }
+    answer = (_request, response) => response.end('after');
+    expect(await bodyOf(await reader()({ bucket: 'b', key: 'k' }))).toBe('after');
+  });
 });
