@@ -29,7 +29,7 @@ export const BucketSource = z
     prefix: keyPrefixField('Back up only objects whose key starts with this prefix.').optional(),
     ...s3ConnectionShape,
     parallelism: z.int().min(1).max(64).default(8).describe('Objects fetched at the same time. Defaults to 8.'),
-    compression: Compression.describe('Compression of the tar stream: Zstd, Gzip (for readers without zstd) or None (for already-compressed content such as images). Defaults to Zstd.'),
+    compression: Compression.describe('Compression of the tar stream: Zstd, Gzip (for readers without zstd) or None. Defaults to Zstd, which stores what does not compress (images, archives, encrypted files) as it is instead of spending CPU on it, so None is rarely worth choosing.'),
   })
   .describe('An S3-compatible bucket, written as one tar stream that keeps each key, content type and user metadata.');
 export type BucketSource = z.infer<typeof BucketSource>;
