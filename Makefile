@@ -74,6 +74,7 @@ bench-deps: deps
 # Runner speed as ratios against baselines and peers measured in the same run (docs/benchmarks.md).
 bench-runner: build testbin bench-deps
 	$(NODE) bench/runner-postgres.ts
+	$(NODE) bench/runner-postgres-restore.ts
 	$(NODE) bench/runner-bucket.ts
 	$(NODE) bench/runner-bucket-memory.ts
 
