@@ -229,7 +229,7 @@ try {
       { name: 'cron -> Job created p50', value: percentile(toJob, 50), unit: 's' },
       { name: 'operator RSS peak', value: rss.peakBytes / 2 ** 20, unit: 'MiB' },
       { name: 'operator CPU per minute', value: cpuSeconds / measuredMinutes, unit: 's' },
-      { name: 'API requests per reconcile', value: requestsPerReconcile, unit: 'x' },
+      { name: 'API requests per reconcile', value: requestsPerReconcile, unit: 'requests' },
       { name: 'reconciles', value: reconcileTotal, unit: 'count' },
       { name: 'runs Succeeded in the window', value: phases.get('Succeeded') ?? 0, unit: 'count' },
     ],
