@@ -5,16 +5,12 @@
 // is removed. The SDK's ranged reader took 1.5-2x the time for the GETs and hash alone (a
 // whole-range buffer and copy per range, the SDK's per-request work); the phase as a whole is
 // bound by zstd -d writing the file (bench/runner-postgres-restore.ts).
-import { createWriteStream } from 'node:fs';
-import { open, rm } from 'node:fs/promises';
-import { Readable, type Writable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { Readable } from 'node:stream';
 import type { StoredArtifact } from '../contract/manifests.ts';
-import { startZstd, zstdDecompressArgs } from '../process/zstd-process.ts';
 import type { ObjectHead } from '../s3/download.ts';
 import type { GetObject } from '../s3/object-reader.ts';
 import { readRangesInOrder } from '../s3/ranged-download.ts';
-import { verifyAndDecode } from './artifact-reader.ts';
+import { verifyAndDecode, writeArtifactFile } from './artifact-reader.ts';
 
 export interface ArtifactDownload {
   bucket: string;
@@ -56,31 +52,9 @@ export async function downloadArtifactInRanges(get: GetObject, options: Artifact
     ...(external ? { decompress: false } : {}),
   });
   try {
-    if (!external) {
-      await pipeline(reader, createWriteStream(options.path, { flags: 'wx' }));
-      return;
-    }
-    const file = await open(options.path, 'wx');
-    let zstd;
-    try {
-      zstd = startZstd(external.bin, zstdDecompressArgs(), { stdin: 'pipe', stdout: file.fd, env: external.env, signal });
-    } finally {
-      await file.close();
-    }
-    const [fed, decompressed] = await Promise.allSettled([pipeline(reader, zstd.child.stdin as Writable), zstd.exited]);
-    // The reader's failure (checksum, decryption) is the cause; zstd's, its consequence.
-    if (fed.status === 'rejected' && !isPipeError(fed.reason)) throw fed.reason;
-    if (decompressed.status === 'rejected') throw decompressed.reason;
-    if (fed.status === 'rejected') throw fed.reason;
+    await writeArtifactFile(reader, options.path, external, signal);
   } catch (error) {
-    reader.destroy();
     stop.abort(new Error('download failed'));
-    await rm(options.path, { force: true });
     throw error;
   }
-}
-
-function isPipeError(error: unknown): boolean {
-  const code = (error as { code?: string }).code;
-  return code === 'EPIPE' || code === 'ERR_STREAM_PREMATURE_CLOSE' || code === 'ERR_STREAM_DESTROYED';
 }

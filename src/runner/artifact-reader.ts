@@ -234,31 +234,41 @@ export async function downloadArtifactToFile(
 ): Promise<void> {
   const external = options.zstd !== undefined && options.artifact.compression === 'zstd' ? options.zstd : undefined;
   const reader = openArtifact(client, { ...options, ranges: options.ranges ?? {}, decompress: external === undefined });
+  await writeArtifactFile(reader, options.path, external, options.signal);
+}
+
+/**
+ * Writes an artifact reader's bytes to a new file at `path` (never over an existing one): as they
+ * come, or, given `zstd` (the reader left them compressed), through a zstd process that
+ * decompresses straight into the file. Done only when the reader ended, its checksum matched.
+ * On any failure the reader is destroyed and the partial file removed.
+ */
+export async function writeArtifactFile(
+  reader: Readable,
+  path: string,
+  zstd: { bin: string; env: NodeJS.ProcessEnv } | undefined,
+  signal?: AbortSignal,
+): Promise<void> {
   try {
-    if (!external) {
-      await pipeline(reader, createWriteStream(options.path, { flags: 'wx' }));
+    if (!zstd) {
+      await pipeline(reader, createWriteStream(path, { flags: 'wx' }));
       return;
     }
-    const file = await open(options.path, 'wx');
-    let zstd;
+    const file = await open(path, 'wx');
+    let child;
     try {
-      zstd = startZstd(external.bin, zstdDecompressArgs(), {
-        stdin: 'pipe',
-        stdout: file.fd,
-        env: external.env,
-        ...(options.signal ? { signal: options.signal } : {}),
-      });
+      child = startZstd(zstd.bin, zstdDecompressArgs(), { stdin: 'pipe', stdout: file.fd, env: zstd.env, ...(signal ? { signal } : {}) });
     } finally {
       await file.close();
     }
-    const [fed, decompressed] = await Promise.allSettled([pipeline(reader, zstd.child.stdin as Writable), zstd.exited]);
+    const [fed, decompressed] = await Promise.allSettled([pipeline(reader, child.child.stdin as Writable), child.exited]);
     // The reader's failure (checksum, decryption) is the cause; zstd's, its consequence.
     if (fed.status === 'rejected' && !isPipeError(fed.reason)) throw fed.reason;
     if (decompressed.status === 'rejected') throw decompressed.reason;
     if (fed.status === 'rejected') throw fed.reason;
   } catch (error) {
     reader.destroy();
-    await rm(options.path, { force: true });
+    await rm(path, { force: true });
     throw error;
   }
 }
