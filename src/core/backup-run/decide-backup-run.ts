@@ -37,7 +37,7 @@ import {
   waitForReference,
   type Blocked,
 } from '../job-set/index.ts';
-import { backupJobName, buildBackupJob, buildFinalizeJob, buildVerifyJob, runLocation, stepJobName, type RunForJobs } from '../jobs/backup-job.ts';
+import { buildBackupJob, buildFinalizeJob, buildVerifyJob, runLocation, stepJobName, type RunForJobs } from '../jobs/backup-job.ts';
 import { Annotations, ARTIFACTS_FINALIZER } from '../metadata.ts';
 import { compact, sameStatus } from '../same-status.ts';
 import { earliest, keepSpelling, latest, parseTime } from '../time.ts';
@@ -45,7 +45,7 @@ import { decideDeletion } from './deletion.ts';
 import { resolveRun, type Resolution } from './resolve.ts';
 import { progressOf, type FinalizeState, type Phase } from './run-progress.ts';
 import { secretKeysNeeded } from './secrets.ts';
-import { sourceState, type SourceState } from './source-state.ts';
+import { sourceStatesOf, type SourceState } from './source-state.ts';
 import { finalizeSummary } from './summaries.ts';
 import type { BackupRunAction, BackupRunConfig, BackupRunDecision, ObservedBackupRun } from './types.ts';
 
@@ -94,7 +94,7 @@ export function decideBackupRun(observed: ObservedBackupRun, now: Date, config: 
   const forJobs = runForJobs(pass, resolution);
   if (isTerminal(before.phase)) return afterTerminal(pass, resolution, forJobs);
 
-  const states = sourceStates(pass, resolution);
+  const states = sourceStatesOf(run, observed.jobs, resolution.sources);
   if (states.every((state) => state.needsJob)) {
     const check = checkBeforeStart(pass, resolution);
     if (check.verdict !== 'ready') return stopped(pass, check, check.verdict === 'invalid' ? 'InvalidSpec' : 'SecretMissing', resolution);
@@ -116,12 +116,6 @@ function runForJobs({ observed }: Pass, resolution: Resolved): RunForJobs {
   };
 }
 
-function sourceStates({ observed, before }: Pass, resolution: Resolved): SourceState[] {
-  const name = observed.run.metadata.name ?? '';
-  const jobs = new Map(observed.jobs.map((job) => [job.name, job]));
-  const recorded = new Map((before.artifacts ?? []).map((artifact) => [artifact.source, artifact]));
-  return resolution.sources.map((source) => sourceState(source, name, recorded.get(source.name), jobs.get(backupJobName(name, source.name))));
-}
 
 /** The spec must be valid with the resolved sources and storage, and every Secret it names must exist. */
 function checkBeforeStart({ observed, now, config }: Pass, resolution: Resolved) {

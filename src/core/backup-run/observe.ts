@@ -5,10 +5,9 @@
 // resync) make no Secret requests.
 import { Annotations } from '../metadata.ts';
 import { isTerminal, secretNames } from '../job-set/index.ts';
-import { backupJobName } from '../jobs/backup-job.ts';
 import { resolveRun } from './resolve.ts';
 import { secretKeysNeeded } from './secrets.ts';
-import { sourceState } from './source-state.ts';
+import { sourceStatesOf } from './source-state.ts';
 import type { ObservedBackupRun } from './types.ts';
 
 export function secretNamesToObserve(observed: Pick<ObservedBackupRun, 'run' | 'schedule' | 'jobs'>): string[] {
@@ -18,10 +17,7 @@ export function secretNamesToObserve(observed: Pick<ObservedBackupRun, 'run' | '
   if (run.metadata.annotations?.[Annotations.importedFrom] && !before.phase) return [];
   const resolution = resolveRun(observed);
   if (!resolution.ok) return [];
-  // The same test as decideBackupRun's before it checks the spec and the Secrets.
-  const name = run.metadata.name ?? '';
-  const jobs = new Map(observed.jobs.map((job) => [job.name, job]));
-  const recorded = new Map((before.artifacts ?? []).map((artifact) => [artifact.source, artifact]));
-  const firstJobs = resolution.sources.every((source) => sourceState(source, name, recorded.get(source.name), jobs.get(backupJobName(name, source.name))).needsJob);
+  // decideBackupRun checks the Secrets when every source still needs its Job.
+  const firstJobs = sourceStatesOf(run, observed.jobs, resolution.sources).every((state) => state.needsJob);
   return firstJobs ? secretNames(secretKeysNeeded(resolution.sources, resolution.storage, resolution.origin)) : [];
 }

@@ -3,6 +3,7 @@
 // source's artifact entry, with what the runner reported about the backup.
 import { formatBytes, type BackupSource, type BackupRunStatus } from '../../api/index.ts';
 import { itemState, type ObservedJob } from '../job-set/index.ts';
+import type { BackupRun } from '../../api/index.ts';
 import { compact } from '../same-status.ts';
 import { parseTime } from '../time.ts';
 import { backupJobName } from '../jobs/backup-job.ts';
@@ -52,4 +53,16 @@ export function sourceState(source: BackupSource, run: string, recorded: Artifac
       message: item.result?.ok ? undefined : 'the runner\'s result could not be read; see the artifact manifest in storage',
     }),
   };
+}
+
+/**
+ * Every source's state from the run's recorded artifacts and its Jobs. decideBackupRun builds on
+ * it, and the observation asks it whether the pass may start the first Jobs (and so needs the
+ * Secrets), so both answer that question the same way.
+ */
+export function sourceStatesOf(run: BackupRun, jobs: readonly ObservedJob[], sources: readonly BackupSource[]): SourceState[] {
+  const name = run.metadata.name ?? '';
+  const byName = new Map(jobs.map((job) => [job.name, job]));
+  const recorded = new Map((run.status?.artifacts ?? []).map((artifact) => [artifact.source, artifact]));
+  return sources.map((source) => sourceState(source, name, recorded.get(source.name), byName.get(backupJobName(name, source.name))));
 }
