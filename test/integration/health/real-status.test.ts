@@ -177,12 +177,18 @@ describe('health verdicts on real statuses', () => {
 
     // Deletion: our finalizer holds one object of each kind until we have seen it being deleted
     // (doomed had it from the start; the others get it now that they are finished).
+    // The drill goes first: once its failed run is gone it would rightly read Suspended, and
+    // what is checked is the reason it had until it was deleted.
+    const drillThenItsRun = async () => {
+      await setHold(DR_DRILL_RUNS, 'failing-now', true);
+      await holdWhileDeleted(DR_DRILLS, 'failing');
+      await holdWhileDeleted(DR_DRILL_RUNS, 'failing-now');
+    };
     await Promise.all([
       holdWhileDeleted(BACKUP_SCHEDULES, 'doomed'),
       holdWhileDeleted(BACKUP_RUNS, 'bad'),
       holdWhileDeleted(RESTORE_REQUESTS, 'refused'),
-      holdWhileDeleted(DR_DRILL_RUNS, 'failing-now'),
-      holdWhileDeleted(DR_DRILLS, 'failing'),
+      drillThenItsRun(),
     ]);
   });
 
