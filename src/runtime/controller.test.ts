@@ -19,7 +19,11 @@ function object(name: string, labels?: Record<string, string>): KubeObject {
 type Step = ReconcileResult | Error;
 
 /** A controller whose reconciler plays, per object name, the scripted steps in turn (then `done`). */
-async function controllerWith(objects: KubeObject[], script: Record<string, Step[]> = {}) {
+async function controllerWith(
+  objects: KubeObject[],
+  script: Record<string, Step[]> = {},
+  changed?: (previous: KubeObject, object: KubeObject) => boolean,
+) {
   const clock = new FakeClock();
   const primarySource = new ScriptedSource();
   primarySource.listAnswers.push({ items: objects, resourceVersion: '10' });
@@ -33,7 +37,7 @@ async function controllerWith(objects: KubeObject[], script: Record<string, Step
     name: 'test',
     kind: 'Thing',
     primary,
-    related: [{ informer: children, keysFor: (child) => labelKeys(child, 'owner') }],
+    related: [{ informer: children, keysFor: (child) => labelKeys(child, 'owner'), changed }],
     reconcile: async ({ name }) => {
       reconciled.push(name);
       const step = script[name]?.shift() ?? done;
@@ -77,13 +81,13 @@ describe('Controller', () => {
   });
 
   it.each([
-    ['a temporary error', new TemporaryError('S3 unreachable'), 1_000],
-    ['an unclassified error', new Error('surprise'), 1_000],
-    ['an API 503', KubeApiError.fromResponse('GET /x', 503, ''), 1_000],
-    ['a conflict', new ConflictError('stale read'), 100],
-    ['an API 409', KubeApiError.fromResponse('PUT /x', 409, ''), 100],
-    ['a missing dependency (404 while the object exists)', KubeApiError.fromResponse('GET /secret', 404, ''), 1_000],
-  ])('retries after %s, first after %i ms', async (_, error, delayMs) => {
+    ['a temporary error', 1_000, new TemporaryError('S3 unreachable')],
+    ['an unclassified error', 1_000, new Error('surprise')],
+    ['an API 503', 1_000, KubeApiError.fromResponse('GET /x', 503, '')],
+    ['a conflict', 100, new ConflictError('stale read')],
+    ['an API 409', 100, KubeApiError.fromResponse('PUT /x', 409, '')],
+    ['a missing dependency (404 while the object exists)', 1_000, KubeApiError.fromResponse('GET /secret', 404, '')],
+  ])('retries after %s, first after %i ms', async (_, delayMs, error) => {
     const { clock, controller, reconciled } = await controllerWith([object('a')], { a: [error] });
     controller.start();
     await settle();
@@ -146,6 +150,48 @@ describe('Controller', () => {
     childSource.current.send({ type: 'ADDED', object: object('job-1', { owner: 'owner-2' }) });
     await settle();
     expect(reconciled).toEqual(['owner-2']);
+    await controller.stop(1_000);
+  });
+
+  it('skips a related update its filter says changes nothing the owner reads, but never an addition or deletion', async () => {
+    const phaseChanged = (previous: KubeObject, next: KubeObject) => previous.metadata.labels?.phase !== next.metadata.labels?.phase;
+    const { controller, childSource, reconciled } = await controllerWith([object('owner-1')], {}, phaseChanged);
+    controller.start();
+    await settle();
+    reconciled.length = 0;
+
+    const child = (resourceVersion: string, phase: string) => {
+      const base = object('job-1', { owner: 'owner-1', phase });
+      return { ...base, metadata: { ...base.metadata, resourceVersion } };
+    };
+    childSource.current.send({ type: 'ADDED', object: child('2', 'Running') });
+    await settle();
+    childSource.current.send({ type: 'MODIFIED', object: child('3', 'Running') });
+    await settle();
+    expect(reconciled).toEqual(['owner-1']);
+
+    childSource.current.send({ type: 'MODIFIED', object: child('4', 'Done') });
+    await settle();
+    childSource.current.send({ type: 'DELETED', object: child('5', 'Done') });
+    await settle();
+    expect(reconciled).toEqual(['owner-1', 'owner-1', 'owner-1']);
+    await controller.stop(1_000);
+  });
+
+  it('reconciles a new object before changes of others that waited longer', async () => {
+    const { controller, primarySource, childSource, reconciled } = await controllerWith([object('owner-1'), object('owner-2'), object('owner-3')]);
+    controller.start();
+    await settle();
+    reconciled.length = 0;
+
+    // One worker: owner-1 holds it while the others queue up behind it.
+    const first = reconciled.length;
+    childSource.current.send({ type: 'ADDED', object: object('job-1', { owner: 'owner-1' }) });
+    childSource.current.send({ type: 'ADDED', object: object('job-2', { owner: 'owner-2' }) });
+    childSource.current.send({ type: 'ADDED', object: object('job-3', { owner: 'owner-3' }) });
+    primarySource.current.send({ type: 'ADDED', object: { ...object('new'), metadata: { ...object('new').metadata, resourceVersion: '11' } } });
+    await settle();
+    expect(reconciled.slice(first)).toEqual(['owner-1', 'new', 'owner-2', 'owner-3']);
     await controller.stop(1_000);
   });
 });

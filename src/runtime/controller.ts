@@ -10,7 +10,7 @@ import type { Informer, InformerEvent } from './informer.ts';
 import { reconcileLogger } from './logger.ts';
 import type { ReconcileOutcome, RuntimeMetrics } from './metrics.ts';
 import { keyOf, type ObjectKey, splitKey } from './object-key.ts';
-import { DEFAULT_BACKOFF, type ShutdownOutcome, WorkQueue } from './work-queue.ts';
+import { type AddOptions, DEFAULT_BACKOFF, type ShutdownOutcome, WorkQueue } from './work-queue.ts';
 
 export interface ReconcileRequest {
   key: ObjectKey;
@@ -42,6 +42,11 @@ export interface RelatedWatch {
   informer: Informer<KubeObject>;
   /** The primary keys an object of this informer concerns (ownerKeys / labelKeys help). */
   keysFor: (object: KubeObject) => ObjectKey[];
+  /**
+   * Whether an update changes anything the primary's reconcile reads; by default every update
+   * does. Additions, deletions and resyncs always count.
+   */
+  changed?: (previous: KubeObject, object: KubeObject) => boolean;
 }
 
 export interface ControllerOptions<T extends KubeObject> {
@@ -93,13 +98,16 @@ export class Controller<T extends KubeObject> {
     });
     options.metrics.trackQueue(options.kind, () => this.#queue.depth);
 
-    options.primary.on((event: InformerEvent<T>) => this.#enqueue([keyOf(event.object)]));
+    // A new object is urgent: its first pass is what the user who created it waits for.
+    options.primary.on((event: InformerEvent<T>) => this.#enqueue([keyOf(event.object)], { urgent: event.type === 'added' }));
     for (const related of options.related ?? []) {
       related.informer.on((event) => {
+        if (event.type === 'updated' && event.previous && related.changed && !related.changed(event.previous, event.object)) return;
         const keys = related.keysFor(event.object);
-        // A changed owner label concerns the old owner too.
+        // A changed owner label concerns the old owner too. Each key once: added twice, a key
+        // whose first add went straight to a worker would be marked to run a second time.
         if (event.previous) keys.push(...related.keysFor(event.previous));
-        this.#enqueue(keys);
+        this.#enqueue([...new Set(keys)]);
       });
     }
   }
@@ -136,9 +144,9 @@ export class Controller<T extends KubeObject> {
     return outcome;
   }
 
-  #enqueue(keys: ObjectKey[]): void {
+  #enqueue(keys: ObjectKey[], options: AddOptions = {}): void {
     if (!this.#started) return;
-    for (const key of keys) this.#queue.add(key);
+    for (const key of keys) this.#queue.add(key, options);
   }
 
   async #reconcile(key: ObjectKey, signal: AbortSignal): Promise<void> {
@@ -151,7 +159,8 @@ export class Controller<T extends KubeObject> {
       const result = await this.#options.reconcile({ key, namespace, name, log, signal, failures });
       this.#queue.forget(key);
       if (result.requeueAfterMs !== undefined) {
-        this.#queue.addAfter(key, result.requeueAfterMs);
+        // The reconciler asked for this instant (a cron time, a deadline): once due, it is urgent.
+        this.#queue.addAfter(key, result.requeueAfterMs, { urgent: true });
         outcome = 'requeue';
       } else {
         outcome = 'success';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { FakeClock, settle } from './testing/fake-clock.ts';
-import { MAX_TIMER_DELAY_MS, WorkQueue, type WorkQueueOptions } from './work-queue.ts';
+import { MAX_TIMER_DELAY_MS, URGENT_BURST, WorkQueue, type WorkQueueOptions } from './work-queue.ts';
 
 /** A handler whose runs the test finishes one by one. */
 function recordingHandler() {
@@ -79,6 +79,66 @@ describe('WorkQueue', () => {
 
     await work.finish('b');
     expect(work.started).toEqual(['a', 'b', 'c']);
+  });
+
+  it('hands urgent keys out before ordinary ones that waited longer', async () => {
+    const { queue, work } = queueWith({ workers: 1 });
+    queue.start(work.handler);
+    queue.add('busy');
+    for (const key of ['old-1', 'old-2']) queue.add(key);
+    queue.add('due', { urgent: true });
+    await settle();
+
+    await work.finish('busy');
+    expect(work.started).toEqual(['busy', 'due']);
+    await work.finish('due');
+    await work.finish('old-1');
+    expect(work.started).toEqual(['busy', 'due', 'old-1', 'old-2']);
+  });
+
+  it(`lets one ordinary key go after every ${URGENT_BURST} urgent ones, so urgent work cannot starve the rest`, async () => {
+    const { queue, work } = queueWith({ workers: 1 });
+    queue.start(work.handler);
+    queue.add('busy');
+    queue.add('ordinary-1');
+    queue.add('ordinary-2');
+    const urgent = Array.from({ length: URGENT_BURST + 2 }, (_, index) => `urgent-${index}`);
+    for (const key of urgent) queue.add(key, { urgent: true });
+    await settle();
+
+    for (let step = 0; step < urgent.length + 3 - 1; step += 1) await work.finish(work.started.at(-1)!);
+    expect(work.started).toEqual(['busy', ...urgent.slice(0, URGENT_BURST), 'ordinary-1', ...urgent.slice(URGENT_BURST), 'ordinary-2']);
+  });
+
+  it('moves a waiting key to the urgent line when it is added again as urgent, keeping one entry', async () => {
+    const { queue, work } = queueWith({ workers: 1 });
+    queue.start(work.handler);
+    queue.add('busy');
+    queue.add('first');
+    queue.add('second');
+    queue.add('second', { urgent: true });
+    queue.add('second');
+    expect(queue.depth).toBe(2);
+    await settle();
+
+    await work.finish('busy');
+    await work.finish('second');
+    await work.finish('first');
+    expect(work.started).toEqual(['busy', 'second', 'first']);
+    expect(queue.depth).toBe(0);
+  });
+
+  it('adds a due requeue as urgent when it was asked for as urgent, also when an earlier plain delay wins', async () => {
+    const { clock, queue, work } = queueWith({ workers: 1 });
+    queue.start(work.handler);
+    queue.add('busy');
+    queue.add('ordinary');
+    queue.addAfter('cron', 1_000);
+    queue.addAfter('cron', 5_000, { urgent: true });
+    await clock.advance(1_000);
+
+    await work.finish('busy');
+    expect(work.started).toEqual(['busy', 'cron']);
   });
 
   it('adds a key after its delay, and the earliest of several delays wins', async () => {
