@@ -3,7 +3,7 @@
 export { decideSchedule, ScheduleReasons } from './schedule/decide-schedule.ts';
 export type { ObservedSchedule, ScheduleAction, ScheduleDecision } from './schedule/types.ts';
 export type { ScheduleRunView } from './schedule-run.ts';
-export { runBelongsToSchedule, toRunView } from './schedule/run-view.ts';
+export { runBelongsToSchedule, runViewChanged, toRunView } from './schedule/run-view.ts';
 export { scheduledRunName, scheduledTimeOf } from './schedule/run-name.ts';
 export { nextFireTime, latestFireTime } from './schedule/cron-times.ts';
 export { applyRetention, type RetentionDecision } from './retention/retention.ts';

@@ -2,10 +2,10 @@
 // the catalog in the bucket) -> decideSchedule -> act. Requeued for the next cron time or the
 // instant RPOMet flips, whichever comes first.
 import { errorsOf } from '../../api/index.ts';
-import { catalogSyncDue, decideSchedule } from '../../core/index.ts';
+import { catalogSyncDue, decideSchedule, runViewChanged } from '../../core/index.ts';
 import { Controller, done, type ReconcileRequest, type ReconcileResult } from '../../runtime/controller.ts';
 import type { ControllerContext, ControllerSetup } from '../../runtime/controller-setup.ts';
-import { asRelated, backupInformers, type BackupInformers } from '../informers.ts';
+import { asRelated, backupInformers, type BackupInformers, type StoredRun } from '../informers.ts';
 import { requeueResult } from '../requeue.ts';
 import { backupMetrics } from '../metrics.ts';
 import { scheduleKeysOfRun } from '../owner-keys.ts';
@@ -22,7 +22,8 @@ export const backupScheduleController: ControllerSetup = (context) => {
     name: 'backup-schedule',
     kind: 'BackupSchedule',
     primary: informers.schedules,
-    related: [{ informer: asRelated(informers.runs), keysFor: scheduleKeysOfRun }],
+    // A run's update concerns its schedule only when it changes what the schedule reads.
+    related: [{ informer: asRelated(informers.runs), keysFor: scheduleKeysOfRun, changed: (previous, next) => runViewChanged(previous as StoredRun, next as StoredRun) }],
     reconcile: (request) => reconcileSchedule(context, informers, request, versions),
     workers: context.config.workers,
     logger: context.logger,

@@ -26,3 +26,24 @@ export function toRunView(run: BackupRun, schedule: string): ScheduleRunView {
     deleting: run.metadata.deletionTimestamp !== undefined,
   };
 }
+
+/**
+ * Whether a change to a run is one the schedule sees: only then must the schedule be reconciled
+ * again. Most updates of a run (finalizers, Job progress, conditions other than Verified) are not,
+ * and each one used to cost its schedule a pass.
+ */
+export function runViewChanged(previous: BackupRun, next: BackupRun): boolean {
+  // Which schedules it belongs to (label, scheduleRef, owners) decides whose pass it concerns.
+  const scheduleOf = (run: BackupRun) =>
+    [run.metadata.labels?.[Labels.schedule], run.spec.scheduleRef?.name, ...(run.metadata.ownerReferences ?? []).map((owner) => owner.name)].join('\u0000');
+  if (scheduleOf(previous) !== scheduleOf(next)) return true;
+  const schedule = next.metadata.labels?.[Labels.schedule] ?? next.spec.scheduleRef?.name ?? '';
+  const before = toRunView(previous, schedule);
+  const after = toRunView(next, schedule);
+  return (Object.keys({ ...before, ...after }) as (keyof ScheduleRunView)[]).some((field) => !sameValue(before[field], after[field]));
+}
+
+function sameValue(a: unknown, b: unknown): boolean {
+  if (a instanceof Date && b instanceof Date) return a.getTime() === b.getTime();
+  return a === b;
+}
