@@ -1,5 +1,6 @@
-// Carries out a Job-set owner's decision: the actions in order, stopping at the first that
-// fails, then the status, written once and only if it changed. Each write is conditional on
+// Carries out a Job-set owner's decision: the actions in order (Job creates and deletes side by
+// side, then their events: action-batches.ts), stopping at the first batch that fails, then the
+// status, written once and only if it changed. Each write is conditional on
 // the version decided from, so a stale cache turns into a conflict and a fresh pass instead of
 // a wrong write. A kind with actions of its own (a BackupRun deleting its artifacts) handles
 // them in `extra`.
@@ -9,6 +10,7 @@ import type { EventRecorder } from '../../kube/events.ts';
 import type { KubeApi } from '../../kube/kube-api.ts';
 import { JOBS, type ResourceType } from '../../kube/resource-type.ts';
 import type { KubeObject } from '../../kube/types.ts';
+import { type ActionOrder, carryOutInBatches } from '../action-batches.ts';
 import { recordEvent } from '../record-event.ts';
 import { mergePatchFor } from '../status-patch.ts';
 
@@ -44,11 +46,15 @@ export async function actOnJobSet<Status, Extra extends { type: string } = never
   // Finalizer patches return the newest version; the status write needs it.
   let current: KubeObject = object;
   const versions = [object.metadata.resourceVersion];
-  for (const action of decision.actions) {
+  await carryOutInBatches(decision.actions, orderOf, async (action) => {
     const context: ActionContext = { client, events, object: current, namespace, name, signal };
-    current = isCommon(action) ? await carryOut(type, action, context) : await extra!(action as Extra, context);
-    if (current.metadata.resourceVersion !== versions.at(-1)) versions.push(current.metadata.resourceVersion);
-  }
+    const next = isCommon(action) ? await carryOut(type, action, context) : await extra!(action as Extra, context);
+    // Only ordered actions return a new version, and nothing runs beside them.
+    if (next.metadata.resourceVersion !== current.metadata.resourceVersion) {
+      current = next;
+      versions.push(current.metadata.resourceVersion);
+    }
+  });
   if (decision.statusChanged) {
     const written = await client.patchStatus<KubeObject>(type, namespace, current.metadata.name ?? name, mergePatchFor(object.status, decision.status), {
       resourceVersion: current.metadata.resourceVersion,
@@ -60,6 +66,19 @@ export async function actOnJobSet<Status, Extra extends { type: string } = never
 }
 
 const COMMON = new Set(['AddFinalizer', 'RemoveFinalizer', 'CreateJob', 'DeleteJob', 'RecordEvent']);
+
+/** Finalizer patches return the version the next write needs; a kind's own actions keep their order. */
+function orderOf(action: { type: string }): ActionOrder {
+  switch (action.type) {
+    case 'CreateJob':
+    case 'DeleteJob':
+      return 'write';
+    case 'RecordEvent':
+      return 'event';
+    default:
+      return 'ordered';
+  }
+}
 
 function isCommon(action: { type: string }): action is JobSetAction {
   return COMMON.has(action.type);
