@@ -79,10 +79,9 @@ function isFinished(job: JobObject): boolean {
 }
 
 export async function observeSecrets(client: KubeApi, namespace: string, names: readonly string[], signal: AbortSignal): Promise<ObservedSecret[]> {
-  const secrets: ObservedSecret[] = [];
-  for (const name of names) {
-    const secret = await client.find<SecretObject>(SECRETS, namespace, name, { signal });
-    if (secret) secrets.push({ name, keys: [...new Set([...Object.keys(secret.data ?? {}), ...Object.keys(secret.stringData ?? {})])] });
-  }
-  return secrets;
+  // Read side by side: they do not depend on each other, and a first pass waits for all of them.
+  const found = await Promise.all(names.map((name) => client.find<SecretObject>(SECRETS, namespace, name, { signal })));
+  return found.flatMap((secret, index) =>
+    secret ? [{ name: names[index]!, keys: [...new Set([...Object.keys(secret.data ?? {}), ...Object.keys(secret.stringData ?? {})])] }] : [],
+  );
 }
