@@ -261,3 +261,32 @@ export function spawnFastKubelet(kubeconfig: string, nodeName: string, workDir: 
     { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, LIFEBOAT_KUBELET_MODE: 'process' } },
   );
 }
+
+/**
+ * The floor the API server sets at one cron instant, measured in the same run: for `count` runs,
+ * the least a client must do before each run has its first Job — create a BackupRun, then a
+ * (suspended, so podless) Job — all started at once, `width` in flight. Returns each pair's
+ * seconds from the burst's start to its Job's creation, so the operator's cron -> Job can be read
+ * against what this control plane allows at all.
+ */
+export async function apiFloorSeconds(client: KubeClient, namespace: string, count: number, width: number): Promise<number[]> {
+  const started = Date.now();
+  const seconds: number[] = [];
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: width }, async () => {
+      while (next < count) {
+        const name = `floor-${next++}`;
+        await client.create(BACKUP_RUNS, { apiVersion: 'lifeboat.dev/v1alpha1', kind: 'BackupRun', metadata: { name, namespace }, spec: { deletionPolicy: 'Retain' } } as KubeObject);
+        await client.create(JOBS, {
+          apiVersion: 'batch/v1',
+          kind: 'Job',
+          metadata: { name, namespace },
+          spec: { suspend: true, template: { spec: { restartPolicy: 'Never', containers: [{ name: 'runner', image: 'lifeboat-runner:floor' }] } } },
+        } as KubeObject);
+        seconds.push((Date.now() - started) / 1000);
+      }
+    }),
+  );
+  return seconds;
+}

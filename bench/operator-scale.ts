@@ -10,6 +10,7 @@
 //
 //   node bench/operator-scale.ts [--schedules 500] [--namespaces 50] [--minutes 10] [--workers 2]
 //                                [--operator-main dist/operator/main.js] [--kube-api-qps 200] [--drain 60]
+//                                [--floor-width 32]
 //
 // Figures, for the cron minutes of the window (the first whole minute after the schedules exist
 // and the operator has synced, and the ones after it):
@@ -17,6 +18,9 @@
 //   cron instant -> the run's first Job created, p50 and p99: the Job's watch event arriving in
 //              this process (ms; the API's creationTimestamp has whole seconds), which is the
 //              operator's latency plus the watch's delivery (a few ms here);
+//   the API floor, measured first in the same run: N BackupRun + Job creates started at once
+//              (--floor-width in flight), each pair's time from the burst's start; what this
+//              control plane allows at a cron instant whatever the operator does;
 //   also cron -> BackupRun seen, and cron -> Succeeded seen (the whole chain with Kubernetes'
 //              Job controller, scheduler and the fast kubelet);
 //   the operator's CPU seconds per minute and its peak RSS (/proc of its process);
@@ -43,7 +47,7 @@ import { SECRET_NAMES, secretManifests, appFixture } from '../test/support/backu
 import { writeOperatorKubeconfig } from '../test/support/operator-identity.ts';
 import { ensureCrds, operatorEnv, testClient } from '../test/integration/operator/support.ts';
 import { benchEnvironment } from './operator-restore-support.ts';
-import { countAudited, fileSize, percentile, processUsage, reconcileCounts, reconcileSeconds, RssSampler, ScaleRecorder, spawnFastKubelet, type RunMarks } from './operator-scale-support.ts';
+import { apiFloorSeconds, countAudited, fileSize, percentile, processUsage, reconcileCounts, reconcileSeconds, RssSampler, ScaleRecorder, spawnFastKubelet, type RunMarks } from './operator-scale-support.ts';
 import { loadNow, recordResults } from './results.ts';
 
 const { values } = parseArgs({
@@ -62,6 +66,8 @@ const { values } = parseArgs({
     'kube-api-qps': { type: 'string', default: '200' },
     /** Seconds after the last cron minute for its runs to finish. */
     drain: { type: 'string', default: '60' },
+    /** Requests in flight for the API floor (the least a client must write at one cron instant). */
+    'floor-width': { type: 'string', default: '32' },
   },
 });
 const scheduleCount = Number(values.schedules);
@@ -112,6 +118,15 @@ try {
   const schedules = Array.from({ length: scheduleCount }, (_, index) => ({ namespace: namespaces[index % namespaceCount]!, name: `app-${Math.floor(index / namespaceCount)}` }));
   await inParallel(schedules, 10, (schedule) => client.create(BACKUP_SCHEDULES, scheduleObject(schedule.namespace, schedule.name) as KubeObject));
   say(`namespaces, Secrets and schedules created in ${((Date.now() - settingUp) / 1000).toFixed(1)} s; load average ${load()}`);
+
+  // The baseline of the same run: what this control plane allows at one cron instant, before
+  // the operator starts (its namespace is gone again before the window).
+  const floorNamespace = `floor-${id}`;
+  await client.create(NAMESPACES, { metadata: { name: floorNamespace, labels: { 'lifeboat.dev/test': 'scale' } } });
+  const floor = await apiFloorSeconds(client, floorNamespace, scheduleCount, Number(values['floor-width']));
+  say(`API floor: ${scheduleCount} BackupRun + Job creates at one instant, ${values['floor-width']} in flight: p50 ${sec(percentile(floor, 50))} p99 ${sec(percentile(floor, 99))}`);
+  await client.delete(NAMESPACES, undefined, floorNamespace);
+  await waitUntil(async () => (await client.find(NAMESPACES, undefined, floorNamespace)) === undefined, 180_000, 'the floor namespace to go').catch((error: unknown) => say(String(error)));
 
   recorder = new ScaleRecorder(client, prefix);
   await recorder.start();
@@ -203,6 +218,7 @@ try {
   say(`missed ${missed}${missed > 0 ? ` (by minute of the window: ${[...missedByMinute].map(([m, c]) => `${m}: ${c}`).join(', ')})` : ''}, duplicates ${duplicates}`);
   say(`cron -> BackupRun seen:      p50 ${sec(percentile(toRun, 50))}  p99 ${sec(percentile(toRun, 99))}  max ${sec(percentile(toRun, 100))}`);
   say(`cron -> first Job seen:      p50 ${sec(percentile(toJob, 50))}  p99 ${sec(percentile(toJob, 99))}  max ${sec(percentile(toJob, 100))}  (${toJob.length} runs with a Job)`);
+  say(`the API floor for the same:  p50 ${sec(percentile(floor, 50))}  p99 ${sec(percentile(floor, 99))}  (the operator's p99 is ${(percentile(toJob, 99) / percentile(floor, 99)).toFixed(2)}x it)`);
   say(`cron -> Succeeded seen:      p50 ${sec(percentile(toDone, 50))}  p99 ${sec(percentile(toDone, 99))}  max ${sec(percentile(toDone, 100))}`);
   say(`operator: CPU ${cpuSeconds.toFixed(1)} s over ${measuredMinutes.toFixed(1)} min = ${(cpuSeconds / measuredMinutes).toFixed(1)} CPU s per minute; RSS peak ${(rss.peakBytes / 2 ** 20).toFixed(0)} MiB (VmHWM since start ${(usageAfter.peakRssBytes / 2 ** 20).toFixed(0)} MiB)`);
   say(`reconciles: ${reconcileTotal} (${[...reconciles].filter(([, c]) => c > 0).map(([kind, c]) => `${kind} ${c}`).join(', ')})`);
@@ -227,6 +243,8 @@ try {
     ],
     [
       { name: 'cron -> Job created p50', value: percentile(toJob, 50), unit: 's' },
+      { name: `API floor p99: ${scheduleCount} BackupRun + Job creates at one instant`, value: percentile(floor, 99), unit: 's' },
+      { name: 'cron -> Job p99 / API floor p99', value: percentile(toJob, 99) / percentile(floor, 99), unit: 'x' },
       { name: 'operator RSS peak', value: rss.peakBytes / 2 ** 20, unit: 'MiB' },
       { name: 'operator CPU per minute', value: cpuSeconds / measuredMinutes, unit: 's' },
       { name: 'API requests per reconcile', value: requestsPerReconcile, unit: 'requests' },
