@@ -21,6 +21,14 @@ const RunnerFailure = z.object({
 export const RunnerResult = z.union([RunnerSuccess, RunnerFailure]);
 export type RunnerResult = z.infer<typeof RunnerResult>;
 
+/**
+ * drill-check's `checksOmitted` (in its summary, or a failure's details): the checks it ran
+ * but left out of `checks` so that the result fits, by outcome. The operator counts them in
+ * DRDrillRun status.checksSummary and the report; the runner's log lists every check.
+ */
+export const DrillChecksOmitted = z.object({ passed: z.int().min(0), failed: z.int().min(0) });
+export type DrillChecksOmitted = z.infer<typeof DrillChecksOmitted>;
+
 /** The result as JSON of at most `limit` bytes. */
 export function serializeResult(result: RunnerResult, limit = MAX_RESULT_BYTES): string {
   const bounded: RunnerResult = result.ok ? { ...result, summary: { ...result.summary } } : { ...result, reason: clip(result.reason, MAX_REASON_CHARS) };

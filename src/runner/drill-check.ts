@@ -6,6 +6,7 @@
 import type pg from 'pg';
 import type { ArtifactManifest } from '../contract/manifests.ts';
 import type { ArtifactLocation } from '../contract/bucket-layout.ts';
+import { MAX_RESULT_BYTES, type DrillChecksOmitted, type RunnerResult } from '../contract/result.ts';
 import type { DrillCheckTask, Storage } from '../contract/tasks.ts';
 import { RunnerError } from '../failures/runner-error.ts';
 import { connect, connectionSettings, quoteIdent } from '../postgres/connection.ts';
@@ -29,8 +30,9 @@ const AS_TEXT: pg.CustomTypesConfig = { getTypeParser: (() => (text: string) => 
 const MAX_TABLE_CHECKS = 10;
 /** Missing schema objects named in the check. */
 const MAX_MISSING_NAMED = 10;
-/** The checks' share of the 4096-byte result; the reason and the other fields take the rest. */
-const CHECKS_MAX_BYTES = 2200;
+/** The failure's reason, in characters: under the result's own clip (1024), so that the room
+ *  left for the checks is reckoned with the reason as it is written. */
+const REASON_MAX_CHARS = 1000;
 
 /** What the table of contents said, before the database is looked at. */
 type SchemaListing = { format: 'plain' } | { format: 'custom' | 'tar'; toc: string };
@@ -189,27 +191,53 @@ export async function runDrillCheck(task: DrillCheckTask, ctx: RunnerContext): P
       }
     }
 
-    const failed = checks.filter((check) => !check.ok);
-    const bounded = boundChecks(checks, CHECKS_MAX_BYTES);
-    const summary: TaskSummary = {
-      passed: failed.length === 0,
-      checks: bounded.checks,
-      ...(bounded.omitted > 0 ? { checksOmitted: bounded.omitted } : {}),
+    // The log has every check in full; the result may have room for only some of them.
+    for (const check of checks) ctx.logger.info({ check }, check.ok ? 'check passed' : 'check failed');
+    const outcome = drillCheckOutcome(checks, {
       ...(rowCounts ? { rowCounts } : {}),
       ...(schemaObjects ? { schemaObjects } : {}),
       ...(freshness !== undefined ? { freshness } : {}),
       ...(rowCountsManifest ? { snapshotTime: rowCountsManifest.snapshotTime } : {}),
-    };
-    for (const check of checks) ctx.logger.info({ check }, check.ok ? 'check passed' : 'check failed');
-    if (failed.length > 0) {
-      throw new RunnerError('CheckFailed', `${failed.length} of ${checks.length} checks failed: ${failed.map((c) => `${c.name} (${c.message})`).join('; ')}`, {
-        details: summary,
-      });
-    }
-    return summary;
+    });
+    if (outcome.failure !== undefined) throw new RunnerError('CheckFailed', outcome.failure, { details: outcome.summary });
+    return outcome.summary;
   } finally {
     await db.end().catch(() => undefined);
   }
+}
+
+/**
+ * The task's result from every check it ran. Passed only if every check held, listed or not.
+ * The checks are cut down (boundChecks) to the room the 4096-byte result leaves next to the
+ * other facts and the failure's reason: a list that did not fit would be dropped whole by
+ * serializeResult. Those left out are counted by outcome in `checksOmitted`, so that the
+ * operator's counts and the report stay whole; the log lists every check.
+ */
+export function drillCheckOutcome(checks: readonly CheckResult[], facts: TaskSummary): { summary: TaskSummary; failure?: string } {
+  const failed = checks.filter((check) => !check.ok);
+  const failure =
+    failed.length === 0
+      ? undefined
+      : clip(oneLine(`${failed.length} of ${checks.length} checks failed: ${failed.map((c) => `${c.name} (${c.message})`).join('; ')}`), REASON_MAX_CHARS);
+  const summaryOf = (listed: readonly CheckResult[], omitted: DrillChecksOmitted | undefined): TaskSummary => ({
+    passed: failed.length === 0,
+    checks: listed,
+    ...(omitted ? { checksOmitted: omitted } : {}),
+    ...facts,
+  });
+  const resultOf = (summary: TaskSummary): RunnerResult =>
+    failure === undefined ? { ok: true, subcommand: 'drill-check', summary } : { ok: false, subcommand: 'drill-check', code: 'CheckFailed', reason: failure, details: summary };
+  // The result with an empty list and omitted counts as wide as they can get: the rest is room.
+  const bare = Buffer.byteLength(JSON.stringify(resultOf(summaryOf([], { passed: checks.length, failed: checks.length }))));
+  const bounded = boundChecks(checks, Math.max(0, MAX_RESULT_BYTES - bare + '[]'.length));
+  const omittedFailed = failed.length - bounded.checks.filter((check) => !check.ok).length;
+  const omitted = bounded.omitted > 0 ? { passed: bounded.omitted - omittedFailed, failed: omittedFailed } : undefined;
+  return { summary: summaryOf(bounded.checks, omitted), ...(failure === undefined ? {} : { failure }) };
+}
+
+/** As the runner writes a failure's reason (describe-failure.ts): on one line. */
+function oneLine(text: string): string {
+  return text.replace(/\s*\n\s*/g, ' ').trim();
 }
 
 async function readPostgresManifest(storage: Storage, artifact: ArtifactLocation, ctx: RunnerContext): Promise<PostgresManifest> {

@@ -2,7 +2,10 @@
 // schema objects, freshness) for a PostgreSQL source, bucket-check (object count and SHA-256)
 // for a bucket. A verify Job that failed for another reason than a check (the scratch server
 // unreachable...) is one failed check that says so. Failed checks come first; status keeps 64.
+// A verify Job may leave checks out of its result for size (drill-check's checksOmitted): they
+// are counted, by outcome, not listed.
 import { z } from 'zod';
+import { DrillChecksOmitted } from '../../contract/result.ts';
 import { optional, type RunnerResult } from '../job-set/index.ts';
 import { compact } from '../same-status.ts';
 import type { DrillCheckStatus } from './types.ts';
@@ -24,6 +27,7 @@ const DrillCheckSummary = z.object({
     ),
   ),
   freshness: optional(z.string().nullable()),
+  checksOmitted: optional(DrillChecksOmitted),
 });
 
 const BucketCheckSummary = z.object({
@@ -54,7 +58,8 @@ function entry(check: { name: string; type: DrillCheckStatus['type']; source: st
 export function checksOf(source: { name: string; kind: 'postgres' | 'bucket' }, result: RunnerResult | undefined, failure: string | undefined): DrillCheckStatus[] {
   const body = result ? (result.ok ? result.summary : result.details) : undefined;
   const parsed = source.kind === 'postgres' ? postgresChecks(source.name, body) : bucketChecks(source.name, body);
-  if (parsed.length > 0) return parsed;
+  // Checks counted but not listed are checks too: the failure is theirs, not one of its own.
+  if (parsed.length > 0 || unlistedChecksOf(result)) return parsed;
   if (failure === undefined) return [];
   return [entry({ name: `verify ${source.name}`, type: source.kind === 'postgres' ? 'Sql' : 'Checksum', source: source.name, ok: false, message: failure })];
 }
@@ -129,6 +134,18 @@ export function restoreChecksOf(source: { name: string }, result: RunnerResult |
       message: result.reason,
     }),
   ];
+}
+
+/**
+ * The checks a source's verify Job ran but left out of its result for size, by outcome (the
+ * Job's log lists them); undefined when it left none out. They count in checksSummary and the
+ * report like the listed ones.
+ */
+export function unlistedChecksOf(result: RunnerResult | undefined): DrillChecksOmitted | undefined {
+  const body = result ? (result.ok ? result.summary : result.details) : undefined;
+  const summary = DrillCheckSummary.safeParse(body ?? {});
+  const omitted = summary.success ? summary.data.checksOmitted : undefined;
+  return omitted && omitted.passed + omitted.failed > 0 ? omitted : undefined;
 }
 
 /** The newest data time a PostgreSQL source's drill-check read with the freshness query. */

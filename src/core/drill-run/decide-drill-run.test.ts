@@ -5,6 +5,7 @@ import type { DRDrillRun } from '../../api/index.ts';
 import { at, failure, job } from '../testing/builders.ts';
 import { aDrillRun, aManifest, aPlan, bucketChecked, checksPassed, drillConfig as config, observedDrillRun, ok, RUN } from '../testing/drill-run-builders.ts';
 import { decideDrillRun } from './decide-drill-run.ts';
+import type { DrillReportJson } from './report.ts';
 import type { DrillRunDecision, ObservedDrillRun } from './types.ts';
 
 const kinds = (decision: DrillRunDecision) => decision.actions.map((a) => (a.type === 'RecordEvent' ? `${a.type}:${a.event.reason}` : a.type));
@@ -16,6 +17,12 @@ const taskOf = (decision: DrillRunDecision, name: string) => {
   return { subcommand: container.args![0], task: JSON.parse(container.env!.find((e) => e.name === 'LIFEBOAT_TASK')!.value!) };
 };
 const step = (decision: DrillRunDecision, name: string) => decision.status.steps?.find((s) => s.name === name);
+/** The report a finished run writes: the JSON parsed, and the Markdown. */
+const reportOf = (decision: DrillRunDecision) => {
+  const write = decision.actions.find((a) => a.type === 'WriteReport');
+  if (write?.type !== 'WriteReport') throw new Error('no report written');
+  return { json: JSON.parse(write.objects[0]!.body) as DrillReportJson, markdown: write.objects[1]!.body };
+};
 
 /** Decide, then feed the status and finalizers back, as the next reconcile reads them. */
 function next(observed: ObservedDrillRun, when: Date, overrides: Partial<ObservedDrillRun> = {}): [DrillRunDecision, ObservedDrillRun] {
@@ -219,6 +226,81 @@ describe('decideDrillRun: failures skip to cleanup and say why', () => {
     expect(decision.status.result).toBe('Failed');
     expect(kinds(decision)).toContain('RecordEvent:ScratchLeftBehind');
   });
+});
+
+describe('decideDrillRun: many checks', () => {
+  /** A check as drill-check reports it. */
+  const sqlCheck = (i: number, ok: boolean, fill = '') => ({
+    name: `check-${i}${fill}`,
+    type: 'Sql',
+    ok,
+    expected: `at least ${i} rows${fill}`,
+    actual: `${ok ? i : 0} rows${fill}`,
+    message: `${ok ? 'as expected' : 'too few rows'}${fill}`,
+  });
+  const failedVerify = (details: Record<string, unknown>, reason = 'checks failed') => ({
+    ...job.failed(`${RUN}-verify-db`, { ok: false, subcommand: 'drill-check', code: 'CheckFailed', reason, details }),
+    startTime: '2025-01-01T09:04:00Z',
+  });
+
+  it('counts the checks a verify Job left out of its result in checksSummary and the report, which says where they are', () => {
+    const listed = [
+      { name: 'customers', type: 'Sql', ok: true, expected: '>= 1', actual: '25' },
+      { name: 'row-counts', type: 'RowCount', ok: true, expected: '3 tables', actual: '3 tables match' },
+      { name: 'freshness', type: 'Freshness', ok: true, actual: '2025-01-01T01:59:30Z' },
+    ];
+    const verify = job.complete(`${RUN}-verify-db`, ok('drill-check', { passed: true, checks: listed, checksOmitted: { passed: 40, failed: 0 }, freshness: '2025-01-01T01:59:30Z' }), '2025-01-01T09:04:00Z', '2025-01-01T09:05:00Z');
+    const { decision, state, jobs } = throughVerify([verify, job.complete(`${RUN}-verify-files`, bucketChecked(), '2025-01-01T09:04:00Z', '2025-01-01T09:04:30Z')]);
+    // 3 listed and 40 left out by drill-check, 2 from bucket-check.
+    expect(decision.status.checks).toHaveLength(5);
+    expect(decision.status.checksSummary).toEqual({ passed: 45, failed: 0 });
+
+    const [done] = next(state, at('2025-01-01T09:05:06Z'), { jobs: [...jobs, ...jobsFor('cleanup', () => ok('scratch-drop'), '2025-01-01T09:05:02Z', '2025-01-01T09:05:05Z')] });
+    expect(done.status).toMatchObject({ result: 'Passed', checksSummary: { passed: 45, failed: 0 } });
+    const report = reportOf(done);
+    expect(report.json.checks).toMatchObject({ total: 45, passed: 45, failed: 0, notListed: [{ source: 'db', jobName: `${RUN}-verify-db`, passed: 40, failed: 0 }] });
+    expect(report.json.checks.items).toHaveLength(5);
+    expect(report.markdown).toContain('| Checks | 45 passed, 0 failed; 40 of them not listed here (see Checks) |');
+    expect(report.markdown).toContain(`- 40 passed, 0 failed for source \`db\`: \`kubectl -n prod logs job/${RUN}-verify-db\``);
+  });
+
+  it('counts failed checks left out as failed, and says so in the reason and the report', () => {
+    const details = { passed: false, checks: [sqlCheck(1, false), sqlCheck(2, false)], checksOmitted: { passed: 51, failed: 7 } };
+    const { decision, state, jobs } = throughVerify([failedVerify(details), job.complete(`${RUN}-verify-files`, bucketChecked())]);
+    expect(decision.status.checksSummary).toEqual({ passed: 53, failed: 9 });
+    expect(decision.status).toMatchObject({ reason: 'CheckFailed' });
+    expect(decision.status.message).toBe(
+      `9 check(s) failed: check-1 (expected at least 1 rows, found 0 rows); check-2 (expected at least 2 rows, found 0 rows); 7 not listed for size (see the log of Job ${RUN}-verify-db)`,
+    );
+    const [done] = next(state, at('2025-01-01T09:05:06Z'), { jobs: [...jobs, ...jobsFor('cleanup', () => ok('scratch-drop'), '2025-01-01T09:05:02Z', '2025-01-01T09:05:05Z')] });
+    expect(done.status).toMatchObject({ result: 'Failed', reason: 'CheckFailed', checksSummary: { passed: 53, failed: 9 } });
+    const report = reportOf(done);
+    expect(report.json.checks).toMatchObject({ total: 62, passed: 53, failed: 9 });
+    const advice = report.json.advice.find((a) => a.reason === 'CheckFailed')!;
+    expect(advice.text).toContain('but 9 of 62 checks failed: "check-1", "check-2" and 7 more.');
+    expect(advice.text).toContain("7 of the failed checks are not listed in this report (they did not fit the verify Job's result): the verify Job's log lists each one (commands below).");
+    expect(advice.commands).toEqual([`kubectl -n prod logs job/${RUN}-verify-db | grep '"check failed"'`]);
+  });
+
+  it('a verify Job that failed with none of its failed checks listed still fails the drill, counting them', () => {
+    const { decision } = throughVerify([failedVerify({ passed: false, checks: [], checksOmitted: { passed: 0, failed: 3 } }), job.complete(`${RUN}-verify-files`, bucketChecked())]);
+    expect(decision.status).toMatchObject({ reason: 'CheckFailed', checksSummary: { passed: 2, failed: 3 } });
+    expect(decision.status.message).toBe(`3 check(s) failed: 3 not listed for size (see the log of Job ${RUN}-verify-db)`);
+  });
+
+  it('once its Jobs are gone, keeps the counts taken from every check, and the report counts those status left out', () => {
+    const details = { passed: false, checks: Array.from({ length: 100 }, (_, i) => sqlCheck(i, i < 90)) };
+    const { state, jobs } = throughVerify([failedVerify(details), job.complete(`${RUN}-verify-files`, bucketChecked())]);
+    // Cleanup ran; then every Job but the cleanup ones went (deleted by hand).
+    const [, cleaning] = next(state, at('2025-01-01T09:05:03Z'), { jobs: [...jobs, ...jobsFor('cleanup', () => undefined, '2025-01-01T09:05:02Z', '2025-01-01T09:05:02Z').map((j) => job.running(j.name, '2025-01-01T09:05:02Z'))] });
+    const [done] = next(cleaning, at('2025-01-01T09:05:06Z'), { jobs: jobsFor('cleanup', () => ok('scratch-drop'), '2025-01-01T09:05:02Z', '2025-01-01T09:05:05Z') });
+    expect(done.status).toMatchObject({ result: 'Failed', reason: 'CheckFailed', checksSummary: { passed: 92, failed: 10 } });
+    expect(done.status.checks).toHaveLength(64);
+    const report = reportOf(done);
+    expect(report.json.checks).toMatchObject({ total: 102, passed: 92, failed: 10, notListed: [{ source: null, jobName: null, passed: 38, failed: 0 }] });
+    expect(report.json.checks.items).toHaveLength(64);
+  });
+
 });
 
 describe('decideDrillRun: deleted while running', () => {

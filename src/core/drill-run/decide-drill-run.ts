@@ -22,10 +22,11 @@ import type { BackupForJobs } from '../jobs/restore-job.ts';
 import { DRILL_CLEANUP_FINALIZER } from '../metadata.ts';
 import { compact, sameStatus } from '../same-status.ts';
 import { formatTime, latest, parseTime } from '../time.ts';
-import { checksOf, forStatus, freshnessOf, restoreChecksOf } from './checks.ts';
+import { checksOf, forStatus, freshnessOf, restoreChecksOf, unlistedChecksOf } from './checks.ts';
 import { measure } from './measure.ts';
 import { drillIdentity, drillSecretNeeds, fitProblems, planProblems } from './needs.ts';
 import { drillReport } from './report-input.ts';
+import type { DrillReportNotListed } from './report.ts';
 import { deliveredRpo, selectDrillBackup } from './select-backup.ts';
 import { advanceStep, clip, instantStep, isStepFinal, jobSpan, skipped, STEP_ORDER, type StepOutcome } from './steps.ts';
 import type { DrillCheckStatus, DrillRunAction, DrillRunConfig, DrillRunDecision, DrillStepStatus, ObservedDrillRun } from './types.ts';
@@ -48,6 +49,8 @@ interface Pass {
   steps: Map<DrillStepName, DrillStepStatus>;
   failure?: Failure | undefined;
   checks: DrillCheckStatus[];
+  /** Checks a verify Job ran but left out of its result for size: counted, not listed. */
+  unlisted: DrillReportNotListed[];
   outcomes: Partial<Record<DrillStepName, StepOutcome>>;
 }
 
@@ -87,6 +90,7 @@ export function decideDrillRun(observed: ObservedDrillRun, now: Date, config: Dr
     steps: new Map((before.steps ?? []).map((step) => [step.name, step])),
     failure: before.reason ? { reason: before.reason, message: before.message ?? '' } : undefined,
     checks: [],
+    unlisted: [],
     outcomes: {},
   };
   if (deleting && !pass.failure) pass.failure = { reason: 'Deleted', message: 'the DRDrillRun was deleted while the drill ran' };
@@ -269,9 +273,20 @@ function verify(pass: Pass, stop: string | undefined): void {
       item.state.phase === 'Succeeded' || item.state.phase === 'Failed' ? checksOf(item.source, item.result, item.state.phase === 'Failed' ? item.state.message : undefined) : [],
     ),
   ];
+  pass.unlisted = outcome.items.flatMap((item) => {
+    const omitted = item.state.phase === 'Succeeded' || item.state.phase === 'Failed' ? unlistedChecksOf(item.result) : undefined;
+    return omitted ? [{ source: item.source.name, jobName: drillJobName(run.name, 'verify', item.source.name), ...omitted }] : [];
+  });
   if (outcome.status.phase === 'Failed' && !pass.failure) {
     const failedChecks = pass.checks.filter((check) => check.result === 'Failed');
-    const message = failedChecks.length > 0 ? `${failedChecks.length} check(s) failed: ${failedChecks.slice(0, 5).map((c) => `${c.name}${c.expected ? ` (expected ${c.expected}, found ${c.actual ?? 'nothing'})` : c.message ? ` (${c.message})` : ''}`).join('; ')}` : (outcome.status.message ?? 'verification failed');
+    const unlistedFailed = pass.unlisted.filter((entry) => entry.failed > 0);
+    const notShown = unlistedFailed.reduce((sum, entry) => sum + entry.failed, 0);
+    const listed = failedChecks.slice(0, 5).map((c) => `${c.name}${c.expected ? ` (expected ${c.expected}, found ${c.actual ?? 'nothing'})` : c.message ? ` (${c.message})` : ''}`);
+    const unlistedText = notShown > 0 ? `${notShown} not listed for size (see the log of Job ${unlistedFailed.map((entry) => entry.jobName).join(', ')})` : '';
+    const message =
+      failedChecks.length + notShown > 0
+        ? `${failedChecks.length + notShown} check(s) failed: ${[...listed, ...(unlistedText ? [unlistedText] : [])].join('; ')}`
+        : (outcome.status.message ?? 'verification failed');
     fail(pass, 'CheckFailed', message);
     return;
   }
@@ -371,14 +386,17 @@ function finish(pass: Pass): DrillRunDecision {
   const steps = STEP_ORDER.map((name) =>
     begun(pass, name) ? pass.steps.get(name)! : pass.failure && name !== 'Cleanup' ? skipped(name, `skipped: ${pass.failure.reason}`) : { name, phase: 'Pending' as const },
   );
-  const checks = pass.checks.length > 0 ? pass.checks : (before.checks ?? []);
+  // This pass's checks when the Jobs were read; else those status kept (at most 64), whose
+  // counts stay as they were taken from every check.
+  const fresh = pass.checks.length > 0 || pass.unlisted.length > 0;
+  const checks = fresh ? pass.checks : (before.checks ?? []);
   const cleanupDone = isStepFinal(pass.steps.get('Cleanup')?.phase);
   const done = cleanupDone && !pass.observed.jobs.some((job) => ['Pending', 'Running'].includes(jobOutcome(job).state) && !job.deleting);
   let status: Status = compact({
     ...draft,
     steps,
     checks: checks.length > 0 ? forStatus(checks) : undefined,
-    checksSummary: checks.length > 0 ? { passed: checks.filter((c) => c.result === 'Passed').length, failed: checks.filter((c) => c.result === 'Failed').length } : draft.checksSummary,
+    checksSummary: fresh ? checksSummary(pass.checks, pass.unlisted) : draft.checksSummary,
     reason: pass.failure?.reason,
     message: pass.failure ? clip(pass.failure.message) : draft.message,
   });
@@ -388,7 +406,7 @@ function finish(pass: Pass): DrillRunDecision {
     status.conditions = conditions(pass, status, true);
     const storage = pass.observed.schedule?.spec.storage;
     if (storage && !pass.deleting) {
-      const report = drillReport(pass.observed, status, pass.plan, pass.checks.length > 0 ? pass.checks : checks, storage, pass.config, now);
+      const report = drillReport(pass.observed, status, pass.plan, { listed: checks, notListed: fresh ? pass.unlisted : leftOutOfStatus(status, checks) }, storage, pass.config, now);
       actions.push({ type: 'WriteReport', storage, objects: report.objects });
       status.report = report.status;
     }
@@ -449,6 +467,21 @@ function events(before: Status, after: Status): RecordEvent[] {
     if (after.report?.markdownKey) out.push(normal('ReportWritten', `report at ${after.report.markdownKey} and ${after.report.jsonKey}`));
   }
   return out;
+}
+
+/** Every check, listed or not, by outcome. */
+function checksSummary(listed: readonly DrillCheckStatus[], unlisted: readonly DrillReportNotListed[]): NonNullable<Status['checksSummary']> {
+  const count = (result: 'Passed' | 'Failed') => listed.filter((c) => c.result === result).length;
+  const sum = (key: 'passed' | 'failed') => unlisted.reduce((total, entry) => total + entry[key], 0);
+  return { passed: count('Passed') + sum('passed'), failed: count('Failed') + sum('failed') };
+}
+
+/** With only status's checks to go by: those checksSummary counts but status did not keep. */
+function leftOutOfStatus(status: Status, listed: readonly DrillCheckStatus[]): DrillReportNotListed[] {
+  const kept = checksSummary(listed, []);
+  const passed = Math.max(0, (status.checksSummary?.passed ?? 0) - kept.passed);
+  const failed = Math.max(0, (status.checksSummary?.failed ?? 0) - kept.failed);
+  return passed + failed > 0 ? [{ source: null, jobName: null, passed, failed }] : [];
 }
 
 // --- helpers -----------------------------------------------------------------------------------

@@ -137,16 +137,22 @@ const WRITERS: Record<DrillFailureReason | keyof typeof AdviceTopics, Writer> = 
     const failed = r.checks.items.filter((check) => check.result === 'Failed');
     const names = failed.slice(0, 5).map((check) => `"${check.name}"`);
     const types = new Set(failed.map((check) => check.type));
+    const unlisted = r.checks.notListed.filter((entry) => entry.failed > 0);
+    const unlistedFailed = unlisted.reduce((sum, entry) => sum + entry.failed, 0);
     return {
       title: 'the restored data failed its checks',
       text: sentences(
-        `The data was restored, but ${r.checks.failed} of ${r.checks.total} checks failed: ${names.join(', ')}${failed.length > names.length ? ` and ${failed.length - names.length} more` : ''}. The Checks section shows what was expected and what was found.`,
+        `The data was restored, but ${r.checks.failed} of ${r.checks.total} checks failed${names.length > 0 ? `: ${names.join(', ')}${r.checks.failed > names.length ? ` and ${r.checks.failed - names.length} more` : ''}` : ''}. The Checks section shows what was expected and what was found.`,
+        unlistedFailed > 0
+          ? `${unlistedFailed} of the failed checks are not listed in this report (they did not fit the verify Job's result): ${unlisted.some((entry) => entry.jobName !== null) ? "the verify Job's log lists each one (commands below)" : 'the Jobs that ran them were gone when this report was written'}.`
+          : '',
         types.has('RowCount') ? 'A row count that differs from the one taken in the backup\'s own snapshot means the restore lost or duplicated rows: look for errors in the restore Job\'s log.' : '',
         types.has('ObjectCount') || types.has('Checksum') ? 'An object count or checksum that differs from the manifest means the restored bucket is not what was backed up: do not trust this backup for those objects.' : '',
         types.has('SchemaObjects') ? 'A schema object missing after the restore means pg_restore skipped it, usually for a missing role or extension on the target: see the restore Job\'s log.' : '',
         types.has('Sql') ? 'An SQL expectation that fails means the data the application needs is not in the backup, or the expectation is out of date: fix whichever is wrong.' : '',
         types.has('Freshness') ? 'The freshness query failed or returned no timestamp: fix plan.verify.freshness so that the RPO can be measured from the data.' : '',
       ),
+      commands: unlisted.flatMap((entry) => (entry.jobName === null ? [] : [`kubectl -n ${sh(r.namespace)} logs job/${sh(entry.jobName)} | grep '"check failed"'`])),
     };
   },
   RTOMissed: (r) => {

@@ -5,7 +5,7 @@ import type { BackupStorage, DRDrillRunStatus, DrillPlan } from '../../api/index
 import { z } from 'zod';
 import { optional } from '../job-set/index.ts';
 import { drillJobName, scratchName, type DrillSource } from '../jobs/drill-jobs.ts';
-import { renderDrillReport, type DrillReportCheck, type DrillReportRestore } from './report.ts';
+import { renderDrillReport, type DrillReportCheck, type DrillReportNotListed, type DrillReportRestore } from './report.ts';
 import type { DrillRunConfig, ObservedDrillRun } from './types.ts';
 
 const RestoreSummary = z.object({
@@ -23,7 +23,7 @@ export function drillReport(
   observed: ObservedDrillRun,
   status: DRDrillRunStatus,
   plan: DrillPlan,
-  checks: readonly DrillReportCheck[],
+  checks: { listed: readonly DrillReportCheck[]; notListed: readonly DrillReportNotListed[] },
   storage: BackupStorage,
   config: Pick<DrillRunConfig, 'operatorVersion'>,
   now: Date,
@@ -53,7 +53,8 @@ export function drillReport(
     schedule: plan.scheduleRef.name,
     plan,
     status,
-    checks,
+    checks: checks.listed,
+    notListed: checks.notListed,
     restores,
     operatorVersion: config.operatorVersion,
     generatedAt: now,

@@ -50,7 +50,7 @@ function summary(r: DrillReportJson): string[] {
     ['Delivered RPO (worst case)', deliveredRpo(r)],
     ['Backup used', backup(r)],
     ['Restore', restoreFigure(r)],
-    ['Checks', r.checks.total === 0 ? 'none run' : `${r.checks.passed} passed, ${r.checks.failed} failed`],
+    ['Checks', r.checks.total === 0 ? 'none run' : `${r.checks.passed} passed, ${r.checks.failed} failed${notListedCount(r) > 0 ? `; ${notListedCount(r)} of them not listed here (see Checks)` : ''}`],
     ['Objectives', r.objectives ?? 'unknown'],
   ];
   return ['## Summary', '', '| | |', '| --- | --- |', ...rows.map(([what, value]) => `| ${what} | ${value} |`), ''];
@@ -111,11 +111,23 @@ function steps(r: DrillReportJson): string[] {
 
 function checks(r: DrillReportJson): string[] {
   if (r.checks.total === 0) return ['## Checks', '', 'No check was run.', ''];
+  const lines = ['## Checks', '', `${r.checks.passed} passed, ${r.checks.failed} failed, failed first.`, ''];
+  const unlisted = notListedCount(r);
+  if (unlisted > 0) {
+    lines.push(
+      `${unlisted} of these checks are not listed below: they are counted above, but did not fit the result a verify Job hands back (4096 bytes). The Job's log lists every check, with what was expected and found, for as long as the DRDrillRun and its Jobs exist:`,
+      '',
+      ...r.checks.notListed.map((entry) =>
+        entry.jobName === null
+          ? `- ${entry.passed} passed, ${entry.failed} failed: left out of the run's status (it keeps 64); the Jobs that ran them were gone when this report was written`
+          : `- ${entry.passed} passed, ${entry.failed} failed${entry.source === null ? '' : ` for source ${code(entry.source)}`}: ${command(`kubectl -n ${r.namespace} logs job/${entry.jobName}`)}`,
+      ),
+      '',
+    );
+  }
+  if (r.checks.items.length === 0) return lines;
   return [
-    '## Checks',
-    '',
-    `${r.checks.passed} passed, ${r.checks.failed} failed, failed first.`,
-    '',
+    ...lines,
     '| Result | Check | Type | Source | Expected | Actual | Details |',
     '| --- | --- | --- | --- | --- | --- | --- |',
     ...r.checks.items.map((c) =>
@@ -123,6 +135,10 @@ function checks(r: DrillReportJson): string[] {
     ),
     '',
   ];
+}
+
+function notListedCount(r: DrillReportJson): number {
+  return r.checks.notListed.reduce((sum, entry) => sum + entry.passed + entry.failed, 0);
 }
 
 function restores(r: DrillReportJson): string[] {
@@ -225,6 +241,11 @@ export function inline(value: string): string {
   return value
     .replace(/[\\`*_[\]<|~]|&(?=#?[A-Za-z0-9]+;)/g, (c) => `\\${c}`)
     .replace(/\r\n|\r|\n/g, '<br>');
+}
+
+/** A shell line as a code span when it holds only plain characters and spaces, else escaped text. */
+function command(value: string): string {
+  return /^[A-Za-z0-9._:/@+=, -]+$/.test(value) ? `\`${value}\`` : inline(value);
 }
 
 /** A code span for names and keys made of plain characters; anything else is escaped text. */

@@ -294,6 +294,45 @@ describe('renderDrillReport: a failed drill', () => {
   });
 });
 
+describe('renderDrillReport: checks a verify Job did not list', () => {
+  const notListed = [{ source: 'orders-db', jobName: 'orders-dr-1735804800-verify-orders-db', passed: 40, failed: 2 }];
+
+  it('counts them, says how many are not listed and which Job\'s log lists them', () => {
+    const input = { ...failedInput('CheckFailed'), notListed };
+    const report = renderDrillReport(input);
+    const json = JSON.parse(report.json) as DrillReportJson;
+    expect(json.checks).toMatchObject({ total: 47, passed: 43, failed: 4, notListed });
+    expect(json.checks.items).toHaveLength(5);
+    expect(section(report.markdown, 'Summary')).toContain('| Checks | 43 passed, 4 failed; 42 of them not listed here (see Checks) |');
+    expect(section(report.markdown, 'Checks').slice(0, 6)).toEqual([
+      '',
+      '43 passed, 4 failed, failed first.',
+      '',
+      "42 of these checks are not listed below: they are counted above, but did not fit the result a verify Job hands back (4096 bytes). The Job's log lists every check, with what was expected and found, for as long as the DRDrillRun and its Jobs exist:",
+      '',
+      '- 40 passed, 2 failed for source `orders-db`: `kubectl -n shop logs job/orders-dr-1735804800-verify-orders-db`',
+    ]);
+    const advice = json.advice.find((a) => a.reason === 'CheckFailed')!;
+    expect(advice.text).toContain('but 4 of 47 checks failed: "orders|count\nper day", "public.items" and 2 more.');
+    expect(advice.text).toContain("2 of the failed checks are not listed in this report (they did not fit the verify Job's result): the verify Job's log lists each one (commands below).");
+    expect(advice.commands).toEqual([`kubectl -n shop logs job/orders-dr-1735804800-verify-orders-db | grep '"check failed"'`]);
+  });
+
+  it('a drill passed on checks it lists only in part still counts them all, and lists no advice', () => {
+    const report = renderDrillReport({ ...passedInput(), notListed: [{ source: 'orders-db', jobName: 'orders-dr-1735804800-verify-orders-db', passed: 40, failed: 0 }] });
+    const json = JSON.parse(report.json) as DrillReportJson;
+    expect(json.checks).toMatchObject({ total: 43, passed: 43, failed: 0 });
+    expect(json.advice).toEqual([]);
+    expect(section(report.markdown, 'Summary')).toContain('| Checks | 43 passed, 0 failed; 40 of them not listed here (see Checks) |');
+  });
+
+  it('with nothing left out, says nothing of it', () => {
+    const report = renderDrillReport({ ...passedInput(), notListed: [{ source: 'orders-db', jobName: 'x', passed: 0, failed: 0 }] });
+    expect((JSON.parse(report.json) as DrillReportJson).checks.notListed).toEqual([]);
+    expect(report.markdown).not.toContain('not listed');
+  });
+});
+
 describe('renderDrillReport: the same input, the same bytes', () => {
   it('renders twice, from a copy, and from a plan with its keys in another order, identically', () => {
     const first = renderDrillReport(failedInput());

@@ -30,6 +30,18 @@ export const DRILL_REPORT_FORMAT_VERSION = 1;
 /** One verification of the restored data, as in the DRDrillRun API (status.checks). */
 export type DrillReportCheck = z.infer<typeof DrillCheck>;
 
+/**
+ * Checks counted but not listed: a verify Job left them out of its result for size (its log
+ * lists each one), or, with no source and Job, status kept only 64 and the Jobs are gone.
+ */
+export interface DrillReportNotListed {
+  source: string | null;
+  /** The verify Job whose log lists them. */
+  jobName: string | null;
+  passed: number;
+  failed: number;
+}
+
 /** One restore Job of the drill: a source of the backup restored into a scratch target. */
 export interface DrillReportRestore {
   source: string;
@@ -54,8 +66,10 @@ export interface DrillReportInput {
   plan: DrillPlan;
   /** The final status the operator writes. Its `checks` are ignored: they are capped at 64. */
   status: DRDrillRunStatus;
-  /** Every check, not only the 64 status.checks keeps. */
+  /** Every check, not only the 64 status.checks keeps... */
   checks: readonly DrillReportCheck[];
+  /** ...except those a verify Job did not list in its result: counted, by Job. */
+  notListed?: readonly DrillReportNotListed[] | undefined;
   restores: readonly DrillReportRestore[];
   operatorVersion: string;
   generatedAt: Date;
@@ -162,8 +176,11 @@ export interface DrillReportJson {
   };
   /** In the order the drill runs them. */
   steps: DrillReportStep[];
-  /** Every check, failed ones first, otherwise in the order given. */
-  checks: { total: number; passed: number; failed: number; items: DrillReportCheckEntry[] };
+  /**
+   * Every check: the counts take in those not listed (`notListed`, by the verify Job whose log
+   * lists them); `items` are the listed ones, failed first, otherwise in the order given.
+   */
+  checks: { total: number; passed: number; failed: number; notListed: DrillReportNotListed[]; items: DrillReportCheckEntry[] };
   /** Sorted by source. */
   restores: DrillReportRestoreEntry[];
   scratch: {
@@ -198,7 +215,12 @@ export function buildDrillReportJson(input: DrillReportInput): DrillReportJson {
   const end = parseTime(status.completionTime);
   const rpoObjective = duration(undefined, plan.objectives.rpo);
   const items = orderChecks(input.checks);
-  const failed = items.filter((check) => check.result === 'Failed').length;
+  const notListed = (input.notListed ?? [])
+    .filter((entry) => entry.passed + entry.failed > 0)
+    .map((entry) => ({ source: entry.source, jobName: entry.jobName, passed: entry.passed, failed: entry.failed }));
+  const unlisted = (key: 'passed' | 'failed') => notListed.reduce((sum, entry) => sum + entry[key], 0);
+  const failed = items.filter((check) => check.result === 'Failed').length + unlisted('failed');
+  const passed = items.filter((check) => check.result !== 'Failed').length + unlisted('passed');
   const base: Omit<DrillReportJson, 'advice' | 'plan'> = {
     formatVersion: DRILL_REPORT_FORMAT_VERSION,
     kind: 'LifeboatDrillReport',
@@ -247,7 +269,7 @@ export function buildDrillReportJson(input: DrillReportInput): DrillReportJson {
       size: status.backup?.sizeBytes === undefined ? null : formatBytes(status.backup.sizeBytes),
     },
     steps: orderSteps(status.steps ?? []),
-    checks: { total: items.length, passed: items.length - failed, failed, items },
+    checks: { total: passed + failed, passed, failed, notListed, items },
     restores: [...input.restores].sort((a, b) => compare(a.source, b.source) || compare(a.jobName, b.jobName)).map(restoreEntry),
     scratch: {
       cleanup: plan.scratch.cleanup,
