@@ -8,6 +8,8 @@ import type { DrillReportJson, ReportDuration } from './report.ts';
 
 /** The reasons a DRDrillRun fails with, each with its own advice. */
 export const DRILL_FAILURE_REASONS = [
+  'InvalidPlan',
+  'ReferenceNotFound',
   'NoBackup',
   'ScratchExists',
   'ProvisionFailed',
@@ -17,6 +19,7 @@ export const DRILL_FAILURE_REASONS = [
   'CheckFailed',
   'RTOMissed',
   'RPOMissed',
+  'ObjectivesMissed',
   'Timeout',
   'CleanupFailed',
 ] as const;
@@ -71,6 +74,44 @@ function adviceFor(reason: string, report: ReportFacts, plan: DrillPlan): DrillA
 type Writer = (report: ReportFacts, plan: DrillPlan, reason: string) => { title: string; text: string; commands?: string[] };
 
 const WRITERS: Record<DrillFailureReason | keyof typeof AdviceTopics, Writer> = {
+  InvalidPlan: (r, plan) => {
+    const message = r.message ?? '';
+    const ns = sh(r.namespace);
+    return {
+      title: 'the drill plan is invalid or does not fit the backup',
+      text: sentences(
+        `The plan was refused before anything was restored, so this run measured nothing${message ? `: ${message}` : ''}.`,
+        'Each problem starts with the field to change.',
+        /plan\.verify\.(sql|freshness)/.test(message)
+          ? `An SQL check or the freshness query must name, in its source field, a PostgreSQL source the ${plan.scenario} scenario restores, and may leave it out only when the backup has exactly one; StorageLoss restores no database, so it takes neither.`
+          : '',
+        /plan\.decryption/.test(message)
+          ? `The backup is encrypted: set spec.decryption.identitySecret on DRDrill ${r.drill} to the Secret holding the age identity, or spec.storage.encryption.identitySecret on BackupSchedule ${r.schedule}.`
+          : '',
+        /\b(objectives|timeout|olderThan)\b/.test(message) ? 'Durations are written like 30m, 2h or 1h30m, and must be longer than zero.' : '',
+        `Fix DRDrill ${r.drill} (or the plan of a DRDrillRun made by hand), then start a new DRDrillRun: a run keeps the copy of the plan it started with, so this one cannot be retried.`,
+      ),
+      commands: [`kubectl -n ${ns} get drdrill ${sh(r.drill)} -o yaml`, `kubectl -n ${ns} get backupschedule ${sh(r.schedule)} -o jsonpath='{.spec.sources}'`],
+    };
+  },
+  ReferenceNotFound: (r, plan) => {
+    const ns = sh(r.namespace);
+    // A report is written only while the schedule exists: what was missing is a Secret (of the
+    // schedule's storage, the scratch servers or the age identity), named in the message.
+    const secrets = [...new Set([plan.scratch.postgres?.connectionSecret.name, plan.scratch.s3?.credentialsSecret?.name, identitySecret(plan)].filter((name): name is string => name !== undefined))];
+    return {
+      title: 'something the drill needs does not exist',
+      text: sentences(
+        `The drill stopped before restoring anything because an object it needs in namespace ${r.namespace} did not exist in time${r.message ? `: ${r.message}` : ''}.`,
+        `Create what the message names with the keys it lists (the Secret of BackupSchedule ${r.schedule}'s storage credentials${secrets.length > 0 ? `, or one the plan names: ${secrets.join(', ')}` : ''}), or correct the name that points to it.`,
+        'Then start a new DRDrillRun; a recurring drill starts one at its next scheduled time.',
+      ),
+      commands: [
+        `kubectl -n ${ns} get backupschedule ${sh(r.schedule)} -o jsonpath='{.spec.storage.credentialsSecret}'`,
+        ...(secrets.length > 0 ? [`kubectl -n ${ns} get secret ${secrets.map(sh).join(' ')}`] : []),
+      ],
+    };
+  },
   NoBackup: (r, plan) => {
     const olderThan = plan.backup?.olderThan;
     return {
@@ -180,6 +221,20 @@ const WRITERS: Record<DrillFailureReason | keyof typeof AdviceTopics, Writer> = 
           : `Back up at least every ${text(r.rpo.objective)}${cronHint(r.rpo.objective)}, or use WAL archiving (continuous archiving with point-in-time recovery) when a dump cannot run that often.`,
         r.rpo.basis === 'SnapshotTime' ? 'Add a freshness query (plan.verify.freshness) to measure from the newest row instead of the snapshot time.' : '',
       ),
+    };
+  },
+  ObjectivesMissed: (r) => {
+    const rtoOver = over(r.rto.measured, r.rto.objective);
+    const rpoOver = over(r.rpo.measured, r.rpo.objective);
+    return {
+      title: 'both the RTO and the RPO objectives were missed',
+      text: sentences(
+        `Recovery took ${text(r.rto.measured)} against an RTO objective of ${text(r.rto.objective)}${rtoOver}, and ${text(r.rpo.measured)} of data would be lost against an RPO objective of ${text(r.rpo.objective)}${rpoOver}.`,
+        'An incident now would keep the service down longer and lose more data than agreed.',
+        'The two have different causes and fixes: restore speed for the RTO, backup frequency for the RPO; the RTOMissed and RPOMissed advice below says what to change for each.',
+        `If the objectives themselves are out of date, agree on new ones with the service's owners and change spec.objectives of DRDrill ${r.drill}.`,
+      ),
+      commands: [`kubectl -n ${sh(r.namespace)} get drdrill ${sh(r.drill)} -o jsonpath='{.spec.objectives}'`],
     };
   },
   Timeout: (r, plan) => {

@@ -379,6 +379,8 @@ describe('renderDrillReport: the same input, the same bytes', () => {
 
 describe('renderDrillReport: what to do about each failure reason', () => {
   const phrases: Record<DrillFailureReason, string> = {
+    InvalidPlan: 'Fix DRDrill orders-dr (or the plan of a DRDrillRun made by hand), then start a new DRDrillRun: a run keeps the copy of the plan it started with',
+    ReferenceNotFound: 'kubectl -n shop get secret scratch-pg scratch-s3',
     NoBackup: 'No complete backup of schedule nightly was found in its storage',
     ScratchExists: 'a drill never restores into an existing target',
     ProvisionFailed: 'has CREATEDB',
@@ -388,6 +390,7 @@ describe('renderDrillReport: what to do about each failure reason', () => {
     CheckFailed: 'The Checks section shows what was expected and what was found.',
     RTOMissed: 'against an RTO objective of 30m',
     RPOMissed: 'Back up at least every 5m (cron "\\*/5 \\* \\* \\* \\*"), or use WAL archiving',
+    ObjectivesMissed: 'Recovery took 41m12s against an RTO objective of 30m, 11m12s over, and 6h10m of data would be lost against an RPO objective of 5m, 6h5m over.',
     Timeout: 'did not finish within its timeout of 2h (plan.timeout) and was stopped during RestoreBuckets',
     CleanupFailed: 'Cleanup could not remove lifeboat\\_scratch\\_orders\\_dr\\_1735804800\\_0',
   };
@@ -401,6 +404,38 @@ describe('renderDrillReport: what to do about each failure reason', () => {
     const todo = section(report.markdown, 'What to do');
     expect(todo.find((line) => line.startsWith('### '))).toMatch(new RegExp(`^### ${reason}: \\w`));
     expect(todo.join('\n')).toContain(phrases[reason]);
+  });
+
+  it('InvalidPlan says what the field named in the message needs', () => {
+    const sql = jsonOf(failedInput('InvalidPlan', { message: 'plan.verify.sql[0].source: "orders" is not a PostgreSQL source this drill restores (orders-db)' })).advice[0]!;
+    expect(sql.title).toBe('the drill plan is invalid or does not fit the backup');
+    expect(sql.text).toContain('The plan was refused before anything was restored, so this run measured nothing: plan.verify.sql[0].source: "orders" is not a PostgreSQL source');
+    expect(sql.text).toContain('must name, in its source field, a PostgreSQL source the CompleteFailure scenario restores');
+    expect(sql.text).not.toContain('encrypted');
+    expect(sql.commands).toEqual(['kubectl -n shop get drdrill orders-dr -o yaml', "kubectl -n shop get backupschedule nightly -o jsonpath='{.spec.sources}'"]);
+    const encrypted = jsonOf(failedInput('InvalidPlan', { message: 'plan.decryption: the backup nightly-1735783200 is encrypted; set decryption.identitySecret on the drill' })).advice[0]!;
+    expect(encrypted.text).toContain('The backup is encrypted: set spec.decryption.identitySecret on DRDrill orders-dr to the Secret holding the age identity, or spec.storage.encryption.identitySecret on BackupSchedule nightly.');
+    const duration = jsonOf(failedInput('InvalidPlan', { message: 'plan.objectives.rto: must be longer than zero' })).advice[0]!;
+    expect(duration.text).toContain('Durations are written like 30m, 2h or 1h30m, and must be longer than zero.');
+  });
+
+  it('ReferenceNotFound names the Secrets to look for and how', () => {
+    const message = 'Secret "scratch-pg" (plan.scratch.postgres.connectionSecret) does not exist';
+    const advice = jsonOf(failedInput('ReferenceNotFound', { message })).advice[0]!;
+    expect(advice.title).toBe('something the drill needs does not exist');
+    expect(advice.text).toBe(
+      `The drill stopped before restoring anything because an object it needs in namespace shop did not exist in time: ${message}. ` +
+        "Create what the message names with the keys it lists (the Secret of BackupSchedule nightly's storage credentials, or one the plan names: scratch-pg, scratch-s3), or correct the name that points to it. " +
+        'Then start a new DRDrillRun; a recurring drill starts one at its next scheduled time.',
+    );
+    expect(advice.commands).toEqual(["kubectl -n shop get backupschedule nightly -o jsonpath='{.spec.storage.credentialsSecret}'", 'kubectl -n shop get secret scratch-pg scratch-s3']);
+  });
+
+  it('ObjectivesMissed comes first, then the RTO and RPO advice it points to', () => {
+    const json = jsonOf(failedInput('ObjectivesMissed'));
+    expect(json.advice.map((advice) => advice.reason).slice(0, 3)).toEqual(['ObjectivesMissed', 'RTOMissed', 'RPOMissed']);
+    expect(json.advice[0]!.text).toContain('the RTOMissed and RPOMissed advice below says what to change for each');
+    expect(json.advice[0]!.commands).toEqual(["kubectl -n shop get drdrill orders-dr -o jsonpath='{.spec.objectives}'"]);
   });
 
   it('DecryptionFailed names the Secret the plan decrypts with', () => {
