@@ -73,6 +73,8 @@ describe('decideDrillRun: a drill that passes', () => {
     expect(step(decision, 'Verify')).toMatchObject({ phase: 'Succeeded', completionTime: '2025-01-01T09:05:00Z' });
     // RTO: incident 09:00:00 to the last check 09:05:00. RPO: incident minus the freshness value.
     expect(decision.status.rto).toMatchObject({ measured: '5m', measuredSeconds: 300, met: true, restoreSeconds: 180, restoredBytes: 3000 });
+    // 3000 bytes restored from the first restore's start (09:00:12) to the last one's end (09:03:12).
+    expect(decision.status.rto?.throughputBytesPerSecond).toBe(17);
     expect(decision.status.rpo).toMatchObject({ measured: '7h30s', measuredSeconds: 25230, basis: 'Freshness', newestDataTime: '2025-01-01T01:59:30Z', met: true });
     expect(created(decision)).toEqual([`${RUN}-cleanup-db`, `${RUN}-cleanup-files`]);
     expect(decision.status.checks).toHaveLength(5);
@@ -228,6 +230,39 @@ describe('decideDrillRun: failures skip to cleanup and say why', () => {
   });
 });
 
+describe('decideDrillRun: cleanup Never', () => {
+  const never = (objectives = { rto: '1h', rpo: '24h' }) => aPlan({ scratch: { ...aPlan().scratch, cleanup: 'Never' }, objectives });
+  const kept = ['lifeboat_scratch_1735722000abcd_0 (cleanup Never)', 'lifeboat-scratch-1735722000abcd-1 (cleanup Never)'];
+
+  it('keeps the scratch targets of a passed drill, lists them in status, an event and the report, and still passes', () => {
+    const { decision } = throughVerify(undefined, never());
+    expect(created(decision)).toEqual([]);
+    expect(step(decision, 'Cleanup')).toEqual({
+      name: 'Cleanup',
+      phase: 'Skipped',
+      message: 'cleanup policy Never: kept lifeboat_scratch_1735722000abcd_0, lifeboat-scratch-1735722000abcd-1',
+    });
+    expect(decision.status.scratch).toEqual({ databases: ['lifeboat_scratch_1735722000abcd_0'], buckets: ['lifeboat-scratch-1735722000abcd-1'], leftBehind: kept });
+    expect(decision.status).toMatchObject({ result: 'Passed', objectives: 'Met' });
+    expect(decision.status.reason).toBeUndefined();
+    const event = decision.actions.find((a) => a.type === 'RecordEvent' && a.event.reason === 'ScratchLeftBehind');
+    expect(event?.type === 'RecordEvent' && event.event).toMatchObject({ type: 'Warning', message: `left behind: ${kept.join(', ')}` });
+    const report = reportOf(decision);
+    expect(report.json.scratch).toMatchObject({ cleanup: 'Never', leftBehind: kept });
+    expect(report.json.advice.map((advice) => advice.reason)).toEqual(['ScratchLeftBehind']);
+    expect(report.markdown).toContain('PGHOST=scratch-db PGPORT=5432 dropdb --if-exists lifeboat_scratch_1735722000abcd_0');
+  });
+
+  it('keeps them after a failed drill too, and lists them', () => {
+    const { decision } = throughVerify(undefined, never({ rto: '1h', rpo: '1h' }));
+    expect(created(decision)).toEqual([]);
+    expect(decision.status).toMatchObject({ result: 'Failed', reason: 'RPOMissed' });
+    expect(step(decision, 'Cleanup')?.phase).toBe('Skipped');
+    expect(decision.status.scratch?.leftBehind).toEqual(kept);
+    expect(kinds(decision)).toContain('RecordEvent:ScratchLeftBehind');
+  });
+});
+
 describe('decideDrillRun: many checks', () => {
   /** A check as drill-check reports it. */
   const sqlCheck = (i: number, ok: boolean, fill = '') => ({
@@ -288,6 +323,21 @@ describe('decideDrillRun: many checks', () => {
     expect(decision.status.message).toBe(`3 check(s) failed: 3 not listed for size (see the log of Job ${RUN}-verify-db)`);
   });
 
+  it('keeps 64 in status, failed first, while checksSummary and the report count and list them all', () => {
+    // 100 listed checks (a result may list more than status keeps), the last 10 failed.
+    const details = { passed: false, checks: Array.from({ length: 100 }, (_, i) => sqlCheck(i, i < 90)) };
+    const { decision, state, jobs } = throughVerify([failedVerify(details), job.complete(`${RUN}-verify-files`, bucketChecked())]);
+    expect(decision.status.checks).toHaveLength(64);
+    expect(decision.status.checks!.slice(0, 10).map((c) => [c.name, c.result])).toEqual(Array.from({ length: 10 }, (_, i) => [`check-${90 + i}`, 'Failed']));
+    expect(decision.status.checks!.slice(10).every((c) => c.result === 'Passed')).toBe(true);
+    expect(decision.status.checksSummary).toEqual({ passed: 92, failed: 10 });
+    const [done] = next(state, at('2025-01-01T09:05:06Z'), { jobs: [...jobs, ...jobsFor('cleanup', () => ok('scratch-drop'), '2025-01-01T09:05:02Z', '2025-01-01T09:05:05Z')] });
+    expect(done.status.checks).toHaveLength(64);
+    expect(done.status.checksSummary).toEqual({ passed: 92, failed: 10 });
+    expect(reportOf(done).json.checks).toMatchObject({ total: 102, passed: 92, failed: 10, notListed: [] });
+    expect(reportOf(done).json.checks.items).toHaveLength(102);
+  });
+
   it('once its Jobs are gone, keeps the counts taken from every check, and the report counts those status left out', () => {
     const details = { passed: false, checks: Array.from({ length: 100 }, (_, i) => sqlCheck(i, i < 90)) };
     const { state, jobs } = throughVerify([failedVerify(details), job.complete(`${RUN}-verify-files`, bucketChecked())]);
@@ -301,6 +351,21 @@ describe('decideDrillRun: many checks', () => {
     expect(report.json.checks.items).toHaveLength(64);
   });
 
+  it("stays far below etcd's object size limit (1.5 MiB) with the checks list full and every text at its bound", () => {
+    // Every string a runner or a server hands back, far over its status bound: in plain
+    // letters, and in the characters that take the most bytes (3 in UTF-8; 6 in JSON for a
+    // control character), each with the bound it stays under.
+    for (const [char, boundKiB] of [['x', 128], ['界', 300], ['\u0001', 512]] as const) {
+      const fill = char.repeat(2000);
+      const details = { passed: false, checks: Array.from({ length: 200 }, (_, i) => sqlCheck(i, i % 2 === 0, fill)), checksOmitted: { passed: 1000, failed: 1000 } };
+      const { decision } = throughVerify([failedVerify(details, fill), { ...job.failed(`${RUN}-verify-files`, failure(fill, 'Internal')), startTime: '2025-01-01T09:04:00Z' }]);
+      const status = decision.status;
+      expect(status.checks).toHaveLength(64);
+      expect(status.checksSummary).toEqual({ passed: 1100, failed: 1101 });
+      // 64 checks of at most 1277 characters each are most of it.
+      expect(Buffer.byteLength(JSON.stringify(status))).toBeLessThan(boundKiB * 1024);
+    }
+  });
 });
 
 describe('decideDrillRun: deleted while running', () => {
