@@ -102,6 +102,33 @@ describe('drill metrics', () => {
     expect(await series(registry, 'lifeboat_drill_last_result')).toEqual(['drill=broken,namespace=prod 0', 'drill=recovered,namespace=prod 1', 'drill=slow,namespace=prod 0']);
   });
 
+  it('rebuild RTO, RPO, duration and last passed from the stored runs alone, as a restarted operator does', async () => {
+    // Runs finished before this process: a passed one, a newer failed one, and one still running.
+    const drills = [drill('weekly', '2025-01-01T00:00:00Z'), drill('broken', '2025-01-01T00:00:00Z')];
+    const runs = [
+      drillRun('weekly', 'weekly-1', { ...runStatus('Passed', '2025-01-05T04:00:00Z', '2025-01-05T04:40:00Z'), rto: { measured: '39m', measuredSeconds: 2340, met: true }, rpo: { measured: '2h11m', measuredSeconds: 7860, met: true } }),
+      drillRun('weekly', 'weekly-2', rtoMissed('2025-01-12T04:00:00Z', '2025-01-12T06:00:00Z')),
+      drillRun('weekly', 'weekly-3', runStatus('Running', '2025-01-19T04:00:00Z')),
+      drillRun('broken', 'broken-1', { result: 'Failed', reason: 'RestoreFailed', startTime: '2025-01-12T04:00:00Z', completionTime: '2025-01-12T04:10:30Z' }),
+    ];
+    const expected = {
+      // The newest finished run of weekly is weekly-2 (the running one does not count yet);
+      // broken measured nothing, so it has no RTO or RPO series.
+      lifeboat_drill_rto_seconds: ['drill=weekly,namespace=prod 7200'],
+      lifeboat_drill_rpo_seconds: ['drill=weekly,namespace=prod 7860'],
+      lifeboat_drill_duration_seconds: ['drill=broken,namespace=prod 630', 'drill=weekly,namespace=prod 7200'],
+      // Only a passed run counts: weekly-1's completion; broken never passed.
+      lifeboat_drill_last_passed_timestamp_seconds: [`drill=weekly,namespace=prod ${Date.parse('2025-01-05T04:40:00Z') / 1000}`],
+      lifeboat_drill_last_result: ['drill=broken,namespace=prod 0', 'drill=weekly,namespace=prod 0'],
+      lifeboat_drill_runs: ['drill=broken,namespace=prod,result=Failed 1', 'drill=weekly,namespace=prod,result=Failed 1', 'drill=weekly,namespace=prod,result=Passed 1', 'drill=weekly,namespace=prod,result=Running 1'],
+    };
+    const scrape = async (registry: Registry) => Object.fromEntries(await Promise.all(Object.keys(expected).map(async (name) => [name, await series(registry, name)] as const)));
+    expect(await scrape(await metricsOf(drills, runs))).toEqual(expected);
+    // A second process over the same stored objects (the first one gone) reports the same.
+    await cluster?.stop();
+    expect(await scrape(await metricsOf(drills, runs))).toEqual(expected);
+  });
+
   it('give each drill\'s creation time and whether it repeats', async () => {
     const registry = await metricsOf([drill('weekly', '2025-01-01T00:00:00Z'), drill('once', '2025-01-03T00:00:00Z', { schedule: undefined })], []);
     expect(await series(registry, 'lifeboat_drill_created_timestamp_seconds')).toEqual([
