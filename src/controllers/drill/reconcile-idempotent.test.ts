@@ -1,10 +1,16 @@
 // A recurring DRDrill against the in-memory API server: it fires once per cron time, keeps
-// historyLimit finished runs, its metrics come from the caches, and a pass that finds nothing
-// changed writes nothing. The test plays the DRDrillRun controller (it writes the runs' status).
+// historyLimit finished runs, its metrics come from the caches, a pass that finds nothing
+// changed writes nothing, and a window missed while the operator was down is reported once and
+// never run (nor run twice). The test plays the DRDrillRun controller (it writes the runs' status).
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { drillSpec, runStatus } from '../../core/testing/drill-builders.ts';
 import { scheduleSpec } from '../../core/testing/builders.ts';
+import { EventRecorder } from '../../kube/events.ts';
 import type { KubeObject } from '../../kube/types.ts';
+import type { ControllerContext } from '../../runtime/controller-setup.ts';
+import { InformerFactory } from '../../runtime/informer-factory.ts';
+import { createRuntimeMetrics } from '../../runtime/metrics.ts';
+import { settle } from '../../runtime/testing/fake-clock.ts';
 import { memoryCluster, reconcileUntilQuiet, type MemoryCluster } from '../../runtime/testing/memory-cluster.ts';
 import { BACKUP_SCHEDULES, DR_DRILL_RUNS, DR_DRILLS } from '../resource-types.ts';
 import { reconcileDrill } from './controller.ts';
@@ -17,12 +23,15 @@ const DAY = 86_400_000;
 const FIRST = 1736049600;
 
 let cluster: MemoryCluster | undefined;
+/** Informers of operators started after the first one (restarts). */
+const restartedInformers: InformerFactory[] = [];
 afterEach(async () => {
   await cluster?.stop();
   cluster = undefined;
+  for (const informers of restartedInformers.splice(0)) await informers.stop();
 });
 
-async function drillCluster() {
+async function drillCluster(spec: Record<string, unknown> = {}) {
   // Ten minutes before the first firing; the drill runs daily at 04:00 and keeps two runs.
   cluster = memoryCluster({ now: new Date('2025-01-05T03:50:00Z') });
   const { client, context } = cluster;
@@ -33,7 +42,7 @@ async function drillCluster() {
     apiVersion: 'lifeboat.dev/v1alpha1',
     kind: 'DRDrill',
     metadata: { name: 'daily', namespace: NAMESPACE, uid: 'uid-daily', generation: 1, creationTimestamp: '2025-01-05T03:00:00Z' },
-    spec: drillSpec({ schedule: '0 4 * * *', historyLimit: 2 }),
+    spec: drillSpec({ schedule: '0 4 * * *', historyLimit: 2, ...spec }),
   } as KubeObject);
   await cluster.sync();
   const request = cluster.request(NAMESPACE, 'daily');
@@ -65,6 +74,30 @@ function finishRun(drill: Drill, name: string, result: 'Passed' | 'Failed', star
 }
 
 const iso = (seconds: number) => new Date(seconds * 1000).toISOString().replace('.000Z', 'Z');
+
+/**
+ * The operator stops (its caches go), then a new one starts over the same API server: new
+ * informers that list everything afresh, a new event recorder (nothing remembered of what the
+ * old one sent), the same clock. Only what the API server stores carries over.
+ */
+async function restart(drill: Drill): Promise<Drill> {
+  await drill.context.informers.stop();
+  const { client, clock, context } = drill;
+  const informerFactory = new InformerFactory({ client, namespaces: 'all', resyncPeriodMs: 0, logger: context.logger, clock });
+  restartedInformers.push(informerFactory);
+  const events = new EventRecorder(client, { controller: 'lifeboat.dev/operator', instance: 'test-2', logger: context.logger, dedupWindowMs: 0, now: () => clock.now() });
+  const fresh: ControllerContext = { ...context, informers: informerFactory, events, metrics: createRuntimeMetrics() };
+  const informers = drillInformers(informerFactory);
+  informerFactory.start();
+  await informerFactory.waitForSync();
+  await settle();
+  const request = drill.request(NAMESPACE, 'daily');
+  return { ...drill, context: fresh, informers, reconcile: () => reconcileDrill(fresh, informers, request) };
+}
+
+/** The events written, as "Reason: note". */
+const eventsIn = (writes: { type: { kind: string }; body?: unknown }[]) =>
+  writes.filter((write) => write.type.kind === 'Event').map((write) => `${(write.body as { reason: string }).reason}: ${(write.body as { note: string }).note}`);
 
 describe('DRDrill reconcile', () => {
   it('fires once per cron time, keeps historyLimit finished runs, and writes nothing when nothing changed', async () => {
@@ -138,5 +171,71 @@ describe('DRDrill reconcile', () => {
     const missing = await reconcileUntilQuiet(drill.client, drill.reconcile);
     expect(missing.writes.map(summary)).toEqual(['event ScheduleNotFound', 'patchStatus DRDrill daily']);
     expect(await writesOfOneMorePass(drill)).toEqual([]);
+  });
+});
+
+describe('DRDrill reconcile: a window missed while the operator was down', () => {
+  /** The first firing, and its run passing 40 minutes later, with the first operator. */
+  async function firstDay(drill: Drill): Promise<void> {
+    await reconcileUntilQuiet(drill.client, drill.reconcile);
+    await drill.clock.advance(10 * 60_000);
+    await reconcileUntilQuiet(drill.client, drill.reconcile);
+    await drill.clock.advance(40 * 60_000);
+    finishRun(drill, `daily-${FIRST}`, 'Passed', iso(FIRST + 2), iso(FIRST + 40 * 60));
+    await reconcileUntilQuiet(drill.client, drill.reconcile);
+    expect(runNames(drill)).toEqual([`daily-${FIRST}`]);
+  }
+
+  it('past startingDeadlineSeconds: reported once, never run, not even after another restart; the next window runs', async () => {
+    const first = await drillCluster({ startingDeadlineSeconds: 600 });
+    await firstDay(first);
+
+    // Down from 04:40 until 04:30 the next day: the 04:00 window's 10 minutes went by unseen.
+    const missedAt = FIRST + 86_400;
+    await first.clock.advance(DAY - 10 * 60_000);
+    const second = await restart(first);
+    const back = await reconcileUntilQuiet(second.client, second.reconcile);
+    expect(back.writes.map(summary)).toEqual(['event MissedSchedule', 'patchStatus DRDrill daily']);
+    expect(eventsIn(back.writes)).toEqual([
+      `MissedSchedule: the run due at ${iso(missedAt)} was not started within startingDeadlineSeconds (600s); the next is due at ${iso(missedAt + 86_400)}`,
+    ]);
+    expect(runNames(second)).toEqual([`daily-${FIRST}`]);
+    expect(second.client.peek<StoredDrill>(DR_DRILLS, NAMESPACE, 'daily')?.status).toMatchObject({ lastScheduleTime: iso(FIRST), nextRunTime: iso(missedAt + 86_400) });
+    expect(await writesOfOneMorePass(second)).toEqual([]);
+
+    // Restarted again within the hour: the status says the window was reported; nothing is
+    // written, neither a second event nor a late run.
+    await second.clock.advance(20 * 60_000);
+    const third = await restart(second);
+    expect((await reconcileUntilQuiet(third.client, third.reconcile)).writes).toEqual([]);
+    expect(runNames(third)).toEqual([`daily-${FIRST}`]);
+
+    // The next window runs on time, and only it.
+    await third.clock.advance(DAY - 50 * 60_000);
+    const next = await reconcileUntilQuiet(third.client, third.reconcile);
+    expect(next.writes.map(summary)).toEqual([`create DRDrillRun daily-${missedAt + 86_400}`, 'event RunCreated', 'patchStatus DRDrill daily']);
+    expect(runNames(third)).toEqual([`daily-${FIRST}`, `daily-${missedAt + 86_400}`]);
+  });
+
+  it('without a deadline: only the most recent window runs, once, the older ones are reported as missed', async () => {
+    const first = await drillCluster();
+    await firstDay(first);
+
+    // Down for three days: the windows of days 2 and 3 got no run; day 4's is 30 minutes old.
+    const latest = FIRST + 3 * 86_400;
+    await first.clock.advance(3 * DAY - 10 * 60_000);
+    const second = await restart(first);
+    const back = await reconcileUntilQuiet(second.client, second.reconcile);
+    expect(back.writes.map(summary)).toEqual(['event MissedSchedule', `create DRDrillRun daily-${latest}`, 'event RunCreated', 'patchStatus DRDrill daily']);
+    expect(eventsIn(back.writes)[0]).toBe(
+      `MissedSchedule: 2 scheduled time(s) from ${iso(FIRST + 86_400)} to ${iso(FIRST + 2 * 86_400)} got no run; only the most recent, ${iso(latest)}, may start`,
+    );
+    expect(runNames(second)).toEqual([`daily-${FIRST}`, `daily-${latest}`]);
+
+    // Restarted again while that run is still running (no status yet): no second run.
+    await second.clock.advance(60_000);
+    const third = await restart(second);
+    expect((await reconcileUntilQuiet(third.client, third.reconcile)).writes).toEqual([]);
+    expect(runNames(third)).toEqual([`daily-${FIRST}`, `daily-${latest}`]);
   });
 });
