@@ -37,6 +37,7 @@ describe('a DRDrill that fires every minute', () => {
   let drill: DrillObject;
   let first: DrillRunObject;
   let second: DrillRunObject;
+  let backupSnapshot: string | undefined;
 
   const runsOfDrill = async () =>
     (await scene.client.list<DrillRunObject>(DR_DRILL_RUNS, { namespace: scene.namespace })).items.sort((a, b) => (a.metadata.name! < b.metadata.name! ? -1 : 1));
@@ -47,7 +48,9 @@ describe('a DRDrill that fires every minute', () => {
     operator = await scene.startOperator({ env: DEFAULT_LEASE });
     await scene.applySchedule({ name: 'app', schedule: '0 0 1 1 *', sources: ['app-db'] });
     await scene.createManualRun('app-now', 'app');
-    expect((await scene.finalRun('app-now')).status?.phase).toBe('Succeeded');
+    const backup = await scene.finalRun('app-now');
+    expect(backup.status?.phase).toBe('Succeeded');
+    backupSnapshot = backup.status?.snapshotTime;
     const plan = drillPlan('app', { scenario: 'DatabaseLoss' });
     drill = (await createDrill(scene.client, scene.namespace, DRILL, { ...plan, scratch: { ...plan.scratch, s3: undefined }, schedule: '* * * * *', historyLimit: 1 })) as DrillObject;
   });
@@ -77,6 +80,13 @@ describe('a DRDrill that fires every minute', () => {
 
     first = await finalDrillRun(scene.client, scene.namespace, name);
     expect({ result: first.status?.result, reason: first.status?.reason, message: first.status?.message }).toEqual({ result: 'Passed', reason: undefined, message: undefined });
+
+    // No freshness query: the RPO is the incident (the run's creation) minus the snapshot time
+    // of the backup restored, the one BackupRun app-now reported, to the second.
+    expect(first.status?.backup?.run).toBe('app-now');
+    expect(Date.parse(first.status!.backup!.snapshotTime!)).toBe(Date.parse(backupSnapshot!));
+    expect(first.status?.rpo).toMatchObject({ basis: 'SnapshotTime', newestDataTime: first.status?.backup?.snapshotTime, met: true });
+    expect(first.status!.rpo!.measuredSeconds).toBe(Math.round((Date.parse(first.metadata.creationTimestamp as string) - Date.parse(backupSnapshot!)) / 1000));
   });
 
   it('fires again a minute later, and keeps only historyLimit finished runs', async () => {
