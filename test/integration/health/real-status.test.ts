@@ -51,6 +51,19 @@ interface Snapshot extends KubeObject {
     lastPassed?: { name: string };
   };
 }
+interface ToolVerdicts {
+  expected: string;
+  kstatus: string;
+  argo: string;
+  flux: string;
+}
+interface VerdictRow {
+  snapshot: Snapshot;
+  /** Kind/name, phase or result, Ready's reason. */
+  object: string;
+  expected: ToolVerdicts;
+  got: ToolVerdicts;
+}
 interface Verdicts {
   kstatus: { status: string; message: string };
   argo: { status: string; message: string };
@@ -227,7 +240,10 @@ describe('health verdicts on real statuses', () => {
     await scene?.tearDown();
   });
 
-  it('gives each snapshot the expected verdict in kstatus, Argo CD and Flux', () => {
+  /** Each snapshot, in the order seen, with the verdict the design expects and what the three tools said (computed once). */
+  let rows: VerdictRow[] | undefined;
+  function verdictRows(): VerdictRow[] {
+    if (rows) return rows;
     const all = [...snapshots.values()];
     const verdicts = JSON.parse(
       execFileSync(
@@ -236,7 +252,7 @@ describe('health verdicts on real statuses', () => {
         { input: JSON.stringify(all), encoding: 'utf8', maxBuffer: 64 << 20 },
       ),
     ) as Verdicts[];
-    const rows = all.map((object, index) => {
+    rows = all.map((object, index) => {
       const expected = expectedVerdict(object);
       const got = verdicts[index]!;
       const tools =
@@ -247,12 +263,24 @@ describe('health verdicts on real statuses', () => {
             { kstatus: 'Current', argo: 'Progressing', flux: object.status ? 'InProgress' : 'Unknown' }
           : TOOLS[expected];
       return {
+        snapshot: object,
         object: `${object.kind}/${object.metadata.name} ${object.status?.phase ?? object.status?.result ?? ''} ${condition(object, 'Ready')?.reason ?? ''}`.trim(),
         expected: { expected, ...tools },
         got: { expected, kstatus: got.kstatus.status, argo: got.argo.status, flux: got.flux.status },
       };
     });
-    if (process.env.LIFEBOAT_HEALTH_SAMPLES) writeSamples(process.env.LIFEBOAT_HEALTH_SAMPLES, all, rows.map((row) => row.expected.expected));
+    return rows;
+  }
+
+  it('gives each snapshot the expected verdict in kstatus, Argo CD and Flux', () => {
+    const rows = verdictRows();
+    if (process.env.LIFEBOAT_HEALTH_SAMPLES) {
+      writeSamples(
+        process.env.LIFEBOAT_HEALTH_SAMPLES,
+        rows.map((row) => row.snapshot),
+        rows.map((row) => row.expected.expected),
+      );
+    }
     expect(rows.map((row) => ({ object: row.object, ...row.got }))).toEqual(rows.map((row) => ({ object: row.object, ...row.expected })));
 
     // Every kind was seen in progress and in its final verdicts, and something being deleted.
@@ -260,6 +288,21 @@ describe('health verdicts on real statuses', () => {
     for (const kind of ['BackupSchedule', 'DRDrill']) for (const verdict of ['Failed', 'Current']) expect(seen).toContain(`${kind} ${verdict}`);
     for (const kind of ['BackupRun', 'RestoreRequest', 'DRDrillRun']) for (const verdict of ['InProgress', 'Failed', 'Current']) expect(seen).toContain(`${kind} ${verdict}`);
     for (const kind of ['BackupSchedule', 'BackupRun', 'RestoreRequest', 'DRDrill', 'DRDrillRun']) expect(seen).toContain(`${kind} Deleting`);
+  });
+
+  it('reads a missed RPO objective as failed in kstatus, Argo CD and Flux', () => {
+    /** What the three tools said of the last status seen of one object, with what that status says. */
+    const last = (kind: string, name: string) => {
+      const row = verdictRows()
+        .filter((candidate) => candidate.snapshot.kind === kind && candidate.snapshot.metadata.name === name)
+        .at(-1);
+      if (!row) throw new Error(`no status of ${kind} ${name} was seen`);
+      const { phase } = row.snapshot.status ?? {};
+      return { phase, ready: condition(row.snapshot, 'Ready')?.reason, kstatus: row.got.kstatus, argo: row.got.argo, flux: row.got.flux };
+    };
+    // late's RPO objective (1 s) passed with no backup. (The check above takes a schedule's
+    // expected verdict from its own conditions; this says what it must be.)
+    expect(last('BackupSchedule', 'late')).toEqual({ phase: undefined, ready: 'ObjectiveMissed', ...TOOLS.Failed });
   });
 
   it('moves each object through the reasons the design gives it', () => {
