@@ -1,6 +1,7 @@
 // BackupRun: observe (the run, its schedule, its Jobs and their pods, its Secrets) ->
 // decideBackupRun -> act. Job and pod changes map to their run by label; a schedule change
 // wakes the runs that still wait for it.
+import { podTerminationChanged } from '../../core/job-set/index.ts';
 import { DEFAULT_BACKUP_RUN_CONFIG, decideBackupRun, type BackupRunConfig } from '../../core/index.ts';
 import type { KubeObject } from '../../kube/types.ts';
 import { Controller, done, type ReconcileRequest, type ReconcileResult } from '../../runtime/controller.ts';
@@ -31,7 +32,7 @@ export const backupRunController: ControllerSetup = (context) => {
     primary: informers.runs,
     related: [
       { informer: informers.jobs, keysFor: runKeysOfChild },
-      { informer: informers.pods, keysFor: runKeysOfChild },
+      { informer: informers.pods, keysFor: runKeysOfChild, changed: podTerminationChanged },
       { informer: asRelated(informers.schedules), keysFor: (schedule) => waitingRunKeys(informers, schedule) },
     ],
     reconcile: (request) => reconcileRun(context, informers, metrics, config, request, versions),

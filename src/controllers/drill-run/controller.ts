@@ -1,6 +1,7 @@
 // DRDrillRun: observe (the run, its drill, the schedule's spec, the manifests in storage, its
 // Jobs and pods, its Secrets) -> decideDrillRun -> act. Job and pod changes map to their run by
 // label; the drill and the schedule appearing wake the runs still waiting for them.
+import { podTerminationChanged } from '../../core/job-set/index.ts';
 import { DEFAULT_DRILL_RUN_CONFIG, decideDrillRun, type DrillRunConfig } from '../../core/drill-run/index.ts';
 import { Labels } from '../../core/index.ts';
 import { Controller, done, type ReconcileRequest, type ReconcileResult } from '../../runtime/controller.ts';
@@ -37,7 +38,7 @@ export const drillRunController: ControllerSetup = (context) => {
     primary: informers.runs,
     related: [
       { informer: informers.jobs, keysFor: (child) => labelKeys(child, Labels.drillRun) },
-      { informer: informers.pods, keysFor: (child) => labelKeys(child, Labels.drillRun) },
+      { informer: informers.pods, keysFor: (child) => labelKeys(child, Labels.drillRun), changed: podTerminationChanged },
       { informer: asRelated(informers.drills), keysFor: (drill) => unfinishedRunKeys(informers, drill.metadata.namespace, (run) => run.spec.drillRef?.name === drill.metadata.name) },
       { informer: asRelated(informers.schedules), keysFor: (schedule) => unfinishedRunKeys(informers, schedule.metadata.namespace, (run) => !run.status?.backup) },
     ],

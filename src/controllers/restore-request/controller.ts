@@ -1,6 +1,7 @@
 // RestoreRequest: observe (the request, the BackupRuns it may restore, its Jobs and pods, its
 // Secrets) -> decideRestore -> act. Job and pod changes map to their RestoreRequest by label; a
 // BackupRun changing wakes the restores still waiting for a backup.
+import { podTerminationChanged } from '../../core/job-set/index.ts';
 import { DEFAULT_RESTORE_CONFIG, decideRestore, type RestoreConfig } from '../../core/restore/index.ts';
 import { Labels } from '../../core/index.ts';
 import type { KubeObject } from '../../kube/types.ts';
@@ -35,7 +36,7 @@ export const restoreRequestController: ControllerSetup = (context) => {
     primary: informers.restores,
     related: [
       { informer: informers.jobs, keysFor: (child) => labelKeys(child, Labels.restoreRequest) },
-      { informer: informers.pods, keysFor: (child) => labelKeys(child, Labels.restoreRequest) },
+      { informer: informers.pods, keysFor: (child) => labelKeys(child, Labels.restoreRequest), changed: podTerminationChanged },
       { informer: asRelated(informers.runs), keysFor: (run) => waitingRestoreKeys(informers, run) },
     ],
     reconcile: (request) => reconcileRestore(context, informers, metrics, config, request),

@@ -9,5 +9,5 @@ export { halt, type Blocked, type Halt } from './halt.ts';
 export { preflight, waitForReference, type Preflight, type PreflightConfig } from './preflight.ts';
 export { finalizerActions, stopUnfinished, JOBS_STOPPING_RECHECK_MS, type Decision, type JobSetAction } from './actions.ts';
 export { missingSecretMessages, postgresCredentialNeeds, s3CredentialNeeds, secretKeyNeed, secretNames, type SecretKeyNeed } from './secret-needs.ts';
-export { optional, parseTerminationMessage, runnerResultFromPods, succeededPodFinishedAt, summaryOf, type PodTermination, type RunnerResult } from './runner-result.ts';
+export { optional, parseTerminationMessage, podTerminationChanged, runnerResultFromPods, succeededPodFinishedAt, summaryOf, type PodTermination, type RunnerResult } from './runner-result.ts';
 export { jobSetHealth, settledHealth } from './health.ts';

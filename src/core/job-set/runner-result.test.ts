@@ -1,7 +1,7 @@
 // Reading the runner's result from a pod's termination message.
 import { describe, expect, it } from '@jest/globals';
 import { serializeResult } from '../../contract/result.ts';
-import { parseTerminationMessage, runnerResultFromPods, succeededPodFinishedAt } from './runner-result.ts';
+import { parseTerminationMessage, podTerminationChanged, runnerResultFromPods, succeededPodFinishedAt, type PodTermination } from './runner-result.ts';
 
 describe('parseTerminationMessage', () => {
   it('reads the JSON the runner writes', () => {
@@ -48,5 +48,23 @@ describe('succeededPodFinishedAt', () => {
   it('is undefined while no pod succeeded', () => {
     expect(succeededPodFinishedAt([pod('Running'), pod('Failed', '2025-01-01T02:01:00Z')])).toBeUndefined();
     expect(succeededPodFinishedAt([])).toBeUndefined();
+  });
+});
+
+describe('podTerminationChanged', () => {
+  const runnerPod = (phase: string, state: object, extra: object = {}): PodTermination =>
+    ({ metadata: { creationTimestamp: '2025-01-01T02:00:00Z' }, status: { phase, containerStatuses: [{ name: 'runner', state }], ...extra } }) as PodTermination;
+
+  it('ignores a pod being bound, its container waiting or starting', () => {
+    expect(podTerminationChanged(runnerPod('Pending', {}), runnerPod('Pending', { waiting: { reason: 'ContainerCreating' } }, { nodeName: 'node-1' } as object))).toBe(false);
+    expect(podTerminationChanged(runnerPod('Running', { running: { startedAt: '2025-01-01T02:00:01Z' } }), runnerPod('Running', { running: { startedAt: '2025-01-01T02:00:02Z' } }))).toBe(false);
+  });
+
+  it('sees a new phase and a container that terminated, with its message', () => {
+    expect(podTerminationChanged(runnerPod('Pending', {}), runnerPod('Running', {}))).toBe(true);
+    const terminated = (message: string) => runnerPod('Running', { terminated: { exitCode: 0, message, finishedAt: '2025-01-01T02:01:00Z' } });
+    expect(podTerminationChanged(runnerPod('Running', { running: {} }), terminated('{"ok":true}'))).toBe(true);
+    expect(podTerminationChanged(terminated('{"ok":true}'), terminated('{"ok":false}'))).toBe(true);
+    expect(podTerminationChanged(terminated('{"ok":true}'), terminated('{"ok":true}'))).toBe(false);
   });
 });

@@ -98,3 +98,14 @@ export const optional = <T extends z.ZodType>(schema: T) => schema.optional().ca
 export function summaryOf<T extends z.ZodType<object>>(schema: T, result: RunnerResult | undefined): Partial<z.infer<T>> {
   return result?.ok ? (schema.parse(result.summary) as z.infer<T>) : {};
 }
+
+/**
+ * Whether a pod's update changes what an owner reads of it (its phase and its containers'
+ * terminations). A runner pod is updated about four times on its way (bound, its container
+ * waiting, running, terminated); only the last two matter, and each used to cost its owner a pass.
+ */
+export function podTerminationChanged(previous: PodTermination, next: PodTermination): boolean {
+  const seen = (pod: PodTermination) =>
+    JSON.stringify([pod.status?.phase, (pod.status?.containerStatuses ?? []).map((status) => [status.name, status.state?.terminated ?? null])]);
+  return seen(previous) !== seen(next);
+}
