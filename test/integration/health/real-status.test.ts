@@ -1,9 +1,9 @@
 // Health on statuses the operator really writes: every kind is driven through its phases
 // (a schedule that is fine and one whose RPO objective is missed, a backup and a restore that
-// succeed and fail, a drill run that passes and one that fails, an object being deleted), every
-// distinct status seen on a watch is recorded, in-progress ones included, and kstatus, Argo CD's
-// Lua checks and Flux's healthCheckExprs (lifeboat-health, with each tool's own code) must all
-// give the verdict a user expects from the phase or result (docs/health.md).
+// succeed, fail and partially fail, a drill run that passes and one that fails, an object being
+// deleted), every distinct status seen on a watch is recorded, in-progress ones included, and
+// kstatus, Argo CD's Lua checks and Flux's healthCheckExprs (lifeboat-health, with each tool's own
+// code) must all give the verdict a user expects from the phase or result (docs/health.md).
 //
 // LIFEBOAT_HEALTH_SAMPLES=<dir> also writes the snapshots there as YAML (the Argo CD testdata/
 // files were refreshed from them; see docs/health.md).
@@ -144,13 +144,15 @@ describe('health verdicts on real statuses', () => {
     await watchAll();
     await scene.startOperator();
     const env = testEnv();
-    const spec = (name: string, extra: (manifest: { spec: Record<string, unknown> }) => void = () => undefined) => {
-      const manifest = scheduleManifest(env, scene.fixture, { name, schedule: '0 0 1 1 *', sources: ['app-db'] }) as unknown as { spec: Record<string, unknown> } & KubeObject;
+    const spec = (name: string, extra: (manifest: { spec: Record<string, unknown> }) => void = () => undefined, sources = ['app-db']) => {
+      const manifest = scheduleManifest(env, scene.fixture, { name, schedule: '0 0 1 1 *', sources }) as unknown as { spec: Record<string, unknown> } & KubeObject;
       extra(manifest);
       return scene.client.apply(BACKUP_SCHEDULES, manifest, { force: true });
     };
     // app: a good schedule and its good backup; late: an RPO of 1 s and no backup; broken: a
-    // database that does not exist, so its one backup fails; doomed: held by our finalizer.
+    // database that does not exist, so its one backup fails; doomed: held by our finalizer;
+    // pair: the database and a bucket, both backed up; partial: the same, but its bucket does not
+    // exist, so its backup partially fails (the database backed up, the bucket source failed).
     await spec('app');
     await spec('late', (m) => (m.spec.objectives = { rpo: '1s' }));
     await spec('broken', (m) => ((m.spec.sources as { postgres: { database: string } }[])[0]!.postgres.database = 'no_such_database'));
@@ -158,26 +160,50 @@ describe('health verdicts on real statuses', () => {
       m.spec.suspend = true;
       (m as unknown as KubeObject).metadata.finalizers = [HOLD];
     });
-    await Promise.all([scene.createManualRun('good', 'app'), scene.createManualRun('bad', 'broken')]);
-    const [good, bad] = await Promise.all([scene.finalRun('good'), scene.finalRun('bad')]);
-    expect([good.status?.phase, bad.status?.phase]).toEqual(['Succeeded', 'Failed']);
+    await spec('pair', () => undefined, ['app-db', 'uploads']);
+    await spec('partial', (m) => ((m.spec.sources as { bucket?: { bucket: string } }[])[1]!.bucket!.bucket = `${scene.namespace}-no-such-bucket`), ['app-db', 'uploads']);
+    await Promise.all([scene.createManualRun('good', 'app'), scene.createManualRun('bad', 'broken'), scene.createManualRun('pair-good', 'pair'), scene.createManualRun('partial', 'partial')]);
+    const [good, bad, pairGood, partial] = await Promise.all([scene.finalRun('good'), scene.finalRun('bad'), scene.finalRun('pair-good'), scene.finalRun('partial')]);
+    expect([good.status?.phase, bad.status?.phase, pairGood.status?.phase, partial.status?.phase]).toEqual(['Succeeded', 'Failed', 'Succeeded', 'PartiallyFailed']);
 
     // A restore of that backup into a new database, one refused (its source is not in the
-    // backup), a drill run that passes and one whose check fails, side by side.
+    // backup), one of pair's backup that partially fails (the database restored into a new one,
+    // the bucket into the bucket it came from, whose objects are all still there: with
+    // overwritePolicy Fail its Job stops before writing anything), a drill run that passes and one
+    // whose check fails, side by side.
     await createRestore(scene.client, restoreManifest(scene.namespace, 'restored', { backupRunRef: { name: 'good' } }, [databaseTarget('app-db', `${scene.fixture.database}_restored`)]));
     await createRestore(scene.client, restoreManifest(scene.namespace, 'refused', { backupRunRef: { name: 'good' } }, [bucketTarget('uploads', `${scene.namespace}-nowhere`)]));
+    await createRestore(
+      scene.client,
+      restoreManifest(scene.namespace, 'half-restored', { backupRunRef: { name: 'pair-good' } }, [
+        databaseTarget('app-db', `${scene.fixture.database}_half`),
+        bucketTarget('uploads', scene.fixture.buckets.uploads, { overwritePolicy: 'Fail' }),
+      ]),
+    );
     const plan = (rows: string) => drillPlan('app', { verify: { sql: [{ name: 'rows', query: 'SELECT count(*) FROM diagrams', expect: { equals: rows } }] } });
     await createDrill(scene.client, scene.namespace, 'passing', { ...plan('120'), suspend: true });
     await createDrill(scene.client, scene.namespace, 'failing', { ...plan('7'), suspend: true });
     await createDrillRun(scene.client, scene.namespace, 'passing-now', 'passing', plan('120'));
     await createDrillRun(scene.client, scene.namespace, 'failing-now', 'failing', plan('7'));
-    const [restored, refused, passed, failed] = await Promise.all([
+    const [restored, refused, halfRestored, passed, failed] = await Promise.all([
       finalRestore(scene.client, scene.namespace, 'restored'),
       finalRestore(scene.client, scene.namespace, 'refused'),
+      finalRestore(scene.client, scene.namespace, 'half-restored'),
       finalDrillRun(scene.client, scene.namespace, 'passing-now'),
       finalDrillRun(scene.client, scene.namespace, 'failing-now'),
     ]);
-    expect([restored.status?.phase, refused.status?.phase, passed.status?.result, failed.status?.result]).toEqual(['Succeeded', 'Failed', 'Passed', 'Failed']);
+    expect([restored.status?.phase, refused.status?.phase, halfRestored.status?.phase, passed.status?.result, failed.status?.result]).toEqual([
+      'Succeeded',
+      'Failed',
+      'PartiallyFailed',
+      'Passed',
+      'Failed',
+    ]);
+    // The bucket target was refused by the runner, which wrote nothing; the database target was restored.
+    expect(halfRestored.status?.targets?.map((target) => [target.source, target.phase]).sort()).toEqual([
+      ['app-db', 'Succeeded'],
+      ['uploads', 'Failed'],
+    ]);
 
     // The drills and schedules settle after their runs: wait for the verdicts the design gives them.
     const settled = (kind: string, name: string, reason: string) =>
@@ -236,7 +262,7 @@ describe('health verdicts on real statuses', () => {
 
   afterAll(async () => {
     stop.abort();
-    if (scene) await dropDatabase(`${scene.fixture.database}_restored`).catch(() => undefined);
+    if (scene) for (const suffix of ['_restored', '_half']) await dropDatabase(`${scene.fixture.database}${suffix}`).catch(() => undefined);
     await scene?.tearDown();
   });
 
@@ -290,7 +316,7 @@ describe('health verdicts on real statuses', () => {
     for (const kind of ['BackupSchedule', 'BackupRun', 'RestoreRequest', 'DRDrill', 'DRDrillRun']) expect(seen).toContain(`${kind} Deleting`);
   });
 
-  it('reads a missed RPO objective as failed in kstatus, Argo CD and Flux', () => {
+  it('reads a missed RPO objective and a partial failure as failed in kstatus, Argo CD and Flux', () => {
     /** What the three tools said of the last status seen of one object, with what that status says. */
     const last = (kind: string, name: string) => {
       const row = verdictRows()
@@ -303,6 +329,9 @@ describe('health verdicts on real statuses', () => {
     // late's RPO objective (1 s) passed with no backup. (The check above takes a schedule's
     // expected verdict from its own conditions; this says what it must be.)
     expect(last('BackupSchedule', 'late')).toEqual({ phase: undefined, ready: 'ObjectiveMissed', ...TOOLS.Failed });
+    // One source (or target) failed and the other succeeded: still failed, not healthy nor in progress.
+    expect(last('BackupRun', 'partial')).toEqual({ phase: 'PartiallyFailed', ready: 'PartiallyFailed', ...TOOLS.Failed });
+    expect(last('RestoreRequest', 'half-restored')).toEqual({ phase: 'PartiallyFailed', ready: 'PartiallyFailed', ...TOOLS.Failed });
   });
 
   it('moves each object through the reasons the design gives it', () => {
