@@ -1,5 +1,8 @@
 // The identity the end-to-end tests give the operator: the ServiceAccount the install ships, with
-// nothing but the RBAC the install ships, never the admin kubeconfig. A request the shipped Role
+// nothing but the RBAC the install ships, never the admin kubeconfig. By default the install is
+// the cluster-wide one (OPERATOR_INSTALL); a test passes another (an OperatorInstall: a kustomize
+// folder and the ServiceAccount it makes) to run the operator under that install's RBAC instead,
+// e.g. rbac-namespaced.test.ts under deploy/overlays/single-namespace. A request the shipped Role
 // lacks fails the test as it would fail in a cluster (issue 12), and the audit log of the test API
 // server (test/env/control-plane.ts) records what the operator used, for hack/rbac-usage.ts.
 //
@@ -12,7 +15,7 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { parse, parseAllDocuments, stringify } from 'yaml';
 import { KubeClient, type KubeClientOptions } from '../../src/kube/client.ts';
@@ -29,13 +32,35 @@ const exec = promisify(execFile);
  */
 export const OPERATOR_INSTALL = 'deploy/overlays/cluster-wide';
 
-/** Who the install makes the operator. */
+/** Who an install makes the operator: its ServiceAccount, and the user name the API server gives its tokens. */
+export interface OperatorIdentity {
+  namespace: string;
+  serviceAccount: string;
+  /** The user name the API server gives the ServiceAccount's tokens (and writes in the audit log). */
+  username: string;
+}
+
+/** The identity of the ServiceAccount `serviceAccount` in `namespace`. */
+export function serviceAccountIdentity(namespace: string, serviceAccount: string): OperatorIdentity {
+  return { namespace, serviceAccount, username: `system:serviceaccount:${namespace}:${serviceAccount}` };
+}
+
+/** Who the shipped install makes the operator. */
 export const OPERATOR_IDENTITY = {
   namespace: 'lifeboat-system',
   serviceAccount: 'lifeboat-operator',
-  /** The user name the API server gives the ServiceAccount's tokens (and writes in the audit log). */
   username: 'system:serviceaccount:lifeboat-system:lifeboat-operator',
-} as const;
+} as const satisfies OperatorIdentity;
+
+/** An install the operator can run under: a kustomize folder, and the identity it makes. */
+export interface OperatorInstall {
+  /** A kustomize folder, absolute or relative to the repository root. */
+  path: string;
+  identity: OperatorIdentity;
+}
+
+/** The install every end-to-end test runs the operator under unless it says otherwise. */
+export const SHIPPED_INSTALL: OperatorInstall = { path: OPERATOR_INSTALL, identity: OPERATOR_IDENTITY };
 
 /** The kinds of the install that make up the operator's identity; the rest (Deployment, Service) is not applied. */
 const IDENTITY_KINDS = new Set(['Namespace', 'ServiceAccount', 'ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding']);
@@ -50,32 +75,38 @@ async function kubectl(args: string[], input?: string): Promise<string> {
   return (await child).stdout;
 }
 
-/** The install as `kubectl kustomize` renders it. */
-export async function renderInstall(): Promise<KubeObject[]> {
-  const yaml = await kubectl(['kustomize', join(repoRoot, OPERATOR_INSTALL)]);
+/** The install as `kubectl kustomize` renders it (the shipped one unless `path` names another). */
+export async function renderInstall(path: string = OPERATOR_INSTALL): Promise<KubeObject[]> {
+  const yaml = await kubectl(['kustomize', resolve(repoRoot, path)]);
   return parseAllDocuments(yaml)
     .map((document) => document.toJS() as KubeObject | null)
     .filter((object): object is KubeObject => object !== null);
 }
 
 /** The Namespace, ServiceAccount and RBAC objects of the install, nothing else. */
-export async function identityObjects(): Promise<KubeObject[]> {
-  return (await renderInstall()).filter((object) => IDENTITY_KINDS.has(object.kind ?? ''));
+export async function identityObjects(install: OperatorInstall = SHIPPED_INSTALL): Promise<KubeObject[]> {
+  return (await renderInstall(install.path)).filter((object) => IDENTITY_KINDS.has(object.kind ?? ''));
 }
 
-let applied: Promise<void> | undefined;
+/** Applied installs, by folder: each once per test process (again after a failure). */
+const applied = new Map<string, Promise<void>>();
 
-/** Applies the shipped identity objects, once per test process (again after a failure). */
-export function ensureOperatorRbac(): Promise<void> {
-  applied ??= applyIdentity().catch((error: unknown) => {
-    applied = undefined;
-    throw error;
-  });
-  return applied;
+/** Applies the identity objects of the install (the shipped one by default), once per test process. */
+export function ensureOperatorRbac(install: OperatorInstall = SHIPPED_INSTALL): Promise<void> {
+  const key = resolve(repoRoot, install.path);
+  let applying = applied.get(key);
+  if (!applying) {
+    applying = applyIdentity(install).catch((error: unknown) => {
+      applied.delete(key);
+      throw error;
+    });
+    applied.set(key, applying);
+  }
+  return applying;
 }
 
-async function applyIdentity(): Promise<void> {
-  const manifests = (await identityObjects()).map((object) => stringify(object)).join('---\n');
+async function applyIdentity(install: OperatorInstall): Promise<void> {
+  const manifests = (await identityObjects(install)).map((object) => stringify(object)).join('---\n');
   // Two files creating the Namespace at the same instant can see a conflict, and a test that
   // uninstalled the operator leaves the Namespace terminating for a while: apply again.
   const deadline = Date.now() + 120_000;
@@ -95,16 +126,17 @@ function requestToken(namespace: string, serviceAccount: string): Promise<string
   return kubectl(['create', 'token', serviceAccount, '-n', namespace, `--duration=${TOKEN_SECONDS}s`]).then((token) => token.trim());
 }
 
-/** A fresh token for the operator's ServiceAccount. */
-export async function requestOperatorToken(): Promise<string> {
-  await ensureOperatorRbac();
+/** A fresh token for the operator's ServiceAccount in the install (the shipped one by default). */
+export async function requestOperatorToken(install: OperatorInstall = SHIPPED_INSTALL): Promise<string> {
+  const { namespace, serviceAccount } = install.identity;
+  await ensureOperatorRbac(install);
   try {
-    return await requestToken(OPERATOR_IDENTITY.namespace, OPERATOR_IDENTITY.serviceAccount);
+    return await requestToken(namespace, serviceAccount);
   } catch {
     // The ServiceAccount went (a test that deleted the install): apply the identity again.
-    applied = undefined;
-    await ensureOperatorRbac();
-    return requestToken(OPERATOR_IDENTITY.namespace, OPERATOR_IDENTITY.serviceAccount);
+    applied.delete(resolve(repoRoot, install.path));
+    await ensureOperatorRbac(install);
+    return requestToken(namespace, serviceAccount);
   }
 }
 
@@ -113,12 +145,22 @@ interface KubeconfigFile {
 }
 
 /**
- * Writes a kubeconfig that authenticates as the operator's ServiceAccount (the admin kubeconfig's
- * cluster and CA, a bearer token instead of the admin certificate) into the environment's work
- * dir, and returns its path: for operators in this process and for operators spawned as their own.
+ * Where an operator reaches the API server when it is not the test API server itself, e.g. a
+ * recording proxy in front of it: its URL and the PEM of the CA its serving certificate chains to.
  */
-export async function writeOperatorKubeconfig(): Promise<string> {
-  return writeTokenKubeconfig(OPERATOR_IDENTITY.serviceAccount, await requestOperatorToken());
+export interface ApiEndpoint {
+  server: string;
+  caPem: string;
+}
+
+/**
+ * Writes a kubeconfig that authenticates as the operator's ServiceAccount in the install (the
+ * shipped one by default; the admin kubeconfig's cluster and CA, or `endpoint`, and a bearer
+ * token instead of the admin certificate) into the environment's work dir, and returns its path:
+ * for operators in this process and for operators spawned as their own.
+ */
+export async function writeOperatorKubeconfig(install: OperatorInstall = SHIPPED_INSTALL, endpoint?: ApiEndpoint): Promise<string> {
+  return writeTokenKubeconfig(install.identity.serviceAccount, await requestOperatorToken(install), endpoint);
 }
 
 /** The same for any ServiceAccount, e.g. one a test gives fewer rules than the operator's. */
@@ -126,10 +168,13 @@ export async function writeServiceAccountKubeconfig(namespace: string, serviceAc
   return writeTokenKubeconfig(serviceAccount, await requestToken(namespace, serviceAccount));
 }
 
-function writeTokenKubeconfig(user: string, token: string): string {
+function writeTokenKubeconfig(user: string, token: string, endpoint?: ApiEndpoint): string {
   const admin = parse(readFileSync(testEnv().kubeconfig, 'utf8')) as KubeconfigFile;
-  const cluster = admin.clusters[0];
-  if (!cluster) throw new Error(`${testEnv().kubeconfig} names no cluster`);
+  const adminCluster = admin.clusters[0];
+  if (!adminCluster) throw new Error(`${testEnv().kubeconfig} names no cluster`);
+  const cluster = endpoint
+    ? { name: adminCluster.name, cluster: { server: endpoint.server, 'certificate-authority-data': Buffer.from(endpoint.caPem).toString('base64') } }
+    : adminCluster;
   const config = {
     apiVersion: 'v1',
     kind: 'Config',
@@ -143,7 +188,7 @@ function writeTokenKubeconfig(user: string, token: string): string {
   return path;
 }
 
-/** A client authenticated as the operator's ServiceAccount. */
-export async function operatorClient(options: KubeClientOptions = {}): Promise<KubeClient> {
-  return KubeClient.load(await writeOperatorKubeconfig(), options);
+/** A client authenticated as the operator's ServiceAccount in the install (the shipped one by default). */
+export async function operatorClient(options: KubeClientOptions = {}, install: OperatorInstall = SHIPPED_INSTALL, endpoint?: ApiEndpoint): Promise<KubeClient> {
+  return KubeClient.load(await writeOperatorKubeconfig(install, endpoint), options);
 }

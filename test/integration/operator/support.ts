@@ -1,7 +1,8 @@
 // Shared helpers of the operator's end-to-end tests: the operator started in-process (or as its
 // own process) against the test environment, as the ServiceAccount the install ships with only the
-// shipped RBAC (test/support/operator-identity.ts), watching only the test's namespace, with its
-// own lease; the application fixture; readers for BackupRuns, Jobs and the backup bucket; and
+// shipped RBAC (test/support/operator-identity.ts; a Scene may name another install, such as the
+// single-namespace one, and an endpoint in front of the API server), watching only the test's
+// namespace, with its own lease; the application fixture; readers for BackupRuns, Jobs and the backup bucket; and
 // Scene, which ties them to one test file's namespace and fails it if the API refused the operator
 // anything.
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -30,7 +31,14 @@ import {
   type ScheduleOptions,
 } from '../../support/backup-fixture.ts';
 import { testEnv } from '../../support/env.ts';
-import { OPERATOR_IDENTITY, operatorClient, writeOperatorKubeconfig } from '../../support/operator-identity.ts';
+import {
+  OPERATOR_IDENTITY,
+  operatorClient,
+  SHIPPED_INSTALL,
+  writeOperatorKubeconfig,
+  type ApiEndpoint,
+  type OperatorInstall,
+} from '../../support/operator-identity.ts';
 import { waitFor } from '../../support/wait.ts';
 
 export { waitFor };
@@ -75,15 +83,20 @@ export interface OperatorOptions {
   identity?: string;
   /** Overrides of operatorEnv, e.g. a lease that survives a slow API server under load. */
   env?: Record<string, string>;
+  /** The install whose ServiceAccount and RBAC the operator runs under; the shipped cluster-wide one by default. */
+  install?: OperatorInstall;
+  /** Where the operator reaches the API server; the test API server itself by default. */
+  endpoint?: ApiEndpoint;
 }
 
 /**
- * Where a test's operator keeps its lease: in lifeboat-system, the one namespace where the shipped
- * leader-election Role lets the operator write Leases, named for the test's namespace so that test
- * files running at once never share one (replicas of one test pass the same `leaseName`).
+ * Where a test's operator keeps its lease: in the operator's own namespace (lifeboat-system unless
+ * the install says otherwise), the one namespace where the leader-election Role lets the operator
+ * write Leases, named for the test's namespace so that test files running at once never share one
+ * (replicas of one test pass the same `leaseName`).
  */
-export function testLease(namespace: string, leaseName: string): { namespace: string; name: string } {
-  return { namespace: OPERATOR_IDENTITY.namespace, name: `${leaseName}-${namespace}` };
+export function testLease(namespace: string, leaseName: string, leaseNamespace: string = OPERATOR_IDENTITY.namespace): { namespace: string; name: string } {
+  return { namespace: leaseNamespace, name: `${leaseName}-${namespace}` };
 }
 
 /**
@@ -94,12 +107,13 @@ export function testLease(namespace: string, leaseName: string): { namespace: st
  * tests once used, a loaded machine made the operator miss a renewal, and an operator that loses
  * its lease stops for good (in a cluster its Deployment restarts it; in a test nothing does).
  */
-export function operatorEnv(namespace: string, leaseName: string): Record<string, string> {
+export function operatorEnv(namespace: string, leaseName: string, leaseNamespace?: string): Record<string, string> {
+  const lease = testLease(namespace, leaseName, leaseNamespace);
   return {
     LIFEBOAT_RUNNER_IMAGE: runnerImage(operatorVersion()),
     LIFEBOAT_WATCH_NAMESPACES: namespace,
-    LIFEBOAT_LEASE_NAMESPACE: testLease(namespace, leaseName).namespace,
-    LIFEBOAT_LEASE_NAME: testLease(namespace, leaseName).name,
+    LIFEBOAT_LEASE_NAMESPACE: lease.namespace,
+    LIFEBOAT_LEASE_NAME: lease.name,
     LIFEBOAT_HTTP_HOST: '127.0.0.1',
     LIFEBOAT_HTTP_PORT: '0',
     LIFEBOAT_LEASE_DURATION_SECONDS: '15',
@@ -141,10 +155,12 @@ function refusalWatch(forward: (text: string) => void): (chunk: Buffer | string)
  * install ships (a fresh token for each start). Logs go to stderr at `warn`, and refusals are noted.
  */
 export async function startTestOperator(options: OperatorOptions): Promise<RunningOperator> {
-  const config = loadConfig({ ...operatorEnv(options.namespace, options.leaseName ?? 'lifeboat-operator'), ...options.env }, { hostname: options.identity ?? 'test-operator' });
+  const install = options.install ?? SHIPPED_INSTALL;
+  const env = operatorEnv(options.namespace, options.leaseName ?? 'lifeboat-operator', install.identity.namespace);
+  const config = loadConfig({ ...env, ...options.env }, { hostname: options.identity ?? 'test-operator' });
   const write = refusalWatch((text) => process.stderr.write(text));
   const logger = pino({ level: config.logLevel, base: { replica: options.identity ?? 'test-operator' } }, { write });
-  const client = await operatorClient({ requestTimeoutMs: 10_000 });
+  const client = await operatorClient({ requestTimeoutMs: 10_000 }, install, options.endpoint);
   return startOperator({ config, logger, client, controllers, processMetrics: false });
 }
 
@@ -211,6 +227,8 @@ export interface OperatorProcessOptions {
   /** A kubeconfig of the operator's ServiceAccount (writeOperatorKubeconfig). */
   kubeconfig: string;
   leaseName: string;
+  /** Where the lease is: the install's own namespace (lifeboat-system by default). */
+  leaseNamespace?: string;
   /** POD_NAME: the lease identity's prefix, so a test can tell the replicas apart. */
   podName?: string;
   /** Overrides, e.g. a longer LIFEBOAT_LEASE_DURATION_SECONDS. */
@@ -227,7 +245,7 @@ export function spawnOperator(options: OperatorProcessOptions): ChildProcess {
   const processEnv = {
     PATH: process.env.PATH,
     KUBECONFIG: options.kubeconfig,
-    ...operatorEnv(options.namespace, options.leaseName),
+    ...operatorEnv(options.namespace, options.leaseName, options.leaseNamespace),
     ...(options.podName ? { POD_NAME: options.podName } : {}),
     ...options.env,
   };
@@ -235,6 +253,17 @@ export function spawnOperator(options: OperatorProcessOptions): ChildProcess {
   const child = spawn(process.execPath, [join(repoRoot, 'dist/operator/main.js')], { env: processEnv, stdio: [...stdio] });
   child.stdout?.on('data', refusalWatch(() => undefined));
   return child;
+}
+
+export interface SceneOptions {
+  /**
+   * The install whose ServiceAccount and RBAC the scene's operators run under, or a function that
+   * makes it for the scene's namespace (an install that grants only that namespace); the shipped
+   * cluster-wide install by default.
+   */
+  install?: OperatorInstall | ((namespace: string) => OperatorInstall | Promise<OperatorInstall>);
+  /** Where the scene's operators reach the API server; the test API server itself by default. */
+  endpoint?: ApiEndpoint;
 }
 
 /**
@@ -247,24 +276,30 @@ export class Scene {
   readonly client: KubeClient;
   readonly namespace: string;
   readonly fixture: AppFixture;
+  /** The install the scene's operators run under (its ServiceAccount, and the namespace of their leases). */
+  readonly install: OperatorInstall;
+  readonly #endpoint: ApiEndpoint | undefined;
   /** The operator ServiceAccount's kubeconfig, for spawned operators. */
   readonly #operatorKubeconfig: string;
   readonly #operators = new Set<RunningOperator>();
   readonly #processes = new Set<ChildProcess>();
 
-  private constructor(client: KubeClient, namespace: string, fixture: AppFixture, operatorKubeconfig: string) {
+  private constructor(client: KubeClient, namespace: string, fixture: AppFixture, install: OperatorInstall, endpoint: ApiEndpoint | undefined, operatorKubeconfig: string) {
     this.client = client;
     this.namespace = namespace;
     this.fixture = fixture;
+    this.install = install;
+    this.#endpoint = endpoint;
     this.#operatorKubeconfig = operatorKubeconfig;
   }
 
-  static async create(prefix: string): Promise<Scene> {
+  static async create(prefix: string, options: SceneOptions = {}): Promise<Scene> {
     const client = testClient();
     await ensureCrds();
-    const operatorKubeconfig = await writeOperatorKubeconfig();
     const namespace = await createNamespace(client, prefix);
-    return new Scene(client, namespace, await seedFixture(client, namespace), operatorKubeconfig);
+    const install = typeof options.install === 'function' ? await options.install(namespace) : (options.install ?? SHIPPED_INSTALL);
+    const operatorKubeconfig = await writeOperatorKubeconfig(install, options.endpoint);
+    return new Scene(client, namespace, await seedFixture(client, namespace), install, options.endpoint, operatorKubeconfig);
   }
 
   applySchedule(options: ScheduleOptions): Promise<KubeObject> {
@@ -273,7 +308,7 @@ export class Scene {
 
   /** An operator in this process, watching this namespace; stopped by tearDown if still running. */
   async startOperator(options: Omit<OperatorOptions, 'namespace'> = {}): Promise<RunningOperator> {
-    const operator = await startTestOperator({ ...options, namespace: this.namespace });
+    const operator = await startTestOperator({ install: this.install, endpoint: this.#endpoint, ...options, namespace: this.namespace });
     this.#operators.add(operator);
     return operator;
   }
@@ -286,7 +321,7 @@ export class Scene {
 
   /** An operator as its own process; killed by tearDown if still running. */
   spawnOperator(options: Omit<OperatorProcessOptions, 'namespace' | 'kubeconfig'>): ChildProcess {
-    const child = spawnOperator({ ...options, namespace: this.namespace, kubeconfig: this.#operatorKubeconfig });
+    const child = spawnOperator({ leaseNamespace: this.install.identity.namespace, ...options, namespace: this.namespace, kubeconfig: this.#operatorKubeconfig });
     this.#processes.add(child);
     child.once('exit', () => this.#processes.delete(child));
     return child;
@@ -294,7 +329,7 @@ export class Scene {
 
   /** The Lease that operators started with `leaseName` share (see testLease). */
   lease<T extends KubeObject>(leaseName: string): Promise<T | undefined> {
-    const { namespace, name } = testLease(this.namespace, leaseName);
+    const { namespace, name } = testLease(this.namespace, leaseName, this.install.identity.namespace);
     return this.client.find<T>(LEASES, namespace, name);
   }
 
@@ -342,9 +377,10 @@ export class Scene {
     await this.stopOperators();
     await this.client.delete(NAMESPACES, undefined, this.namespace).catch(() => undefined);
     const suffix = `-${this.namespace}`;
-    const leases = await this.client.list(LEASES, { namespace: OPERATOR_IDENTITY.namespace }).catch(() => ({ items: [] as KubeObject[] }));
+    const leaseNamespace = this.install.identity.namespace;
+    const leases = await this.client.list(LEASES, { namespace: leaseNamespace }).catch(() => ({ items: [] as KubeObject[] }));
     for (const lease of leases.items.filter((item) => item.metadata.name?.endsWith(suffix))) {
-      await this.client.delete(LEASES, OPERATOR_IDENTITY.namespace, lease.metadata.name ?? '').catch(() => undefined);
+      await this.client.delete(LEASES, leaseNamespace, lease.metadata.name ?? '').catch(() => undefined);
     }
     await this.client.close();
     if (refusals.length > 0) throw new Error(`the API server refused the operator (the shipped RBAC lacks a rule):\n${refusals.join('\n')}`);
