@@ -1,6 +1,6 @@
 // The install manifests as a user renders them: `helm template` of charts/lifeboat and
-// `kubectl kustomize` of each deploy/overlays/* folder, with the helm and kubectl the testbin
-// built, parsed into objects.
+// `kubectl kustomize` of each deploy/overlays/* folder and of deploy/monitoring, with the helm and
+// kubectl the testbin built, parsed into objects.
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -93,7 +93,12 @@ export async function helmTemplate(values: object = {}, options: TemplateOptions
 
 /** `kubectl kustomize deploy/overlays/<overlay>`. */
 export async function kustomize(overlay: Overlay): Promise<KubeObject[]> {
-  return parseManifests(await mustRun(join(testEnv().binDir, 'kubectl'), ['kustomize', join(repoRoot, 'deploy/overlays', overlay)]));
+  return kustomizeFolder(join('deploy/overlays', overlay));
+}
+
+/** `kubectl kustomize <folder>`, a folder of the repository such as deploy/monitoring. */
+export async function kustomizeFolder(folder: string): Promise<KubeObject[]> {
+  return parseManifests(await mustRun(join(testEnv().binDir, 'kubectl'), ['kustomize', join(repoRoot, folder)]));
 }
 
 /** The one object of this kind (and name); throws when there is none or more than one. */

@@ -2,9 +2,10 @@
 // Role rules, bindings, Deployment (pod spec included) and metrics Service, for the cluster-wide
 // overlay against the default values and the single-namespace overlay against watchNamespaces
 // set to its namespace. Only Helm's bookkeeping labels may differ, and kustomize alone creates
-// the Namespace (Helm installs into one: --create-namespace).
+// the Namespace (Helm installs into one: --create-namespace). deploy/monitoring scrapes that
+// metrics Service and alerts as the chart's ServiceMonitor and PrometheusRule do.
 import { beforeAll, describe, expect, it } from '@jest/globals';
-import { helmTemplate, kustomize, objectId, SINGLE_NAMESPACE, type KubeObject, type Overlay } from './render.ts';
+import { DEPLOY, helmTemplate, kustomize, kustomizeFolder, objectId, one, SINGLE_NAMESPACE, type KubeObject, type Overlay } from './render.ts';
 
 const HELM_LABELS = ['helm.sh/chart', 'app.kubernetes.io/managed-by', 'app.kubernetes.io/version'];
 
@@ -57,5 +58,81 @@ describe.each(CASES)('deploy/overlays/%s and the chart with %j', (overlay, value
     const expected = bindings(fromKustomize);
     expect(expected.map(objectId)).toEqual(overlay === 'cluster-wide' ? ['ClusterRoleBinding/lifeboat-operator'] : [`RoleBinding/${SINGLE_NAMESPACE}/lifeboat-operator`]);
     expect(bindings(fromChart)).toEqual(expected);
+  });
+});
+
+interface ServiceMonitor extends KubeObject {
+  spec: {
+    selector: { matchLabels: Record<string, string> };
+    namespaceSelector?: { matchNames?: string[] };
+    endpoints: { port: string; path: string; interval?: string; scrapeTimeout?: string; honorLabels?: boolean }[];
+  };
+}
+
+interface MetricsService extends KubeObject {
+  spec: { selector: Record<string, string>; ports: { name: string; port: number; targetPort: string | number }[] };
+}
+
+describe('deploy/monitoring', () => {
+  let monitoring: KubeObject[];
+  let monitor: ServiceMonitor;
+  let installed: KubeObject[];
+  let charted: KubeObject[];
+
+  beforeAll(async () => {
+    [monitoring, installed, charted] = await Promise.all([
+      kustomizeFolder('deploy/monitoring'),
+      kustomize('cluster-wide'),
+      helmTemplate({ crds: { enabled: false }, serviceMonitor: { enabled: true }, prometheusRule: { enabled: true } }),
+    ]);
+    monitor = one(monitoring, 'ServiceMonitor') as ServiceMonitor;
+  });
+
+  it("builds with kubectl kustomize into a PrometheusRule and a ServiceMonitor in the operator's namespace", () => {
+    expect(monitoring.map((object) => `${object.apiVersion} ${object.kind} in ${object.metadata.namespace}`).sort()).toEqual(
+      ['PrometheusRule', 'ServiceMonitor'].map((kind) => `monitoring.coreos.com/v1 ${kind} in ${DEPLOY.namespace}`),
+    );
+  });
+
+  it("its ServiceMonitor selects the metrics Service of deploy/ by its labels and scrapes that Service's named port, which reaches the operator's http port", () => {
+    const service = one(installed, 'Service') as MetricsService;
+    // No namespaceSelector: a ServiceMonitor looks in its own namespace, the Service's.
+    expect(monitor.spec.namespaceSelector).toBeUndefined();
+    expect(monitor.metadata.namespace).toBe(service.metadata.namespace);
+    expect(Object.keys(monitor.spec.selector.matchLabels).length).toBeGreaterThan(0);
+    expect(service.metadata.labels).toMatchObject(monitor.spec.selector.matchLabels);
+    // Only the metrics Service carries those labels among the Services deploy/ makes.
+    expect(installed.filter((object) => object.kind === 'Service' && Object.entries(monitor.spec.selector.matchLabels).every(([key, value]) => object.metadata.labels?.[key] === value))).toHaveLength(1);
+
+    expect(monitor.spec.endpoints).toHaveLength(1);
+    const endpoint = monitor.spec.endpoints[0]!;
+    const port = service.spec.ports.find((candidate) => candidate.name === endpoint.port);
+    expect(port).toBeDefined();
+    const deployment = one(installed, 'Deployment') as KubeObject & {
+      spec: { template: { metadata: { labels: Record<string, string> }; spec: { containers: { name: string; ports?: { name: string; containerPort: number }[] }[] } } };
+    };
+    expect(deployment.spec.template.metadata.labels).toMatchObject(service.spec.selector);
+    const containerPorts = deployment.spec.template.spec.containers.flatMap((container) => container.ports ?? []);
+    expect(containerPorts.map((containerPort) => containerPort.name)).toContain(port!.targetPort);
+    // /metrics, and the metrics' own namespace label kept: the alerts group by it.
+    expect(endpoint).toMatchObject({ path: '/metrics', honorLabels: true });
+  });
+
+  it("its ServiceMonitor is the chart's with serviceMonitor.enabled, but for what the chart spells out that is the default", () => {
+    const fromChart = withoutHelmLabels(one(charted, 'ServiceMonitor')) as ServiceMonitor;
+    // The chart names the release namespace, which is where a ServiceMonitor looks without one;
+    // and its scrapeTimeout default, 10s, is Prometheus's own.
+    expect(fromChart.spec.namespaceSelector).toEqual({ matchNames: [fromChart.metadata.namespace] });
+    expect(fromChart.spec.endpoints.map((endpoint) => endpoint.scrapeTimeout)).toEqual(['10s']);
+    delete fromChart.spec.namespaceSelector;
+    for (const endpoint of fromChart.spec.endpoints) delete endpoint.scrapeTimeout;
+    expect(fromChart).toEqual(monitor);
+  });
+
+  it("its PrometheusRule has the rules and labels of the chart's with prometheusRule.enabled", () => {
+    const fromChart = withoutHelmLabels(one(charted, 'PrometheusRule'));
+    const fromKustomize = one(monitoring, 'PrometheusRule');
+    expect(fromKustomize.spec).toEqual(fromChart.spec);
+    expect(fromKustomize.metadata.labels).toEqual(fromChart.metadata.labels);
   });
 });
