@@ -1,15 +1,17 @@
 // What users apply, checked by the test API server with a server-side dry run: the chart with its
-// default values, with the namespaced values CI lints, with the values `make e2e-kind` installs
-// (and the manifests that script applies), and each kustomize overlay. The lifeboat.dev CRDs are
-// installed first. The ServiceMonitor and PrometheusRule are left out: the server has no
-// monitoring.coreos.com CRDs (chart.test.ts checks them client-side).
+// default values, with the namespaced values CI lints, with its ServiceMonitor and PrometheusRule,
+// with the values `make e2e-kind` installs (and the manifests that script applies), each kustomize
+// overlay, and deploy/monitoring. The lifeboat.dev CRDs are installed first, and the Prometheus
+// Operator's CRDs for ServiceMonitor and PrometheusRule (hack/testbin/tools/prometheus-operator-crds.sh
+// takes them from its Go module), so that those two are checked against their real schemas.
 import { beforeAll, describe, expect, it } from '@jest/globals';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
+import { locateTool } from '../../env/binaries.ts';
 import { repoRoot } from '../../env/paths.ts';
 import { createNamespace, installCrds, makeKubectl, ok, toYaml, type Kubectl } from '../api/kubectl.ts';
-import { CHART, DEPLOY, helmTemplate, kustomize, objectId, OVERLAYS, parseManifests, type KubeObject } from './render.ts';
+import { CHART, DEPLOY, helmTemplate, kustomize, kustomizeFolder, objectId, OVERLAYS, parseManifests, type KubeObject } from './render.ts';
 
 let kubectl: Kubectl;
 /** Stands in for lifeboat-system, which another test installs the operator into and removes. */
@@ -17,6 +19,15 @@ let releaseNamespace: string;
 let watched: string;
 
 const MONITORING = 'monitoring.coreos.com/v1';
+/** The Prometheus Operator's CRDs the monitoring objects need. */
+const MONITORING_CRDS = ['servicemonitors.monitoring.coreos.com', 'prometheusrules.monitoring.coreos.com'];
+
+/** Installs the Prometheus Operator's ServiceMonitor and PrometheusRule CRDs and waits until they are served. */
+async function installMonitoringCrds(): Promise<void> {
+  const files = MONITORING_CRDS.map((crd) => ['-f', join(locateTool('prometheus-operator-crds'), `monitoring.coreos.com_${crd.split('.')[0]}.yaml`)]);
+  await ok(kubectl, ['apply', '--server-side', '--force-conflicts', '--field-manager=lifeboat-tests', ...files.flat()]);
+  await ok(kubectl, ['wait', '--for=condition=Established', '--timeout=60s', ...MONITORING_CRDS.map((crd) => `crd/${crd}`)]);
+}
 
 /** The objects with lifeboat-system moved to `to` (metadata and ServiceAccount subjects), as kustomize's namespace field would. */
 function relocate(objects: KubeObject[], to: string): KubeObject[] {
@@ -29,11 +40,12 @@ function relocate(objects: KubeObject[], to: string): KubeObject[] {
   });
 }
 
+const DRY_RUN = ['apply', '--server-side', '--dry-run=server', '--force-conflicts', '--field-manager=lifeboat-install-test', '-f', '-'];
+
 /** `kubectl apply --server-side --dry-run=server`: every object accepted, no Pod Security warning. */
 async function dryRun(objects: KubeObject[]): Promise<void> {
   expect(objects.length).toBeGreaterThan(0);
-  const args = ['apply', '--server-side', '--dry-run=server', '--force-conflicts', '--field-manager=lifeboat-install-test', '-f', '-'];
-  const result = await kubectl(args, toYaml(...objects));
+  const result = await kubectl(DRY_RUN, toYaml(...objects));
   if (result.code !== 0) throw new Error(`the API server refused:\n${result.stderr}${result.stdout}`);
   const applied = result.stdout.split('\n').filter((line) => line.endsWith('serverside-applied (server dry run)'));
   expect(applied).toHaveLength(objects.length);
@@ -43,6 +55,7 @@ async function dryRun(objects: KubeObject[]): Promise<void> {
 beforeAll(async () => {
   kubectl = makeKubectl();
   await installCrds(kubectl);
+  await installMonitoringCrds();
   releaseNamespace = await createNamespace(kubectl, 'install');
   // As deploy/base labels lifeboat-system: the operator's pods must meet the restricted standard.
   await ok(kubectl, ['label', 'namespace', releaseNamespace, 'pod-security.kubernetes.io/enforce=restricted', 'pod-security.kubernetes.io/warn=restricted']);
@@ -61,9 +74,17 @@ describe('helm template | kubectl apply --server-side --dry-run=server', () => {
     const objects = await helmTemplate(values, { namespace: releaseNamespace });
     const monitoring = objects.filter((object) => object.apiVersion === MONITORING).map((object) => object.kind);
     expect(monitoring.sort()).toEqual(['PrometheusRule', 'ServiceMonitor']);
-    const rest = objects.filter((object) => object.apiVersion !== MONITORING);
-    expect(rest.map(objectId)).toContain(`RoleBinding/${watched}/lifeboat-operator`);
-    await dryRun(rest);
+    expect(objects.map(objectId)).toContain(`RoleBinding/${watched}/lifeboat-operator`);
+    await dryRun(objects);
+  });
+
+  it('accepts the chart with its ServiceMonitor and PrometheusRule enabled and labelled for a Prometheus', async () => {
+    const objects = await helmTemplate(
+      { serviceMonitor: { enabled: true, labels: { release: 'prom' }, interval: '1m', scrapeTimeout: '20s' }, prometheusRule: { enabled: true, labels: { release: 'prom' } } },
+      { namespace: releaseNamespace },
+    );
+    expect(objects.filter((object) => object.apiVersion === MONITORING).map((object) => object.kind).sort()).toEqual(['PrometheusRule', 'ServiceMonitor']);
+    await dryRun(objects);
   });
 
   it('accepts what make e2e-kind applies: the chart with hack/e2e-kind/values.yaml, then its backends and Lifeboat objects', async () => {
@@ -84,5 +105,27 @@ describe('kubectl kustomize | kubectl apply --server-side --dry-run=server', () 
     const objects = await kustomize(overlay);
     expect(objects.map((object) => object.kind)).toEqual(expect.arrayContaining(['Namespace', 'ClusterRole', 'Deployment']));
     await dryRun(relocate(objects, releaseNamespace));
+  });
+
+  it('accepts deploy/monitoring', async () => {
+    const objects = await kustomizeFolder('deploy/monitoring');
+    expect(objects.map((object) => object.kind).sort()).toEqual(['PrometheusRule', 'ServiceMonitor']);
+    await dryRun(relocate(objects, releaseNamespace));
+  });
+
+  // The dry run of the monitoring objects checks them against the CRDs' schemas: a mistake the
+  // Prometheus Operator would not take is refused here too.
+  it.each<[string, (endpoint: Record<string, unknown>) => void, RegExp]>([
+    ['a scrape interval that is not a duration', (endpoint) => { endpoint.interval = '30 seconds'; }, /spec\.endpoints\[0\]\.interval/],
+    ['honorLabels as a string', (endpoint) => { endpoint.honorLabels = 'always'; }, /spec\.endpoints\[0\]\.honorLabels/],
+    ['a field the ServiceMonitor has not', (endpoint) => { endpoint.scrapePath = '/metrics'; }, /spec\.endpoints\[0\]\.scrapePath: field not declared in schema/],
+  ])('refuses a ServiceMonitor of deploy/monitoring with %s', async (_, spoil, refusal) => {
+    const monitor = relocate(await kustomizeFolder('deploy/monitoring'), releaseNamespace).find((object) => object.kind === 'ServiceMonitor') as KubeObject & {
+      spec: { endpoints: Record<string, unknown>[] };
+    };
+    spoil(monitor.spec.endpoints[0]!);
+    const result = await kubectl(DRY_RUN, toYaml(monitor));
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toMatch(refusal);
   });
 });
