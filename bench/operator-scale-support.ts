@@ -277,7 +277,7 @@ export async function apiFloorSeconds(client: KubeClient, namespace: string, cou
     Array.from({ length: width }, async () => {
       while (next < count) {
         const name = `floor-${next++}`;
-        await client.create(BACKUP_RUNS, { apiVersion: 'lifeboat.dev/v1alpha1', kind: 'BackupRun', metadata: { name, namespace }, spec: { deletionPolicy: 'Retain' } } as KubeObject);
+        await client.create(BACKUP_RUNS, { apiVersion: 'lifeboat.dev/v1alpha1', kind: 'BackupRun', metadata: { name, namespace }, spec: { deletionPolicy: 'Retain', scheduleRef: { name: 'app' } } } as KubeObject);
         await client.create(JOBS, {
           apiVersion: 'batch/v1',
           kind: 'Job',
