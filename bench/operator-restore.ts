@@ -55,6 +55,11 @@ const { values } = parseArgs({
 });
 const sizeMb = Number(values['size-mb']);
 const reps = Number(values.reps);
+// Like with like: the baseline is the host's pg_restore into the host's server, so the runner
+// runs as a process with the same tools. In the runner image (PostgreSQL 17's tools) it would
+// restore into this 15 server through the script path of ADR 0012, and the host's 15
+// pg_restore cannot read the 17 dump the image's pg_dump writes, so there were no baseline.
+process.env.LIFEBOAT_KUBELET_MODE ??= 'process';
 const compression = values.compression;
 const say = (line: string): void => console.log(line);
 const load = (): string => loadavg().map((l) => l.toFixed(1)).join(' ');
