@@ -24,7 +24,7 @@ export function prometheusRuleManifest(rules: string): string {
 apiVersion: monitoring.coreos.com/v1
 kind: PrometheusRule
 metadata:
-  name: lifeboat
+  name: lifeboat-operator
   namespace: lifeboat-system
   labels:
     app.kubernetes.io/name: lifeboat

@@ -129,9 +129,11 @@ describe('deploy/monitoring', () => {
     expect(fromChart).toEqual(monitor);
   });
 
-  it("its PrometheusRule has the rules and labels of the chart's with prometheusRule.enabled", () => {
+  it("its PrometheusRule has the name, rules and labels of the chart's with prometheusRule.enabled", () => {
     const fromChart = withoutHelmLabels(one(charted, 'PrometheusRule'));
     const fromKustomize = one(monitoring, 'PrometheusRule');
+    // One name: a user moving from one install to the other replaces the rule instead of running both.
+    expect(objectId(fromKustomize)).toEqual(objectId(fromChart));
     expect(fromKustomize.spec).toEqual(fromChart.spec);
     expect(fromKustomize.metadata.labels).toEqual(fromChart.metadata.labels);
   });
