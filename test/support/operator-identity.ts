@@ -19,6 +19,7 @@ import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { parse, parseAllDocuments, stringify } from 'yaml';
 import { KubeClient, type KubeClientOptions } from '../../src/kube/client.ts';
+import type { ResourceType } from '../../src/kube/resource-type.ts';
 import type { KubeObject } from '../../src/kube/types.ts';
 import { repoRoot } from '../env/paths.ts';
 import { testEnv } from './env.ts';
@@ -191,4 +192,36 @@ function writeTokenKubeconfig(user: string, token: string, endpoint?: ApiEndpoin
 /** A client authenticated as the operator's ServiceAccount in the install (the shipped one by default). */
 export async function operatorClient(options: KubeClientOptions = {}, install: OperatorInstall = SHIPPED_INSTALL, endpoint?: ApiEndpoint): Promise<KubeClient> {
   return KubeClient.load(await writeOperatorKubeconfig(install, endpoint), options);
+}
+
+const SUBJECT_ACCESS_REVIEWS: ResourceType = {
+  group: 'authorization.k8s.io',
+  version: 'v1',
+  kind: 'SubjectAccessReview',
+  plural: 'subjectaccessreviews',
+  namespaced: false,
+};
+
+/** What a SubjectAccessReview asks about: a verb on a resource, in a namespace (undefined: in all of them). */
+export interface ResourceAccess {
+  verb: string;
+  group: string;
+  resource: string;
+  subresource?: string | undefined;
+  namespace: string | undefined;
+}
+
+/** The API server's answer to "may this ServiceAccount do this?", with the groups every ServiceAccount token carries. */
+export async function serviceAccountMay(client: KubeClient, identity: OperatorIdentity, access: ResourceAccess): Promise<boolean> {
+  const review = await client.create<KubeObject & { status?: { allowed?: boolean } }>(SUBJECT_ACCESS_REVIEWS, {
+    apiVersion: 'authorization.k8s.io/v1',
+    kind: 'SubjectAccessReview',
+    metadata: {},
+    spec: {
+      user: identity.username,
+      groups: ['system:serviceaccounts', `system:serviceaccounts:${identity.namespace}`, 'system:authenticated'],
+      resourceAttributes: access,
+    },
+  } as KubeObject);
+  return review.status?.allowed === true;
 }

@@ -7,8 +7,8 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import type { Registry } from 'prom-client';
 import { Labels, MANAGED_BY } from '../../core/index.ts';
-import { aBackupRun, allSecrets, postgresSource, storage } from '../../core/testing/builders.ts';
-import { aRestore, postgresRestored } from '../../core/testing/restore-builders.ts';
+import { allSecrets } from '../../core/testing/builders.ts';
+import { aRestore, postgresRestored, succeededAppBackup } from '../../core/testing/restore-builders.ts';
 import { JOBS, PODS, SECRETS, type ResourceType } from '../../kube/resource-type.ts';
 import type { MemoryKubeClient } from '../../kube/testing/memory-client.ts';
 import type { KubeObject } from '../../kube/types.ts';
@@ -48,16 +48,7 @@ function restoreNamed(name: string, source = 'db'): StoredRestore {
   return { ...restore, metadata: { ...restore.metadata, name, uid: `uid-${name}` } } as StoredRestore;
 }
 
-const backupRun = aBackupRun({
-  name: 'app-1',
-  spec: { scheduleRef: { name: 'app' }, sources: [postgresSource], storage },
-  status: {
-    phase: 'Succeeded',
-    snapshotTime: '2025-01-01T02:00:10Z',
-    manifestKey: 'prod/prod/app/app-1/manifest.json',
-    artifacts: [{ source: 'db', type: 'Postgres', phase: 'Succeeded', encrypted: false }],
-  },
-}) as StoredRun;
+const backupRun = succeededAppBackup() as StoredRun;
 
 /** A fresh operator process: its own API server view, informers and registry. */
 async function operator(now: string, seed: (client: MemoryKubeClient) => void) {

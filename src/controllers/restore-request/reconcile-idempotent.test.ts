@@ -4,8 +4,8 @@
 // pod's termination message).
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { Labels } from '../../core/index.ts';
-import { aBackupRun, allSecrets, postgresSource, storage } from '../../core/testing/builders.ts';
-import { aRestore, postgresRestored } from '../../core/testing/restore-builders.ts';
+import { allSecrets } from '../../core/testing/builders.ts';
+import { aRestore, postgresRestored, succeededAppBackup } from '../../core/testing/restore-builders.ts';
 import { SECRETS } from '../../kube/resource-type.ts';
 import type { KubeObject } from '../../kube/types.ts';
 import { memoryCluster, reconcileUntilQuiet, type MemoryCluster } from '../../runtime/testing/memory-cluster.ts';
@@ -34,16 +34,7 @@ async function restoreCluster() {
   for (const secret of allSecrets) {
     client.set(SECRETS, { metadata: { name: secret.name, namespace: NAMESPACE }, data: Object.fromEntries(secret.keys.map((key) => [key, btoa('x')])) } as KubeObject);
   }
-  const backup = aBackupRun({
-    name: 'app-1',
-    spec: { scheduleRef: { name: 'app' }, sources: [postgresSource], storage },
-    status: {
-      phase: 'Succeeded',
-      snapshotTime: '2025-01-01T02:00:10Z',
-      manifestKey: 'prod/prod/app/app-1/manifest.json',
-      artifacts: [{ source: 'db', type: 'Postgres', phase: 'Succeeded', encrypted: false }],
-    },
-  });
+  const backup = succeededAppBackup();
   client.set(BACKUP_RUNS, backup as StoredRun);
   const restore = aRestore({ finalizers: [], spec: { backup: { backupRunRef: { name: 'app-1' } }, targets: [{ source: 'db', postgres: { host: 'db-restore', database: 'app_restored', connectionSecret: { name: 'pg' } } }] } });
   client.set(RESTORE_REQUESTS, restore as StoredRestore);

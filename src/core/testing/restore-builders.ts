@@ -3,7 +3,7 @@
 import { BackupStorage, RestoreRequestSpec, type RestoreRequest, type RestoreRequestStatus } from '../../api/index.ts';
 import type { RunnerResult } from '../job-set/index.ts';
 import type { BackupCandidate, ObservedRestore, RestoreConfig } from '../restore/types.ts';
-import { allSecrets, MINUTE, storage } from './builders.ts';
+import { aBackupRun, allSecrets, MINUTE, postgresSource, storage } from './builders.ts';
 
 export const restoreConfig: RestoreConfig = {
   runner: { image: 'ghcr.io/lifeboat/lifeboat-runner:v0.1.0' },
@@ -79,3 +79,17 @@ export const bucketRestored = (overrides: Record<string, unknown> = {}): RunnerR
   subcommand: 'bucket-restore',
   summary: { targetBucket: 'uploads-restored', createdBucket: true, objects: 17, skippedObjects: 0, bytes: 9000, sizeBytes: 4096, sha256: 'b'.repeat(64), durationSeconds: 20, ...overrides },
 });
+
+/** The backup the controller tests restore from: app-1 of schedule app, one PostgreSQL source, Succeeded. */
+export function succeededAppBackup(): ReturnType<typeof aBackupRun> {
+  return aBackupRun({
+    name: 'app-1',
+    spec: { scheduleRef: { name: 'app' }, sources: [postgresSource], storage },
+    status: {
+      phase: 'Succeeded',
+      snapshotTime: '2025-01-01T02:00:10Z',
+      manifestKey: 'prod/prod/app/app-1/manifest.json',
+      artifacts: [{ source: 'db', type: 'Postgres', phase: 'Succeeded', encrypted: false }],
+    },
+  });
+}

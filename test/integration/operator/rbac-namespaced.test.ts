@@ -22,13 +22,12 @@ import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { parse, stringify } from 'yaml';
 import { compare, grantsIn, usesIn, type Grant, type Use } from '../../../hack/rbac-usage.ts';
-import type { ResourceType } from '../../../src/kube/resource-type.ts';
 import type { KubeObject } from '../../../src/kube/types.ts';
 import { repoRoot } from '../../env/paths.ts';
 import { createPki } from '../../env/pki.ts';
 import { withDatabase } from '../../support/backup-fixture.ts';
 import { testEnv } from '../../support/env.ts';
-import { identityObjects, renderInstall, serviceAccountIdentity, type ApiEndpoint, type OperatorInstall } from '../../support/operator-identity.ts';
+import { identityObjects, renderInstall, serviceAccountIdentity, serviceAccountMay, type ApiEndpoint, type OperatorInstall } from '../../support/operator-identity.ts';
 import { createRestore, databaseTarget, finalRestore, restoreManifest } from './restore-support.ts';
 import { BACKUP_RUNS, Scene, waitFor } from './support.ts';
 
@@ -41,13 +40,6 @@ const SHIPPED_WATCHED = 'default';
 /** Gives the test install's objects names of their own: its ServiceAccount is bound by nothing else. */
 const PREFIX = 'namespaced-';
 
-const SUBJECT_ACCESS_REVIEWS: ResourceType = {
-  group: 'authorization.k8s.io',
-  version: 'v1',
-  kind: 'SubjectAccessReview',
-  plural: 'subjectaccessreviews',
-  namespaced: false,
-};
 
 /**
  * deploy/overlays/single-namespace for `namespace`, as its own comment tells a user to adapt it (the
@@ -228,18 +220,8 @@ describe('the operator under the RBAC of deploy/overlays/single-namespace', () =
   });
 
   /** The API server's answer to "may the install's ServiceAccount do this here?" (namespace undefined: in all namespaces). */
-  async function allowed(verb: string, group: string, resource: string, namespace: string | undefined): Promise<boolean> {
-    const review = await scene.client.create<KubeObject & { status?: { allowed?: boolean } }>(SUBJECT_ACCESS_REVIEWS, {
-      apiVersion: 'authorization.k8s.io/v1',
-      kind: 'SubjectAccessReview',
-      metadata: {},
-      spec: {
-        user: install.identity.username,
-        groups: ['system:serviceaccounts', `system:serviceaccounts:${install.identity.namespace}`, 'system:authenticated'],
-        resourceAttributes: { namespace, group, resource, verb },
-      },
-    } as KubeObject);
-    return review.status?.allowed === true;
+  function allowed(verb: string, group: string, resource: string, namespace: string | undefined): Promise<boolean> {
+    return serviceAccountMay(scene.client, install.identity, { verb, group, resource, namespace });
   }
 
   it("binds the operator's rules in the watched namespace only, the lease Role in its own, and watches that namespace", async () => {

@@ -7,27 +7,17 @@
 // the API server refused its operator anything.
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
-import type { ResourceType } from '../../../src/kube/resource-type.ts';
-import type { KubeObject } from '../../../src/kube/types.ts';
 import { compare, grantedAccesses, grantsIn, usesIn, type Access, type Grant } from '../../../hack/rbac-usage.ts';
 import { auditLogPath } from '../../env/control-plane.ts';
 import { testEnv } from '../../support/env.ts';
-import { ensureOperatorRbac, identityObjects, OPERATOR_IDENTITY, writeServiceAccountKubeconfig } from '../../support/operator-identity.ts';
+import { ensureOperatorRbac, identityObjects, OPERATOR_IDENTITY, serviceAccountMay, writeServiceAccountKubeconfig } from '../../support/operator-identity.ts';
 import { ok, toYaml } from '../api/kubectl.ts';
 import { makeKubectl, Scene, testLease, waitFor } from './support.ts';
 
 jest.setTimeout(240_000);
 
-const SUBJECT_ACCESS_REVIEWS: ResourceType = {
-  group: 'authorization.k8s.io',
-  version: 'v1',
-  kind: 'SubjectAccessReview',
-  plural: 'subjectaccessreviews',
-  namespaced: false,
-};
 
 /** The groups the API server gives every token of the ServiceAccount. */
-const SA_GROUPS = ['system:serviceaccounts', `system:serviceaccounts:${OPERATOR_IDENTITY.namespace}`, 'system:authenticated'];
 
 /** Where a grant applies: every namespace (the ClusterRole), or only the operator's own (the leader-election Role). */
 type Scope = 'any namespace' | typeof OPERATOR_IDENTITY.namespace;
@@ -115,18 +105,8 @@ describe('the operator ServiceAccount under the RBAC the install ships', () => {
   let grants: Grant[];
 
   /** The API server's answer to "may the operator's ServiceAccount do this?". */
-  async function allowed(access: Access, namespace: string | undefined): Promise<boolean> {
-    const review = await scene.client.create<KubeObject & { status?: { allowed?: boolean } }>(SUBJECT_ACCESS_REVIEWS, {
-      apiVersion: 'authorization.k8s.io/v1',
-      kind: 'SubjectAccessReview',
-      metadata: {},
-      spec: {
-        user: OPERATOR_IDENTITY.username,
-        groups: SA_GROUPS,
-        resourceAttributes: { namespace, group: access.group, resource: access.resource, subresource: access.subresource, verb: access.verb },
-      },
-    } as KubeObject);
-    return review.status?.allowed === true;
+  function allowed(access: Access, namespace: string | undefined): Promise<boolean> {
+    return serviceAccountMay(scene.client, OPERATOR_IDENTITY, { namespace, group: access.group, resource: access.resource, subresource: access.subresource, verb: access.verb });
   }
 
   beforeAll(async () => {
