@@ -1,6 +1,7 @@
 // Carries out decideDrill's actions with the Job-set owner's action loop (in order, stopping at
-// the first that fails; events; one conditional status write, only if it changed); creating
-// and deleting runs are the drill's own actions.
+// the first that fails, events after the writes they report: action-batches.ts; one conditional
+// status write, only if it changed); creating and deleting runs are the drill's own actions, so
+// they keep their order.
 import type { DrillAction, DrillDecision } from '../../core/drill/index.ts';
 import type { EventRecorder } from '../../kube/events.ts';
 import type { KubeApi } from '../../kube/kube-api.ts';
