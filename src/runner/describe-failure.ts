@@ -30,6 +30,7 @@ export function describeFailure(error: unknown, signal?: AbortSignal): Failure {
   return { code: 'Internal', reason: oneLine(message) || 'unknown error' };
 }
 
-function oneLine(text: string): string {
+/** A failure's reason is one line: the termination message and the event notes are read as such. */
+export function oneLine(text: string): string {
   return text.replace(/\s*\n\s*/g, ' ').trim();
 }

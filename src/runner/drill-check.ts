@@ -17,6 +17,7 @@ import { isStorageError, storageFailure } from '../s3/errors.ts';
 import { openArtifact } from './artifact-reader.ts';
 import { compareRowCounts, describeExpectation, evaluateExpectation, tableName } from './check-expectation.ts';
 import { boundChecks, checkResult, clip, plural, type CheckResult } from './check-result.ts';
+import { oneLine } from './describe-failure.ts';
 import type { RunnerContext, TaskSummary } from './context.ts';
 import { resolveIdentities } from './keys.ts';
 import { readArtifactManifest } from './manifest.ts';
@@ -233,11 +234,6 @@ export function drillCheckOutcome(checks: readonly CheckResult[], facts: TaskSum
   const omittedFailed = failed.length - bounded.checks.filter((check) => !check.ok).length;
   const omitted = bounded.omitted > 0 ? { passed: bounded.omitted - omittedFailed, failed: omittedFailed } : undefined;
   return { summary: summaryOf(bounded.checks, omitted), ...(failure === undefined ? {} : { failure }) };
-}
-
-/** As the runner writes a failure's reason (describe-failure.ts): on one line. */
-function oneLine(text: string): string {
-  return text.replace(/\s*\n\s*/g, ' ').trim();
 }
 
 async function readPostgresManifest(storage: Storage, artifact: ArtifactLocation, ctx: RunnerContext): Promise<PostgresManifest> {

@@ -56,7 +56,7 @@ function entry(check: { name: string; type: DrillCheckStatus['type']; source: st
 
 /** The checks of one source's verify Job; what a failed result carries in its details counts too. */
 export function checksOf(source: { name: string; kind: 'postgres' | 'bucket' }, result: RunnerResult | undefined, failure: string | undefined): DrillCheckStatus[] {
-  const body = result ? (result.ok ? result.summary : result.details) : undefined;
+  const body = resultBody(result);
   const parsed = source.kind === 'postgres' ? postgresChecks(source.name, body) : bucketChecks(source.name, body);
   // Checks counted but not listed are checks too: the failure is theirs, not one of its own.
   if (parsed.length > 0 || unlistedChecksOf(result)) return parsed;
@@ -142,7 +142,7 @@ export function restoreChecksOf(source: { name: string }, result: RunnerResult |
  * report like the listed ones.
  */
 export function unlistedChecksOf(result: RunnerResult | undefined): DrillChecksOmitted | undefined {
-  const body = result ? (result.ok ? result.summary : result.details) : undefined;
+  const body = resultBody(result);
   const summary = DrillCheckSummary.safeParse(body ?? {});
   const omitted = summary.success ? summary.data.checksOmitted : undefined;
   return omitted && omitted.passed + omitted.failed > 0 ? omitted : undefined;
@@ -150,7 +150,7 @@ export function unlistedChecksOf(result: RunnerResult | undefined): DrillChecksO
 
 /** The newest data time a PostgreSQL source's drill-check read with the freshness query. */
 export function freshnessOf(result: RunnerResult | undefined): string | undefined {
-  const body = result ? (result.ok ? result.summary : result.details) : undefined;
+  const body = resultBody(result);
   const summary = DrillCheckSummary.safeParse(body ?? {});
   return summary.success ? (summary.data.freshness ?? undefined) : undefined;
 }
@@ -158,4 +158,9 @@ export function freshnessOf(result: RunnerResult | undefined): string | undefine
 /** Failed first, then in the order found; at most MAX_STATUS_CHECKS (the report has them all). */
 export function forStatus(checks: readonly DrillCheckStatus[]): DrillCheckStatus[] {
   return [...checks.filter((check) => check.result === 'Failed'), ...checks.filter((check) => check.result === 'Passed')].slice(0, MAX_STATUS_CHECKS);
+}
+
+/** What a verify Job reported: its summary, or a failure's details (a failed check still reports every check). */
+function resultBody(result: RunnerResult | undefined): unknown {
+  return result ? (result.ok ? result.summary : result.details) : undefined;
 }

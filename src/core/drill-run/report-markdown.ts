@@ -245,10 +245,15 @@ export function inline(value: string): string {
 
 /** A shell line as a code span when it holds only plain characters and spaces, else escaped text. */
 function command(value: string): string {
-  return /^[A-Za-z0-9._:/@+=, -]+$/.test(value) ? `\`${value}\`` : inline(value);
+  return /^[A-Za-z0-9._:/@+=, -]+$/.test(value) ? codeSpan(value) : inline(value);
 }
 
 /** A code span for names and keys made of plain characters; anything else is escaped text. */
 export function code(value: string): string {
-  return /^[A-Za-z0-9._:/@+=,-]+$/.test(value) ? `\`${value}\`` : inline(value);
+  return /^[A-Za-z0-9._:/@+=,-]+$/.test(value) ? codeSpan(value) : inline(value);
+}
+
+/** Only for text the callers checked holds no backtick, pipe or line break. */
+function codeSpan(value: string): string {
+  return `\`${value}\``;
 }
