@@ -9,7 +9,7 @@
 // Errors look like the SDK's (`name` = the S3 error code, `$metadata.httpStatusCode`), so
 // s3/errors.ts describes both the same way.
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Agent, type Dispatcher } from 'undici';
+import type { Agent, Dispatcher } from 'undici';
 import { isIP } from 'node:net';
 import type { S3Endpoint } from '../contract/s3-endpoint.ts';
 import { credentialsFromEnv, perEndpoint } from './client.ts';
@@ -78,7 +78,13 @@ export function createObjectReader(endpoint: S3Endpoint, options: ObjectReaderOp
   const idleTimeoutMs = options.idleTimeoutMs ?? 60_000;
   // HTTP/1.1 only: undici 8 would negotiate HTTP/2 with a TLS endpoint that offers it, and its
   // HTTP/2 teardown can still raise an error nobody listens to (see KubeClient#pool).
-  const agent = new Agent({ allowH2: false, connections: options.maxSockets ?? 64, headersTimeout: idleTimeoutMs, bodyTimeout: idleTimeoutMs });
+  // undici loads on the first GET: most runner tasks never make one, and loading it took about
+  // 0.1 s of each Job's start (a drill's provision, restore, check and cleanup Jobs all paid it).
+  let agentLoaded: Promise<Agent> | undefined;
+  const agent = (): Promise<Agent> =>
+    (agentLoaded ??= import('undici').then(
+      ({ Agent }) => new Agent({ allowH2: false, connections: options.maxSockets ?? 64, headersTimeout: idleTimeoutMs, bodyTimeout: idleTimeoutMs }),
+    ));
   const signer = new RequestSigner(credentialsFromEnv(endpoint.credentialsEnvPrefix, options.env), endpoint.region);
   const basePath = base.pathname.replace(/\/+$/, '');
   const attempts = options.attempts ?? 5;
@@ -90,7 +96,8 @@ export function createObjectReader(endpoint: S3Endpoint, options: ObjectReaderOp
       ? { origin: base.origin, host: base.host, path: `${basePath}/${bucket}/${escapeKeyPath(key)}` }
       : { origin: `${base.protocol}//${bucket}.${base.host}`, host: `${bucket}.${base.host}`, path: `${basePath}/${escapeKeyPath(key)}` };
 
-  const once = (request: GetObjectRequest): Promise<Answer> => {
+  const once = async (request: GetObjectRequest): Promise<Answer> => {
+    const dispatcher = await agent();
     const { origin, host, path } = target(request.bucket, request.key);
     const headers = signer.sign({
       method: 'GET',
@@ -109,7 +116,7 @@ export function createObjectReader(endpoint: S3Endpoint, options: ObjectReaderOp
       const onAbort = (): void => controller?.abort(signal?.reason instanceof Error ? signal.reason : new Error('request aborted'));
       const done = (): void => signal?.removeEventListener('abort', onAbort);
       signal?.addEventListener('abort', onAbort, { once: true });
-      agent.dispatch(
+      dispatcher.dispatch(
         { origin, path, method: 'GET', headers },
         {
           onRequestStart(requestController: Dispatcher.DispatchController) {
