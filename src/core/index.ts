@@ -19,6 +19,7 @@ export {
   type ObservedSecret,
 } from './backup-run/types.ts';
 export { secretNamesToObserve } from './backup-run/observe.ts';
+export { backupUsability, isFailedBackup, isUsableBackup, verifiedStatusOf, type BackupUsability, type VerifiedStatus } from './backup-run/usable-backup.ts';
 export { parseTerminationMessage, runnerResultFromPods, type PodTermination, type RunnerResult } from './job-set/index.ts';
 
 export { buildBackupJob, buildFinalizeJob, buildVerifyJob, backupJobName, stepJobName, type RunForJobs } from './jobs/backup-job.ts';

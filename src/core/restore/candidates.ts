@@ -1,6 +1,7 @@
 // What the I/O layer derives before deciding: each BackupRun as a candidate to restore, and the
 // Secrets to look up (those of the backup the restore will read, and of its targets).
 import type { BackupRun } from '../../api/index.ts';
+import { verificationFailureOf, verifiedStatusOf } from '../backup-run/usable-backup.ts';
 import { secretNames } from '../job-set/index.ts';
 import { Labels } from '../metadata.ts';
 import { selectBackup } from './select-backup.ts';
@@ -13,6 +14,8 @@ export function toCandidate(run: BackupRun): BackupCandidate {
     name: metadata.name ?? '',
     schedule: spec.scheduleRef?.name ?? metadata.labels?.[Labels.schedule] ?? status?.resolved?.schedule,
     phase: status?.phase,
+    verified: verifiedStatusOf(run),
+    verificationFailure: verificationFailureOf(run),
     snapshotTime: status?.snapshotTime,
     manifestKey: status?.manifestKey,
     storage: spec.storage ?? status?.resolved?.storage,

@@ -3,7 +3,8 @@
 import { describe, expect, it } from '@jest/globals';
 import type { RestoreRequest } from '../../api/index.ts';
 import { at, failure, job, MINUTE } from '../testing/builders.ts';
-import { aCandidate, aRestore, bucketRestored, bucketTarget, observedRestore, pgTarget, postgresRestored, restoreConfig as config } from '../testing/restore-builders.ts';
+import { aCandidate, aRestore, bucketRestored, bucketTarget, observedRestore, pgTarget, postgresRestored, restoreConfig as config, succeededAppBackup } from '../testing/restore-builders.ts';
+import { toCandidate } from './candidates.ts';
 import { decideRestore } from './decide-restore.ts';
 import type { ObservedRestore, RestoreDecision } from './types.ts';
 
@@ -72,6 +73,61 @@ describe('decideRestore: which backup', () => {
     expect(late.status.phase).toBe('Failed');
     expect(condition(late, 'Ready')).toMatchObject({ status: 'False', reason: 'ReferenceNotFound' });
     expect(condition(late, 'Ready')?.message).toContain('no successful backup of BackupSchedule "other"');
+  });
+});
+
+describe('decideRestore: a backup that failed its read-back is not restored (src/core/backup-run/usable-backup.ts)', () => {
+  const corrupt = (name: string, snapshot: string) => aCandidate(name, snapshot, { verified: 'False', verificationFailure: 'ChecksumMismatch: artifact s3://backups/prod/app/db.dump: SHA-256 differs' });
+  const bySchedule = (notAfter?: string) => aRestore({ spec: { backup: { scheduleRef: { name: 'app' }, ...(notAfter ? { notAfter } : {}) }, targets: [pgTarget] } });
+
+  it('the newest of a schedule passes over a run that failed verification, and one still being verified', () => {
+    const runs = [
+      aCandidate('app-1', '2025-01-01T02:00:00Z', { verified: 'True' }),
+      corrupt('app-2', '2025-01-01T03:00:00Z'),
+      aCandidate('app-3', '2025-01-01T04:00:00Z', { verified: 'Unknown' }),
+    ];
+    const decision = decideRestore(observedRestore(bySchedule(), { runs }), now, config);
+    expect(decision.status.backup?.name).toBe('app-1');
+    expect(taskOf(decision, 0).artifact.run).toBe('app-1');
+  });
+
+  it('notAfter too: the newest usable run at or before it, not the corrupt one just before it', () => {
+    const runs = [aCandidate('app-1', '2025-01-01T02:00:00Z'), corrupt('app-2', '2025-01-01T03:00:00Z'), aCandidate('app-3', '2025-01-01T04:00:00Z')];
+    const decision = decideRestore(observedRestore(bySchedule('2025-01-01T03:30:00Z'), { runs }), now, config);
+    expect(decision.status.backup?.name).toBe('app-1');
+  });
+
+  it('with only unusable runs, it waits and says what each is', () => {
+    const runs = [corrupt('app-2', '2025-01-01T03:00:00Z'), aCandidate('app-3', '2025-01-01T04:00:00Z', { phase: 'Failed' })];
+    const decision = decideRestore(observedRestore(bySchedule(), { runs }), now, config);
+    expect(decision.status.phase).toBe('Pending');
+    expect(condition(decision, 'Ready')?.message).toBe('no successful backup of BackupSchedule "app": its 2 run(s) are not usable (1 not Succeeded, 1 failed verification)');
+  });
+
+  it('by name, a run that failed verification is refused at once, saying why and what to do', () => {
+    const decision = decideRestore(observedRestore(aRestore(), { runs: [corrupt('app-1', '2025-01-01T02:00:00Z')] }), now, config);
+    expect(createdJobs(decision)).toEqual([]);
+    expect(decision.status.phase).toBe('Failed');
+    expect(condition(decision, 'Ready')?.message).toBe(
+      'BackupRun "app-1" is Succeeded but failed verification (ChecksumMismatch: artifact s3://backups/prod/app/db.dump: SHA-256 differs): its artifacts do not read back as its manifest says, so it cannot be restored; pick another run, or restore the schedule\'s newest usable backup with scheduleRef',
+    );
+  });
+
+  it('by name, a run still being verified is waited for, then restored once verified', () => {
+    const waiting = decideRestore(observedRestore(aRestore(), { runs: [aCandidate('app-1', '2025-01-01T02:00:00Z', { verified: 'Unknown' })] }), now, config);
+    expect(waiting.status.phase).toBe('Pending');
+    expect(createdJobs(waiting)).toEqual([]);
+    expect(condition(waiting, 'Ready')?.message).toContain('its artifacts are being read back');
+    const verified = decideRestore(observedRestore(aRestore(), { runs: [aCandidate('app-1', '2025-01-01T02:00:00Z', { verified: 'True' })] }), now, config);
+    expect(verified.status.backup?.name).toBe('app-1');
+    expect(createdJobs(verified)).toHaveLength(2);
+  });
+
+  it('toCandidate reads the Verified condition and why it failed', () => {
+    const run = succeededAppBackup();
+    run.status!.conditions = [{ type: 'Verified', status: 'False', reason: 'ChecksumMismatch', message: 'size differs', lastTransitionTime: '2025-01-01T02:05:00Z' }];
+    expect(toCandidate(run)).toMatchObject({ phase: 'Succeeded', verified: 'False', verificationFailure: 'ChecksumMismatch: size differs' });
+    expect(toCandidate(succeededAppBackup())).toMatchObject({ verified: undefined, verificationFailure: undefined });
   });
 });
 

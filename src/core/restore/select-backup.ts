@@ -1,9 +1,14 @@
-// Which backup a RestoreRequest restores: a BackupRun by name, or the newest successful run of
-// a schedule (optionally the newest whose snapshot is at or before notAfter). Runs recreated by
+// Which backup a RestoreRequest restores: a BackupRun by name, or the newest usable run of a
+// schedule (optionally the newest whose snapshot is at or before notAfter). Usable is one
+// definition (src/core/backup-run/usable-backup.ts): Succeeded, and its Verified condition True
+// or absent. A run that failed its read-back is refused by name and passed over by the schedule's
+// newest; a run still being read back is waited for by name and passed over by the schedule's
+// newest, as a run still Running is. Runs recreated by
 // catalog sync count like any other: on a new cluster the schedule's runs come back from the
 // bucket, and a restore can pick them. Once status names a backup the choice is final, so a
 // backup finishing later never changes what a started restore reads.
 import type { RestoreRequestSpec } from '../../api/index.ts';
+import { backupUsability, type BackupUsability } from '../backup-run/usable-backup.ts';
 import { parseTime } from '../time.ts';
 import type { BackupCandidate } from './types.ts';
 
@@ -29,7 +34,18 @@ function byName(name: string, runs: readonly BackupCandidate[], alreadyChosen: b
   if (FAILED.has(run.phase ?? '')) {
     return { ok: false, wait: false, message: `BackupRun "${name}" is ${run.phase}: only a Succeeded backup can be restored; pick another run` };
   }
-  if (run.phase !== 'Succeeded') {
+  const usability = backupUsability(run);
+  if (usability === 'verificationFailed') {
+    return {
+      ok: false,
+      wait: false,
+      message: `BackupRun "${name}" is Succeeded but failed verification (${run.verificationFailure ?? 'Verified is False'}): its artifacts do not read back as its manifest says, so it cannot be restored; pick another run, or restore the schedule's newest usable backup with scheduleRef`,
+    };
+  }
+  if (usability === 'verifying') {
+    return { ok: false, wait: true, message: `BackupRun "${name}" is Succeeded and its artifacts are being read back (Verified Unknown); the restore starts when they have been verified` };
+  }
+  if (usability !== 'usable') {
     return { ok: false, wait: true, message: `BackupRun "${name}" is ${run.phase ?? 'not started'}; the restore starts when it has succeeded` };
   }
   return { ok: true, run };
@@ -39,11 +55,26 @@ function newestOfSchedule(schedule: string, notAfter: string | undefined, runs: 
   const limit = parseTime(notAfter);
   const ofSchedule = runs.filter((run) => run.schedule === schedule && !run.deleting);
   const eligible = ofSchedule
-    .filter((run) => run.phase === 'Succeeded' && run.snapshotTime !== undefined)
+    .filter((run) => backupUsability(run) === 'usable' && run.snapshotTime !== undefined)
     .filter((run) => !limit || parseTime(run.snapshotTime)!.getTime() <= limit.getTime())
     .sort((a, b) => parseTime(b.snapshotTime)!.getTime() - parseTime(a.snapshotTime)!.getTime() || (a.name < b.name ? 1 : -1));
   if (eligible[0]) return { ok: true, run: eligible[0] };
   const within = notAfter ? ` with a snapshot at or before ${notAfter} (spec.backup.notAfter)` : '';
-  const seen = ofSchedule.length === 0 ? 'no BackupRun of it exists in this namespace (apply the schedule and wait for catalog sync, or fix scheduleRef)' : `its ${ofSchedule.length} run(s) are not Succeeded${notAfter ? ' or are newer' : ''}`;
+  const seen = ofSchedule.length === 0 ? 'no BackupRun of it exists in this namespace (apply the schedule and wait for catalog sync, or fix scheduleRef)' : `its ${ofSchedule.length} run(s) ${describeRuns(ofSchedule)}${notAfter ? ' or are newer' : ''}`;
   return { ok: false, wait: true, message: `no successful backup of BackupSchedule "${schedule}"${within}: ${seen}` };
+}
+
+const NOT_USABLE: [BackupUsability, string][] = [
+  ['notSucceeded', 'not Succeeded'],
+  ['verifying', 'still being verified'],
+  ['verificationFailed', 'failed verification'],
+];
+
+/** "are not Succeeded", or with read-backs in the picture "are not usable (2 not Succeeded, 1 failed verification)". */
+function describeRuns(runs: readonly BackupCandidate[]): string {
+  const counts = new Map<BackupUsability, number>();
+  for (const run of runs) counts.set(backupUsability(run), (counts.get(backupUsability(run)) ?? 0) + 1);
+  if (counts.size === 1 && counts.has('notSucceeded')) return 'are not Succeeded';
+  const parts = NOT_USABLE.filter(([state]) => counts.has(state)).map(([state, what]) => `${counts.get(state)} ${what}`);
+  return `are not usable (${parts.join(', ')})`;
 }

@@ -3,6 +3,7 @@
 // and the Secrets it names, then carries out the actions in order.
 import type { BackupStorage, RestoreRequest, RestoreRequestStatus } from '../../api/index.ts';
 import type { Decision, JobSetAction, ObservedJob, ObservedSecret, PreflightConfig } from '../job-set/index.ts';
+import type { VerifiedStatus } from '../backup-run/usable-backup.ts';
 import type { RunnerJobOptions } from '../jobs/runner-job.ts';
 
 /** A BackupRun as a restore sees it: what it holds and where it is stored. */
@@ -11,6 +12,10 @@ export interface BackupCandidate {
   /** The schedule it belongs to (label, scheduleRef or what it was resolved from). */
   schedule?: string | undefined;
   phase?: string | undefined;
+  /** Its Verified condition's status: only a usable run is restored (src/core/backup-run/usable-backup.ts). */
+  verified?: VerifiedStatus;
+  /** Why its read-back failed ("ChecksumMismatch: ..."), when Verified is False. */
+  verificationFailure?: string | undefined;
   snapshotTime?: string | undefined;
   manifestKey?: string | undefined;
   storage?: BackupStorage | undefined;
