@@ -2,6 +2,7 @@
 // walk runs in. Below both (schedule/ uses retention/, retention/ needs the runs), so that the
 // imports between them run one way.
 import type { BackupRun } from '../api/index.ts';
+import type { VerifiedStatus } from './backup-run/usable-backup.ts';
 
 export type RunPhase = NonNullable<NonNullable<BackupRun['status']>['phase']>;
 
@@ -16,8 +17,11 @@ export interface ScheduleRunView {
   completionTime?: Date | undefined;
   snapshotTime?: Date | undefined;
   sizeBytes?: number | undefined;
-  /** Its Verified condition is True. */
-  verified?: boolean | undefined;
+  /**
+   * Its Verified condition's status: with the phase, whether it is a usable backup
+   * (backup-run/usable-backup.ts). Succeeded with Verified False is a failed backup.
+   */
+  verified?: VerifiedStatus;
   /** It has a deletionTimestamp (its finalizer may still be deleting artifacts). */
   deleting?: boolean | undefined;
 }

@@ -117,7 +117,7 @@ const cases: Case[] = [
   {
     sentence: 'the newest verified backup is never pruned either',
     policy: { keepLast: 1 },
-    runs: [ok('verified', '2025-01-01T02:00:00Z', { verified: true }), ok('middle', '2025-01-02T02:00:00Z'), ok('newest', '2025-01-03T02:00:00Z')],
+    runs: [ok('verified', '2025-01-01T02:00:00Z', { verified: 'True' }), ok('middle', '2025-01-02T02:00:00Z'), ok('newest', '2025-01-03T02:00:00Z')],
     kept: ['newest', 'verified'],
     pruned: ['middle'],
   },
@@ -143,6 +143,27 @@ const cases: Case[] = [
     pruned: [],
   },
   {
+    sentence: 'a run that failed verification is not counted: keepLast 1 keeps the older usable backup, and the corrupt one stays for inspection',
+    policy: { keepLast: 1 },
+    runs: [ok('good', '2025-01-01T02:00:00Z'), ok('older', '2024-12-31T02:00:00Z'), ok('corrupt', '2025-01-02T02:00:00Z', { verified: 'False' })],
+    kept: ['corrupt', 'good'],
+    pruned: ['older'],
+  },
+  {
+    sentence: 'a run that failed verification goes once a newer run is usable, as a failed run does',
+    policy: { keepLast: 1 },
+    runs: [ok('corrupt', '2025-01-01T02:00:00Z', { verified: 'False' }), ok('good', '2025-01-02T02:00:00Z', { verified: 'True' })],
+    kept: ['good'],
+    pruned: ['corrupt'],
+  },
+  {
+    sentence: 'a run still being verified is kept but not counted, so the older good backup stays until it passes',
+    policy: { keepLast: 1 },
+    runs: [ok('good', '2025-01-01T02:00:00Z', { verified: 'True' }), ok('verifying', '2025-01-02T02:00:00Z', { verified: 'Unknown' })],
+    kept: ['verifying', 'good'],
+    pruned: [],
+  },
+  {
     sentence: 'runs already being deleted are neither kept nor pruned again',
     policy: { keepLast: 1 },
     runs: [ok('going', '2025-01-01T02:00:00Z', { deleting: true }), ok('old', '2025-01-02T02:00:00Z'), ok('new', '2025-01-03T02:00:00Z')],
@@ -160,7 +181,7 @@ describe('applyRetention', () => {
 
   it('says why each run stays and why each goes', () => {
     const decision = applyRetention(
-      [ok('today-10', '2025-01-06T10:00:00Z', { verified: true }), ok('today-02', '2025-01-06T02:00:00Z'), ok('yesterday', '2025-01-05T02:00:00Z'), failedAt('failed', '2025-01-04T02:00:00Z')],
+      [ok('today-10', '2025-01-06T10:00:00Z', { verified: 'True' }), ok('today-02', '2025-01-06T02:00:00Z'), ok('yesterday', '2025-01-05T02:00:00Z'), failedAt('failed', '2025-01-04T02:00:00Z')],
       { keepLast: 1, keepDaily: 2, keepWeekly: 1 },
       'UTC',
     );
@@ -172,6 +193,19 @@ describe('applyRetention', () => {
       { name: 'today-02', reason: 'not kept by keepLast 1, keepDaily 2, keepWeekly 1' },
       { name: 'failed', reason: 'Failed, and a newer run succeeded' },
     ]);
+  });
+
+  it('says a run failed verification, and that one being read back stays for that', () => {
+    const decision = applyRetention(
+      [ok('reading', '2025-01-03T02:00:00Z', { verified: 'Unknown' }), ok('good', '2025-01-02T02:00:00Z'), ok('corrupt', '2025-01-01T02:00:00Z', { verified: 'False', creationTime: new Date('2025-01-01T01:00:00Z') })],
+      { keepLast: 1 },
+      'UTC',
+    );
+    expect(decision.kept).toEqual([
+      { name: 'reading', reasons: ['being verified'] },
+      { name: 'good', reasons: ['keepLast #1', 'newest successful'] },
+    ]);
+    expect(decision.prune).toEqual([{ name: 'corrupt', reason: 'Succeeded but failed verification, and a newer run succeeded' }]);
   });
 });
 

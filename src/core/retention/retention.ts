@@ -1,5 +1,6 @@
 // Grandfather-father-son retention over a schedule's runs, with restic's `forget` semantics:
-// - Only successful runs count, newest first by data time (snapshot time, else completion).
+// - Only usable backups count (backup-run/usable-backup.ts: Succeeded, and Verified True or
+//   absent), newest first by data time (snapshot time, else completion).
 // - keepLast N keeps the N newest. keepDaily/Weekly/Monthly/Yearly N keep the newest backup in
 //   each of the N newest days (ISO weeks, months, years) that have one, in the schedule's time
 //   zone; periods without a backup are not counted (so a paused schedule keeps its history).
@@ -8,9 +9,13 @@
 // - The newest successful and the newest verified backup are never pruned, whatever the rules.
 // - A policy with no rule at all keeps every backup (as restic refuses to forget without one);
 //   explicit zeros keep only the protected ones.
-// - Failed and PartiallyFailed runs are pruned once a run created after them succeeded; newer
-//   failures stay for debugging. Runs in progress and runs already being deleted are left alone.
+// - Failed and PartiallyFailed runs, and Succeeded runs that failed verification (a failed backup
+//   all the same), are pruned once a run created after them is usable; newer failures stay for
+//   debugging. Runs in progress, runs still being verified and runs already being deleted are
+//   kept and not counted: a run being read back that a rule counted could push out the older
+//   good backup (keepLast 1) minutes before it turns out unreadable.
 import type { Retention } from '../../api/index.ts';
+import { backupUsability, isUsableBackup } from '../backup-run/usable-backup.ts';
 import { isActive, newestFirst, type ScheduleRunView } from '../schedule-run.ts';
 import { periodKey, type Period } from './calendar.ts';
 
@@ -33,7 +38,7 @@ export function applyRetention(runs: readonly ScheduleRunView[], policy: Retenti
   const reasons = new Map<string, string[]>(considered.map((run) => [run.name, []]));
   const keep = (run: ScheduleRunView, reason: string) => reasons.get(run.name)!.push(reason);
 
-  const successes = considered.filter((run) => run.phase === 'Succeeded');
+  const successes = considered.filter(isUsableBackup);
   const hasRule = policy.keepLast !== undefined || PERIOD_RULES.some(({ rule }) => policy[rule] !== undefined);
 
   successes.forEach((run, index) => {
@@ -56,20 +61,24 @@ export function applyRetention(runs: readonly ScheduleRunView[], policy: Retenti
   }
   const newest = successes[0];
   if (newest) keep(newest, 'newest successful');
-  const newestVerified = successes.find((run) => run.verified);
+  const newestVerified = successes.find((run) => run.verified === 'True');
   if (newestVerified) keep(newestVerified, 'newest verified');
 
   const prune: RetentionDecision['prune'] = [];
   const newestSuccessCreated = Math.max(...successes.map((run) => run.creationTime.getTime()), -Infinity);
   for (const run of considered) {
-    if (run.phase === 'Succeeded') {
+    const usability = backupUsability(run);
+    const what = usability === 'verificationFailed' ? 'Succeeded but failed verification' : run.phase;
+    if (usability === 'usable') {
       if (reasons.get(run.name)!.length === 0) prune.push({ name: run.name, reason: `not kept by ${describePolicy(policy)}` });
     } else if (isActive(run)) {
       keep(run, 'in progress');
+    } else if (usability === 'verifying') {
+      keep(run, 'being verified');
     } else if (run.creationTime.getTime() < newestSuccessCreated) {
-      prune.push({ name: run.name, reason: `${run.phase}, and a newer run succeeded` });
+      prune.push({ name: run.name, reason: `${what}, and a newer run succeeded` });
     } else {
-      keep(run, `${run.phase} after the newest success`);
+      keep(run, `${what} after the newest success`);
     }
   }
   const kept = considered

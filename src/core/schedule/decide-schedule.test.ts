@@ -205,6 +205,16 @@ describe('decideSchedule: status', () => {
     });
   });
 
+  it('counts only usable backups: not one that failed verification, nor one still being verified', () => {
+    const withUnusable = [...runs, succeededAt('app-3', '2025-01-01T02:00:10Z', { sizeBytes: 4000, verified: 'False' }), succeededAt('app-4', '2025-01-01T02:30:10Z', { sizeBytes: 8000, verified: 'Unknown' })];
+    const decision = decideSchedule(aSchedule({ runs: withUnusable }), at('2025-01-01T03:00:00Z'));
+    expect(decision.status).toMatchObject({
+      lastSuccessfulRun: { name: 'app-2', snapshotTime: '2024-12-31T02:00:10Z' },
+      backupCount: 2,
+      totalSizeBytes: 3000,
+    });
+  });
+
   it('is deep-equal to the observed status when nothing changed, and asks for no write', () => {
     const observed = aSchedule({ runs });
     const first = decideSchedule(observed, at('2025-01-01T01:00:00Z'));

@@ -4,6 +4,7 @@
 import { ConditionReasons, errorsOf, formatBytes, type BackupScheduleStatus, type Condition } from '../../api/index.ts';
 import { conditionChanged, findCondition, removeCondition, setCondition } from '../conditions.ts';
 import { normal, warning, type RecordEvent } from '../events.ts';
+import { isUsableBackup } from '../backup-run/usable-backup.ts';
 import { applyHealth } from '../health.ts';
 import { applyRetention, type RetentionDecision } from '../retention/retention.ts';
 import { compact, sameStatus } from '../same-status.ts';
@@ -72,7 +73,9 @@ export function decideSchedule(observed: ObservedSchedule, now: Date): ScheduleD
   }
 
   const pruned = new Set(retention?.prune.map((entry) => entry.name));
-  const successes = observed.runs.filter((run) => run.phase === 'Succeeded' && !run.deleting).sort(newestFirst);
+  // The newest successful backup (status, RPOMet) and backupCount count usable backups only: one
+  // that failed its read-back, or is still being read back, is not (backup-run/usable-backup.ts).
+  const successes = observed.runs.filter((run) => isUsableBackup(run) && !run.deleting).sort(newestFirst);
   const newestSuccess = successes[0];
   const rpo = rpoState(spec.objectives?.rpo, newestSuccess, observed.creationTime, now, generation);
   const health = scheduleHealth({ spec, errors, rpo, runs: observed.runs.filter((run) => !pruned.has(run.name)) });

@@ -29,6 +29,16 @@ describe('RPOMet', () => {
     expect(now.getTime() + decision.requeueAfterMs!).toBe(at('2025-01-01T08:00:10Z').getTime());
   });
 
+  it('counts from the newest usable backup: a newer one that failed verification does not meet the objective', () => {
+    const runs = [succeededAt('app-1', '2025-01-01T02:00:10Z'), succeededAt('app-2', '2025-01-02T02:00:10Z', { verified: 'False' })];
+    const decision = decideSchedule(schedule(runs), at('2025-01-02T03:00:00Z'));
+    expect(rpoMet(decision)).toMatchObject({
+      status: 'False',
+      reason: 'ObjectiveMissed',
+      message: 'newest successful backup app-1 holds data from 2025-01-01T02:00:10Z; the 6h objective has been missed since 2025-01-01T08:00:10Z',
+    });
+  });
+
   it('changes nothing in status between two reconciles before the flip', () => {
     const [, written] = reconcile(schedule(), at('2025-01-01T03:00:00Z'));
     const [later] = reconcile(written, at('2025-01-01T08:00:09.999Z'));

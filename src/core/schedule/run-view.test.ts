@@ -35,12 +35,21 @@ describe('runViewChanged', () => {
     ['its snapshot time', (r) => (r.status!.snapshotTime = '2025-01-01T02:00:05Z')],
     ['its size', (r) => (r.status!.sizeBytes = 1024)],
     ['its Verified condition turning True', (r) => r.status!.conditions!.push({ type: 'Verified', status: 'True', reason: 'ChecksumsMatch', message: 'ok', lastTransitionTime: '2025-01-01T02:01:00Z' })],
+    ['its Verified condition turning False (a failed read-back makes it a failed backup)', (r) => {
+      r.status!.conditions!.push({ type: 'Verified', status: 'False', reason: 'ChecksumMismatch', message: 'size differs', lastTransitionTime: '2025-01-01T02:01:00Z' });
+    }],
     ['its deletion', (r) => (r.metadata.deletionTimestamp = '2025-01-02T00:00:00Z')],
     ['its schedule label', (r) => (r.metadata.labels = {})],
     ['its scheduleRef', (r) => (r.spec.scheduleRef = { name: 'other' })],
     ['its owner', (r) => (r.metadata.ownerReferences = [{ apiVersion: 'lifeboat.dev/v1alpha1', kind: 'BackupSchedule', name: 'app', uid: 'u-1' }])],
   ])('sees a change of %s', (_, change) => {
     expect(runViewChanged(run(), run(change))).toBe(true);
+  });
+
+  it('sees a read-back that was running fail', () => {
+    const verifying = run((r) => r.status!.conditions!.push({ type: 'Verified', status: 'Unknown', reason: 'Verifying', message: 'reading', lastTransitionTime: '2025-01-01T02:01:00Z' }));
+    const failed = run((r) => r.status!.conditions!.push({ type: 'Verified', status: 'False', reason: 'ChecksumMismatch', message: 'size differs', lastTransitionTime: '2025-01-01T02:02:00Z' }));
+    expect(runViewChanged(verifying, failed)).toBe(true);
   });
 
   it('compares times by instant, not by object identity', () => {

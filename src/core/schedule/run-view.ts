@@ -1,6 +1,6 @@
 // From a BackupRun object to what the schedule decides on, and which runs belong to a schedule.
 import type { BackupRun } from '../../api/index.ts';
-import { findCondition } from '../conditions.ts';
+import { verifiedStatusOf } from '../backup-run/usable-backup.ts';
 import { Labels } from '../metadata.ts';
 import type { ScheduleRunView } from '../schedule-run.ts';
 import { parseTime } from '../time.ts';
@@ -22,7 +22,7 @@ export function toRunView(run: BackupRun, schedule: string): ScheduleRunView {
     completionTime: parseTime(status?.completionTime),
     snapshotTime: parseTime(status?.snapshotTime),
     sizeBytes: status?.sizeBytes,
-    verified: findCondition(status?.conditions, 'Verified')?.status === 'True',
+    verified: verifiedStatusOf(run),
     deleting: run.metadata.deletionTimestamp !== undefined,
   };
 }
