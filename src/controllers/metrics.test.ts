@@ -33,12 +33,14 @@ function schedule(name: string, created: string, spec: Record<string, unknown>, 
   return { metadata: { name, namespace: NAMESPACE, uid: `uid-${name}`, creationTimestamp: created }, spec: scheduleSpec(spec), ...(status ? { status } : {}) } as KubeObject;
 }
 
-function run(name: string, scheduleName: string, phase: string | undefined, completion?: string, extra: { deleting?: string; finalizers?: string[] } = {}): StoredRun {
+function run(name: string, scheduleName: string, phase: string | undefined, completion?: string, extra: { deleting?: string; finalizers?: string[]; verified?: 'True' | 'False' | 'Unknown'; sizeBytes?: number } = {}): StoredRun {
+  const { verified, sizeBytes, ...fixture } = extra;
+  const conditions = verified ? [{ type: 'Verified', status: verified, reason: verified === 'False' ? 'ChecksumMismatch' : 'Verifying', message: '', lastTransitionTime: completion ?? '2025-01-01T00:00:00Z' }] : undefined;
   const built = aBackupRun({
     name,
     created: '2025-01-01T00:00:00Z',
-    ...extra,
-    ...(phase ? { status: { phase: phase as 'Succeeded', ...(completion ? { completionTime: completion } : {}) } } : {}),
+    ...fixture,
+    ...(phase ? { status: { phase: phase as 'Succeeded', ...(completion ? { completionTime: completion } : {}), ...(conditions ? { conditions } : {}), ...(sizeBytes !== undefined ? { sizeBytes } : {}) } } : {}),
   }) as StoredRun;
   built.metadata.labels = { 'lifeboat.dev/schedule': scheduleName };
   return built;
@@ -108,6 +110,22 @@ describe('backup metrics', () => {
       'namespace=prod,schedule=partial 0',
       'namespace=prod,schedule=recovered 1',
     ]);
+  });
+
+  it('count a Succeeded run that failed verification as a failed result (LifeboatBackupFailed fires), and wait for one still being verified', async () => {
+    const registry = await metricsOf({
+      runs: [
+        // corrupt: the newest run's read-back failed
+        run('corrupt-1', 'corrupt', 'Succeeded', '2025-01-01T02:00:00Z', { verified: 'True', sizeBytes: 100 }),
+        run('corrupt-2', 'corrupt', 'Succeeded', '2025-01-02T02:00:00Z', { verified: 'False', sizeBytes: 200 }),
+        // reading: the newest is still being read back; the one before it failed, and that stands
+        run('reading-1', 'reading', 'Failed', '2025-01-01T02:00:00Z'),
+        run('reading-2', 'reading', 'Succeeded', '2025-01-02T02:00:00Z', { verified: 'Unknown', sizeBytes: 300 }),
+      ],
+    });
+    expect(await series(registry, 'lifeboat_backup_last_result')).toEqual(['namespace=prod,schedule=corrupt 0', 'namespace=prod,schedule=reading 0']);
+    // The newest successful backup's size is the usable one's.
+    expect(await series(registry, 'lifeboat_backup_last_size_bytes')).toEqual(['namespace=prod,schedule=corrupt 100']);
   });
 
   it('count the runs being deleted that the artifacts finalizer holds, and give the oldest deletion time', async () => {

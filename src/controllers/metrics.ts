@@ -6,7 +6,7 @@
 // charts/lifeboat/files/prometheus-rules.yaml.
 import { Gauge, Histogram, type Registry } from 'prom-client';
 import { parseDuration } from '../api/index.ts';
-import { ARTIFACTS_FINALIZER, Labels } from '../core/index.ts';
+import { ARTIFACTS_FINALIZER, backupUsability, isUsableBackup, Labels, verifiedStatusOf, type VerifiedStatus } from '../core/index.ts';
 import type { BackupInformers, StoredRun, StoredSchedule } from './informers.ts';
 
 export interface BackupMetrics {
@@ -20,6 +20,11 @@ const FINISHED = new Set(['Succeeded', 'PartiallyFailed', 'Failed']);
 
 function scheduleOf(run: StoredRun): string {
   return run.metadata.labels?.[Labels.schedule] ?? run.spec.scheduleRef?.name ?? '';
+}
+
+/** Phase and Verified, as the core's one definition of a usable backup reads them (a Succeeded run that failed its read-back is a failed backup). */
+function outcomeOf(run: StoredRun): { phase?: string | undefined; verified: VerifiedStatus } {
+  return { phase: run.status?.phase, verified: verifiedStatusOf(run) };
 }
 
 /** When a finished run finished: its completionTime, else its creation. */
@@ -61,16 +66,16 @@ export function backupMetrics(registry: Registry, prefix: string, informers: Bac
   const newestSucceeded = (): Map<string, StoredRun> => {
     const newest = new Map<string, StoredRun>();
     for (const run of runs()) {
-      if (run.status?.phase !== 'Succeeded') continue;
+      if (!isUsableBackup(outcomeOf(run))) continue;
       const id = `${run.metadata.namespace ?? ''}/${scheduleOf(run)}`;
       const current = newest.get(id);
-      if (!current || (run.status.completionTime ?? '') > (current.status?.completionTime ?? '')) newest.set(id, run);
+      if (!current || (run.status?.completionTime ?? '') > (current.status?.completionTime ?? '')) newest.set(id, run);
     }
     return newest;
   };
   const lastSize = new Gauge({
     name: `${prefix}backup_last_size_bytes`,
-    help: 'Size of the newest successful backup of each schedule, in bytes.',
+    help: 'Size of the newest successful backup of each schedule (Succeeded, not failed or still in verification), in bytes.',
     labelNames: ['namespace', 'schedule'] as const,
     registers: [registry],
     collect() {
@@ -127,20 +132,20 @@ export function backupMetrics(registry: Registry, prefix: string, informers: Bac
   );
   new Gauge({
     name: `${prefix}backup_last_result`,
-    help: 'Result of the newest finished BackupRun of each schedule (by completion): 1 Succeeded, 0 Failed or PartiallyFailed.',
+    help: 'Result of the newest finished BackupRun of each schedule (by completion; one still being verified is not finished): 1 Succeeded, 0 Failed, PartiallyFailed or failed verification.',
     labelNames: ['namespace', 'schedule'] as const,
     registers: [registry],
     collect() {
       this.reset();
       const newest = new Map<string, StoredRun>();
       for (const run of runs()) {
-        if (!FINISHED.has(run.status?.phase ?? '') || run.metadata.deletionTimestamp) continue;
+        if (!FINISHED.has(run.status?.phase ?? '') || run.metadata.deletionTimestamp || backupUsability(outcomeOf(run)) === 'verifying') continue;
         const id = `${run.metadata.namespace ?? ''}/${scheduleOf(run)}`;
         const current = newest.get(id);
         if (!current || finishedAt(run) > finishedAt(current)) newest.set(id, run);
       }
       for (const run of newest.values()) {
-        this.set({ namespace: run.metadata.namespace ?? '', schedule: scheduleOf(run) }, run.status?.phase === 'Succeeded' ? 1 : 0);
+        this.set({ namespace: run.metadata.namespace ?? '', schedule: scheduleOf(run) }, isUsableBackup(outcomeOf(run)) ? 1 : 0);
       }
     },
   });
