@@ -150,8 +150,8 @@ const cases: Case[] = [
     pruned: ['older'],
   },
   {
-    sentence: 'a run that failed verification goes once a newer run is usable, as a failed run does',
-    policy: { keepLast: 1 },
+    sentence: 'a run that failed verification goes once a newer run is usable, as a failed run does, though keepLast has room',
+    policy: { keepLast: 2 },
     runs: [ok('corrupt', '2025-01-01T02:00:00Z', { verified: 'False' }), ok('good', '2025-01-02T02:00:00Z', { verified: 'True' })],
     kept: ['good'],
     pruned: ['corrupt'],
