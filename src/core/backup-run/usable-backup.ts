@@ -6,12 +6,13 @@
 // - Verified False (ChecksumMismatch, VerificationFailed): its artifacts could not be read back
 //   as the manifest says. The phase stays Succeeded (its Jobs did), but it is a failed backup:
 //   no restore picks it, retention does not count it, it is not the newest successful backup.
-// - Verified Unknown (Verifying): the read-back is still running. Not usable *yet*, the way a
-//   Running run is not: a restore's choice is final, so one that picked a run about to fail its
-//   read-back would be bound to it; retention that counted it as a kept backup could delete the
-//   older good one it replaces (keepLast 1) minutes before it turns out unreadable. The wait is
-//   one read of the backup. A schedule's newest restore (no backupRunRef) takes the newest
-//   usable one meanwhile, as it passes over a run still Running.
+// - Verified Unknown (Verifying): the read-back is still running. Not usable *yet*: a restore's
+//   choice is final, so one that picked a run about to fail its read-back would be bound to it,
+//   and retention that counted it as a kept backup could delete the older good one it replaces
+//   (keepLast 1) minutes before it turns out unreadable. A restore waits for it (by name, or as
+//   the schedule's newest: src/core/restore/select-backup.ts); the wait is one read of the
+//   backup. Retention keeps it without counting it; the schedule's newest successful backup,
+//   RPO and health go on from the run before it until it is verified.
 // - No Verified condition: nothing will verify it (verification is off in the operator, or the run
 //   was recreated from the catalog, which never reads backups back): usable, as before Verified
 //   existed. A restore still checks every artifact's size and SHA-256 as it reads it.

@@ -80,15 +80,23 @@ describe('decideRestore: a backup that failed its read-back is not restored (src
   const corrupt = (name: string, snapshot: string) => aCandidate(name, snapshot, { verified: 'False', verificationFailure: 'ChecksumMismatch: artifact s3://backups/prod/app/db.dump: SHA-256 differs' });
   const bySchedule = (notAfter?: string) => aRestore({ spec: { backup: { scheduleRef: { name: 'app' }, ...(notAfter ? { notAfter } : {}) }, targets: [pgTarget] } });
 
-  it('the newest of a schedule passes over a run that failed verification, and one still being verified', () => {
-    const runs = [
-      aCandidate('app-1', '2025-01-01T02:00:00Z', { verified: 'True' }),
-      corrupt('app-2', '2025-01-01T03:00:00Z'),
-      aCandidate('app-3', '2025-01-01T04:00:00Z', { verified: 'Unknown' }),
-    ];
+  it('the newest of a schedule passes over a run that failed verification', () => {
+    const runs = [aCandidate('app-1', '2025-01-01T02:00:00Z', { verified: 'True' }), corrupt('app-2', '2025-01-01T03:00:00Z'), aCandidate('app-3', '2025-01-01T04:00:00Z', { phase: 'Running' })];
     const decision = decideRestore(observedRestore(bySchedule(), { runs }), now, config);
     expect(decision.status.backup?.name).toBe('app-1');
     expect(taskOf(decision, 0).artifact.run).toBe('app-1');
+  });
+
+  it('the newest of a schedule still being verified is waited for, not passed over, and restored once verified', () => {
+    const runs = (verified: 'Unknown' | 'True') => [aCandidate('app-1', '2025-01-01T02:00:00Z', { verified: 'True' }), aCandidate('app-2', '2025-01-01T03:00:00Z', { verified })];
+    const waiting = decideRestore(observedRestore(bySchedule(), { runs: runs('Unknown') }), now, config);
+    expect(waiting.status.phase).toBe('Pending');
+    expect(waiting.status.backup).toBeUndefined();
+    expect(createdJobs(waiting)).toEqual([]);
+    expect(condition(waiting, 'Ready')?.message).toBe(
+      'the newest backup of BackupSchedule "app", BackupRun "app-2", is Succeeded and its artifacts are being read back (Verified Unknown); the restore starts when they have been verified, or name an older run with backupRunRef to restore now',
+    );
+    expect(decideRestore(observedRestore(bySchedule(), { runs: runs('True') }), now, config).status.backup?.name).toBe('app-2');
   });
 
   it('notAfter too: the newest usable run at or before it, not the corrupt one just before it', () => {
@@ -102,6 +110,12 @@ describe('decideRestore: a backup that failed its read-back is not restored (src
     const decision = decideRestore(observedRestore(bySchedule(), { runs }), now, config);
     expect(decision.status.phase).toBe('Pending');
     expect(condition(decision, 'Ready')?.message).toBe('no successful backup of BackupSchedule "app": its 2 run(s) are not usable (1 not Succeeded, 1 failed verification)');
+    // A run being verified newer than notAfter is not waited for: it is not the one the bound picks.
+    const newer = [...runs, aCandidate('app-4', '2025-01-01T05:00:00Z', { verified: 'Unknown' })];
+    const bounded = decideRestore(observedRestore(bySchedule('2025-01-01T04:30:00Z'), { runs: newer }), now, config);
+    expect(condition(bounded, 'Ready')?.message).toBe(
+      'no successful backup of BackupSchedule "app" with a snapshot at or before 2025-01-01T04:30:00Z (spec.backup.notAfter): its 3 run(s) are not usable (1 not Succeeded, 1 still being verified, 1 failed verification) or are newer',
+    );
   });
 
   it('by name, a run that failed verification is refused at once, saying why and what to do', () => {

@@ -2,8 +2,10 @@
 // schedule (optionally the newest whose snapshot is at or before notAfter). Usable is one
 // definition (src/core/backup-run/usable-backup.ts): Succeeded, and its Verified condition True
 // or absent. A run that failed its read-back is refused by name and passed over by the schedule's
-// newest; a run still being read back is waited for by name and passed over by the schedule's
-// newest, as a run still Running is. Runs recreated by
+// newest. A run still being read back is waited for, by name and as the schedule's newest alike:
+// its phase already says Succeeded, so a user expects it, and the answer must not depend on
+// whether the restore was created seconds before its read-back ended or after (a run still
+// Running is passed over: it is not a backup yet). Runs recreated by
 // catalog sync count like any other: on a new cluster the schedule's runs come back from the
 // bucket, and a restore can pick them. Once status names a backup the choice is final, so a
 // backup finishing later never changes what a started restore reads.
@@ -54,12 +56,20 @@ function byName(name: string, runs: readonly BackupCandidate[], alreadyChosen: b
 function newestOfSchedule(schedule: string, notAfter: string | undefined, runs: readonly BackupCandidate[]): Selection {
   const limit = parseTime(notAfter);
   const ofSchedule = runs.filter((run) => run.schedule === schedule && !run.deleting);
+  const within = notAfter ? ` with a snapshot at or before ${notAfter} (spec.backup.notAfter)` : '';
   const eligible = ofSchedule
-    .filter((run) => backupUsability(run) === 'usable' && run.snapshotTime !== undefined)
+    .filter((run) => (backupUsability(run) === 'usable' || backupUsability(run) === 'verifying') && run.snapshotTime !== undefined)
     .filter((run) => !limit || parseTime(run.snapshotTime)!.getTime() <= limit.getTime())
     .sort((a, b) => parseTime(b.snapshotTime)!.getTime() - parseTime(a.snapshotTime)!.getTime() || (a.name < b.name ? 1 : -1));
-  if (eligible[0]) return { ok: true, run: eligible[0] };
-  const within = notAfter ? ` with a snapshot at or before ${notAfter} (spec.backup.notAfter)` : '';
+  const newest = eligible[0];
+  if (newest && backupUsability(newest) === 'verifying') {
+    return {
+      ok: false,
+      wait: true,
+      message: `the newest backup of BackupSchedule "${schedule}"${within}, BackupRun "${newest.name}", is Succeeded and its artifacts are being read back (Verified Unknown); the restore starts when they have been verified, or name an older run with backupRunRef to restore now`,
+    };
+  }
+  if (newest) return { ok: true, run: newest };
   const seen = ofSchedule.length === 0 ? 'no BackupRun of it exists in this namespace (apply the schedule and wait for catalog sync, or fix scheduleRef)' : `its ${ofSchedule.length} run(s) ${describeRuns(ofSchedule)}${notAfter ? ' or are newer' : ''}`;
   return { ok: false, wait: true, message: `no successful backup of BackupSchedule "${schedule}"${within}: ${seen}` };
 }
