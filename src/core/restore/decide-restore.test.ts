@@ -110,6 +110,9 @@ describe('decideRestore: a backup that failed its read-back is not restored (src
     const decision = decideRestore(observedRestore(bySchedule(), { runs }), now, config);
     expect(decision.status.phase).toBe('Pending');
     expect(condition(decision, 'Ready')?.message).toBe('no successful backup of BackupSchedule "app": its 2 run(s) are not usable (1 not Succeeded, 1 failed verification)');
+    // Usable runs newer than notAfter keep the old wording.
+    const tooEarly = decideRestore(observedRestore(bySchedule('2025-01-01T01:00:00Z'), { runs: [aCandidate('app-1', '2025-01-01T02:00:00Z')] }), now, config);
+    expect(condition(tooEarly, 'Ready')?.message).toBe('no successful backup of BackupSchedule "app" with a snapshot at or before 2025-01-01T01:00:00Z (spec.backup.notAfter): its 1 run(s) are not Succeeded or are newer');
     // A run being verified newer than notAfter is not waited for: it is not the one the bound picks.
     const newer = [...runs, aCandidate('app-4', '2025-01-01T05:00:00Z', { verified: 'Unknown' })];
     const bounded = decideRestore(observedRestore(bySchedule('2025-01-01T04:30:00Z'), { runs: newer }), now, config);

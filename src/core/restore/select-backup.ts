@@ -84,7 +84,7 @@ const NOT_USABLE: [BackupUsability, string][] = [
 function describeRuns(runs: readonly BackupCandidate[]): string {
   const counts = new Map<BackupUsability, number>();
   for (const run of runs) counts.set(backupUsability(run), (counts.get(backupUsability(run)) ?? 0) + 1);
-  if (counts.size === 1 && counts.has('notSucceeded')) return 'are not Succeeded';
+  if (!counts.has('verifying') && !counts.has('verificationFailed')) return 'are not Succeeded';
   const parts = NOT_USABLE.filter(([state]) => counts.has(state)).map(([state, what]) => `${counts.get(state)} ${what}`);
   return `are not usable (${parts.join(', ')})`;
 }
