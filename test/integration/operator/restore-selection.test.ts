@@ -2,9 +2,10 @@
 // one schedule, a marker row added to the source database before each, so a restored database
 // tells by its markers which run it came from. scheduleRef alone picks the newest; with
 // notAfter, the newest whose snapshot is at or before it (the bound is inclusive); a notAfter
-// before every run waits, saying why.
+// before every run waits, saying why; a run whose verification failed is refused by name and
+// passed over by scheduleRef (src/core/backup-run/usable-backup.ts).
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
-import { RESTORE_REQUESTS } from '../../../src/controllers/resource-types.ts';
+import { BACKUP_RUNS, RESTORE_REQUESTS } from '../../../src/controllers/resource-types.ts';
 import { dropDatabase, noteOf, query, restoreJobs, waitForEvents, waitForRestoreState } from './restore-checks.ts';
 import { conditionOf, createRestore, databaseTarget, finalRestore, getRestore, restoreManifest } from './restore-support.ts';
 import { Scene, waitFor, type RunObject } from './support.ts';
@@ -89,5 +90,31 @@ describe('a RestoreRequest that picks a backup by schedule and time', () => {
     // A waiting restore holds its finalizer; deleting it lets it go, as there is no Job to stop.
     await scene.client.delete(RESTORE_REQUESTS, scene.namespace, 'too-early');
     await waitFor(async () => (await getRestore(scene.client, scene.namespace, 'too-early')) === undefined, { what: 'the waiting RestoreRequest to be deleted', timeoutMs: 30_000 });
+  });
+
+  // Last: it marks the newest run as failed verification, which the tests above must not see.
+  it('refuses by name a run whose verification failed, and restores the one before it by scheduleRef', async () => {
+    // The operator's own read-back first (a Verified left Unknown would be decided again), then
+    // the condition a failed read-back leaves; a run verified True or False is not verified again.
+    const verified = await waitFor(async () => {
+      const run = await scene.run('third');
+      return run?.status?.conditions?.some((condition) => condition.type === 'Verified' && condition.status === 'True') ? run : undefined;
+    }, { what: 'BackupRun third to be verified', timeoutMs: 120_000 });
+    const failedReadBack = { type: 'Verified', status: 'False', reason: 'ChecksumMismatch', message: 'artifact app-db: SHA-256 differs from the manifest', lastTransitionTime: new Date().toISOString().replace(/\.\d+Z$/, 'Z'), observedGeneration: 1 };
+    await scene.client.patchStatus(BACKUP_RUNS, scene.namespace, 'third', {
+      conditions: [...(verified.status?.conditions ?? []).filter((condition) => condition.type !== 'Verified'), failedReadBack],
+    });
+
+    const byName = `${scene.fixture.database}_corrupt`;
+    await createRestore(scene.client, restoreManifest(scene.namespace, 'corrupt', { backupRunRef: { name: 'third' } }, [databaseTarget('app-db', byName)]));
+    const refused = await finalRestore(scene.client, scene.namespace, 'corrupt');
+    expect(refused.status?.phase).toBe('Failed');
+    expect(conditionOf(refused, 'Ready')?.message).toContain('BackupRun "third" is Succeeded but failed verification (ChecksumMismatch: artifact app-db: SHA-256 differs from the manifest)');
+    expect(await restoreJobs(scene, 'corrupt')).toEqual([]);
+
+    const { restore, database } = await restoreInto('past-corrupt', { scheduleRef: { name: 'app' } });
+    expect(restore.status?.phase).toBe('Succeeded');
+    expect(restore.status?.backup).toMatchObject({ name: 'second' });
+    expect(await markers(database)).toEqual(['before first', 'before second']);
   });
 });
