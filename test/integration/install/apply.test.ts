@@ -1,4 +1,5 @@
-// What users apply, checked by the test API server with a server-side dry run: the chart with its
+// What users apply, checked by the test API server with a server-side dry run (which also checks
+// the leader-election FlowSchema against flowcontrol.apiserver.k8s.io/v1): the chart with its
 // default values, with the namespaced values CI lints, with its ServiceMonitor and PrometheusRule,
 // with the values `make e2e-kind` installs (and the manifests that script applies), each kustomize
 // overlay, and deploy/monitoring. The lifeboat.dev CRDs are installed first, and the Prometheus
@@ -29,13 +30,25 @@ async function installMonitoringCrds(): Promise<void> {
   await ok(kubectl, ['wait', '--for=condition=Established', '--timeout=60s', ...MONITORING_CRDS.map((crd) => `crd/${crd}`)]);
 }
 
-/** The objects with lifeboat-system moved to `to` (metadata and ServiceAccount subjects), as kustomize's namespace field would. */
+type FlowSchemaRules = { rules?: { subjects?: { serviceAccount?: { namespace?: string } }[]; resourceRules?: { namespaces?: string[] }[] }[] };
+
+/**
+ * The objects with lifeboat-system moved to `to` (metadata and ServiceAccount subjects), as kustomize's
+ * namespace field would, and in the FlowSchema's rules too, as docs/install.md tells a user to.
+ */
 function relocate(objects: KubeObject[], to: string): KubeObject[] {
+  const move = (namespace: string | undefined) => (namespace === DEPLOY.namespace ? to : namespace);
   return objects.map((object) => {
-    const moved = structuredClone(object) as KubeObject & { subjects?: { namespace?: string }[] };
+    const moved = structuredClone(object) as KubeObject & { subjects?: { namespace?: string }[]; spec?: FlowSchemaRules };
     if (moved.kind === 'Namespace' && moved.metadata.name === DEPLOY.namespace) moved.metadata.name = to;
     if (moved.metadata.namespace === DEPLOY.namespace) moved.metadata.namespace = to;
-    for (const subject of moved.subjects ?? []) if (subject.namespace === DEPLOY.namespace) subject.namespace = to;
+    for (const subject of moved.subjects ?? []) subject.namespace = move(subject.namespace);
+    if (moved.kind === 'FlowSchema') {
+      for (const rule of moved.spec?.rules ?? []) {
+        for (const subject of rule.subjects ?? []) if (subject.serviceAccount) subject.serviceAccount.namespace = move(subject.serviceAccount.namespace);
+        for (const resourceRule of rule.resourceRules ?? []) resourceRule.namespaces = resourceRule.namespaces?.map((namespace) => move(namespace)!);
+      }
+    }
     return moved;
   });
 }
@@ -65,7 +78,7 @@ beforeAll(async () => {
 describe('helm template | kubectl apply --server-side --dry-run=server', () => {
   it('accepts the chart with its default values', async () => {
     const objects = await helmTemplate({}, { namespace: releaseNamespace });
-    expect(objects.map(objectId)).toContain('CustomResourceDefinition/backupruns.lifeboat.dev');
+    expect(objects.map(objectId)).toEqual(expect.arrayContaining(['CustomResourceDefinition/backupruns.lifeboat.dev', 'FlowSchema/lifeboat-operator-leader-election']));
     await dryRun(objects);
   });
 
@@ -103,7 +116,7 @@ describe('helm template | kubectl apply --server-side --dry-run=server', () => {
 describe('kubectl kustomize | kubectl apply --server-side --dry-run=server', () => {
   it.each(OVERLAYS)('accepts deploy/overlays/%s', async (overlay) => {
     const objects = await kustomize(overlay);
-    expect(objects.map((object) => object.kind)).toEqual(expect.arrayContaining(['Namespace', 'ClusterRole', 'Deployment']));
+    expect(objects.map((object) => object.kind)).toEqual(expect.arrayContaining(['Namespace', 'ClusterRole', 'Deployment', 'FlowSchema']));
     await dryRun(relocate(objects, releaseNamespace));
   });
 

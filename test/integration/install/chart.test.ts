@@ -45,6 +45,7 @@ describe('the chart with its default values', () => {
       'ClusterRole/lifeboat-operator',
       'ClusterRoleBinding/lifeboat-operator',
       'Deployment/lifeboat-system/lifeboat-operator',
+      'FlowSchema/lifeboat-operator-leader-election',
       'Role/lifeboat-system/lifeboat-operator-leader-election',
       'RoleBinding/lifeboat-system/lifeboat-operator-leader-election',
       'Service/lifeboat-system/lifeboat-operator-metrics',
@@ -104,9 +105,9 @@ describe('values', () => {
     expect(operatorEnv(objects).LIFEBOAT_WATCH_NAMESPACES).toBe('team-a,team-b');
   });
 
-  it('one replica may run without leader election: no Lease Role, LIFEBOAT_LEADER_ELECTION=false', async () => {
+  it('one replica may run without leader election: no Lease Role, no FlowSchema, LIFEBOAT_LEADER_ELECTION=false', async () => {
     const objects = await helmTemplate({ replicas: 1, leaderElection: { enabled: false } });
-    expect(objects.filter((object) => object.kind === 'Role' || object.metadata.name.endsWith('leader-election'))).toEqual([]);
+    expect(objects.filter((object) => ['Role', 'FlowSchema'].includes(object.kind) || object.metadata.name.endsWith('leader-election'))).toEqual([]);
     expect(operatorEnv(objects).LIFEBOAT_LEADER_ELECTION).toBe('false');
   });
 
@@ -118,6 +119,13 @@ describe('values', () => {
     expect(await templateError({ replicas: 3, leaderElection: { enabled: false } })).toContain(
       'replicas is 3 but leaderElection.enabled is false: more than one replica needs leader election',
     );
+  });
+
+  it('leaderElection.flowSchema.enabled=false drops the FlowSchema and nothing else', async () => {
+    const [all, without] = await Promise.all([helmTemplate(), helmTemplate({ leaderElection: { flowSchema: { enabled: false } } })]);
+    expect(all.filter((object) => object.kind === 'FlowSchema').map(objectId)).toEqual(['FlowSchema/lifeboat-operator-leader-election']);
+    expect(without).toEqual(all.filter((object) => object.kind !== 'FlowSchema'));
+    expect(operatorEnv(without).LIFEBOAT_LEADER_ELECTION).toBe('true');
   });
 
   it('runnerImage sets LIFEBOAT_RUNNER_IMAGE, its tag defaulting to the chart version', async () => {
@@ -145,6 +153,11 @@ describe('values', () => {
     const objects = await helmTemplate({}, { release: 'backups', namespace: 'ops' });
     for (const object of withoutCrds(objects)) expect(object.metadata.name).toMatch(/^backups-lifeboat-operator/);
     expect((one(objects, 'ClusterRoleBinding') as RoleBinding).subjects).toEqual([{ kind: 'ServiceAccount', name: 'backups-lifeboat-operator', namespace: 'ops' }]);
+    // The FlowSchema is cluster-scoped too, and follows the release's ServiceAccount and namespace.
+    const flowSchema = one(objects, 'FlowSchema') as KubeObject & { spec: { rules: { subjects: unknown[]; resourceRules: { namespaces: string[] }[] }[] } };
+    expect(flowSchema.metadata.name).toBe('backups-lifeboat-operator-leader-election');
+    expect(flowSchema.spec.rules.map((rule) => rule.subjects)).toEqual([[{ kind: 'ServiceAccount', serviceAccount: { name: 'backups-lifeboat-operator', namespace: 'ops' } }]]);
+    expect(flowSchema.spec.rules.flatMap((rule) => rule.resourceRules.map((resourceRule) => resourceRule.namespaces))).toEqual([['ops']]);
   });
 });
 
@@ -155,6 +168,7 @@ describe('values.schema.json', () => {
     [{ replicas: 0 }, /replicas.*minimum/s],
     [{ logLevel: 'loud' }, /logLevel.*value must be one of/s],
     [{ crds: { enabled: 'always' } }, /crds\/enabled.*got string, want boolean/s],
+    [{ leaderElection: { flowSchema: { enabled: 'sometimes' } } }, /leaderElection\/flowSchema\/enabled.*got string, want boolean/s],
   ])('refuses %j with a message naming the value', async (values, message) => {
     const error = await templateError(values);
     expect(error).toContain('values don\'t meet the specifications of the schema');

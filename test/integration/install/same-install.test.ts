@@ -1,5 +1,6 @@
 // The chart and kustomize install the same operator: the same ServiceAccount, ClusterRole rules,
-// Role rules, bindings, Deployment (pod spec included) and metrics Service, for the cluster-wide
+// Role rules, bindings, Deployment (pod spec included), metrics Service and leader-election
+// FlowSchema (which must name the ServiceAccount and Lease namespace they install), for the cluster-wide
 // overlay against the default values and the single-namespace overlay against watchNamespaces
 // set to its namespace. Only Helm's bookkeeping labels may differ, and kustomize alone creates
 // the Namespace (Helm installs into one: --create-namespace). deploy/monitoring scrapes that
@@ -14,6 +15,12 @@ function withoutHelmLabels(object: KubeObject): KubeObject {
   for (const label of HELM_LABELS) delete copy.metadata.labels?.[label];
   return copy;
 }
+
+type Deployment = KubeObject & {
+  spec: { template: { spec: { serviceAccountName: string; containers: { env: { name: string; value?: string; valueFrom?: object }[] }[] } } };
+};
+type Role = KubeObject & { rules: { apiGroups: string[]; resources: string[]; verbs: string[] }[] };
+type FlowSchema = KubeObject & { spec: Record<string, unknown> };
 
 const CASES: [Overlay, object][] = [
   ['cluster-wide', {}],
@@ -46,10 +53,39 @@ describe.each(CASES)('deploy/overlays/%s and the chart with %j', (overlay, value
     ['RoleBinding', 'lifeboat-system/lifeboat-operator-leader-election'],
     ['Deployment', 'lifeboat-system/lifeboat-operator'],
     ['Service', 'lifeboat-system/lifeboat-operator-metrics'],
+    ['FlowSchema', 'lifeboat-operator-leader-election'],
   ])('the same %s %s', (kind, name) => {
     const id = `${kind}/${name}`;
     expect(fromKustomize.get(id)).toBeDefined();
     expect(fromChart.get(id)).toEqual(fromKustomize.get(id));
+  });
+
+  // A FlowSchema that names another ServiceAccount or namespace is accepted by the API server and
+  // silently matches nothing: check it against what the install runs the operator as.
+  it("a FlowSchema that puts exactly the Lease Role's requests, by the Deployment's ServiceAccount in its namespace, into leader-election", () => {
+    const deployment = fromKustomize.get('Deployment/lifeboat-system/lifeboat-operator') as Deployment;
+    const role = fromKustomize.get('Role/lifeboat-system/lifeboat-operator-leader-election') as Role;
+    const env = Object.fromEntries(deployment.spec.template.spec.containers[0]!.env.map((variable) => [variable.name, variable]));
+    // The Lease is in the pod's own namespace: LIFEBOAT_LEASE_NAMESPACE is not set, POD_NAMESPACE comes from the pod.
+    expect(env).not.toHaveProperty('LIFEBOAT_LEASE_NAMESPACE');
+    expect(env.POD_NAMESPACE?.valueFrom).toEqual({ fieldRef: { fieldPath: 'metadata.namespace' } });
+    for (const objects of [fromKustomize, fromChart]) {
+      const flowSchema = objects.get('FlowSchema/lifeboat-operator-leader-election') as FlowSchema;
+      expect(flowSchema.spec).toEqual({
+        matchingPrecedence: 200,
+        priorityLevelConfiguration: { name: 'leader-election' },
+        distinguisherMethod: { type: 'ByUser' },
+        rules: [
+          {
+            subjects: [{ kind: 'ServiceAccount', serviceAccount: { name: deployment.spec.template.spec.serviceAccountName, namespace: deployment.metadata.namespace } }],
+            resourceRules: role.rules.map((rule) => ({ ...rule, namespaces: [role.metadata.namespace] })),
+          },
+        ],
+      });
+      expect(objects.get(`ServiceAccount/${deployment.metadata.namespace}/${deployment.spec.template.spec.serviceAccountName}`)).toBeDefined();
+    }
+    expect(role.rules).toEqual([{ apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['get', 'create', 'update'] }]);
+    expect(role.metadata.namespace).toBe(DEPLOY.namespace);
   });
 
   it('the same bindings of the ClusterRole', () => {
