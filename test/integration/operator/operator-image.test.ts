@@ -104,6 +104,7 @@ describeBuiltImages('the operator image in the cluster, under the RBAC it ships'
       'ClusterRole/lifeboat-operator',
       'ClusterRoleBinding/lifeboat-operator',
       'Deployment/lifeboat-operator',
+      'FlowSchema/lifeboat-operator-leader-election',
       'Namespace/lifeboat-system',
       'Role/lifeboat-operator-leader-election',
       'RoleBinding/lifeboat-operator-leader-election',
