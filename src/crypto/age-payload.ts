@@ -3,7 +3,7 @@
 // sealed with ChaCha20-Poly1305 under a 12-byte nonce made of an 11-byte big-endian chunk
 // counter and a last-chunk flag. The flag is what makes truncation at a chunk boundary
 // detectable. node:crypto (OpenSSL) does the sealing at about 1.3 GB/s on these machines.
-import { createCipheriv, createDecipheriv, hkdfSync } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createSecretKey, hkdfSync, type KeyObject } from 'node:crypto';
 import { AgeError } from './age-error.ts';
 
 export const CHUNK_SIZE = 64 * 1024;
@@ -11,8 +11,10 @@ export const TAG_SIZE = 16;
 export const SEALED_CHUNK_SIZE = CHUNK_SIZE + TAG_SIZE;
 export const PAYLOAD_NONCE_SIZE = 16;
 
-export function payloadKey(fileKey: Buffer, payloadNonce: Buffer): Buffer {
-  return Buffer.from(hkdfSync('sha256', fileKey, payloadNonce, 'payload', 32));
+/** A KeyObject, made once: given raw bytes, every chunk's cipher would import the key again
+ *  (a quarter of the CPU the cipher itself takes, at 64 KiB per chunk). */
+export function payloadKey(fileKey: Buffer, payloadNonce: Buffer): KeyObject {
+  return createSecretKey(Buffer.from(hkdfSync('sha256', fileKey, payloadNonce, 'payload', 32)));
 }
 
 function chunkNonce(counter: number, last: boolean): Buffer {
@@ -24,16 +26,22 @@ function chunkNonce(counter: number, last: boolean): Buffer {
   return nonce;
 }
 
-/** Seals one plaintext chunk; returns ciphertext and tag as two buffers to avoid a copy. */
-export function sealChunk(key: Buffer, counter: number, last: boolean, plaintext: Buffer): [Buffer, Buffer] {
+/** Seals one plaintext chunk, given as one or more pieces (fed to the cipher in turn, so they
+ *  are never joined); returns the ciphertext pieces then the tag, to avoid a copy. */
+export function sealChunk(key: KeyObject, counter: number, last: boolean, plaintext: Buffer | readonly Buffer[]): Buffer[] {
   const cipher = createCipheriv('chacha20-poly1305', key, chunkNonce(counter, last), { authTagLength: TAG_SIZE });
-  const ciphertext = cipher.update(plaintext);
+  const sealed: Buffer[] = [];
+  for (const piece of Buffer.isBuffer(plaintext) ? [plaintext] : plaintext) {
+    const ciphertext = cipher.update(piece);
+    if (ciphertext.length > 0) sealed.push(ciphertext);
+  }
   cipher.final();
-  return [ciphertext, cipher.getAuthTag()];
+  sealed.push(cipher.getAuthTag());
+  return sealed;
 }
 
 /** Opens one sealed chunk (ciphertext || tag), or returns undefined when it does not authenticate. */
-export function tryOpenChunk(key: Buffer, counter: number, last: boolean, sealed: Buffer): Buffer | undefined {
+export function tryOpenChunk(key: KeyObject, counter: number, last: boolean, sealed: Buffer): Buffer | undefined {
   const decipher = createDecipheriv('chacha20-poly1305', key, chunkNonce(counter, last), { authTagLength: TAG_SIZE });
   decipher.setAuthTag(sealed.subarray(sealed.length - TAG_SIZE));
   const plaintext = decipher.update(sealed.subarray(0, sealed.length - TAG_SIZE));
@@ -45,7 +53,7 @@ export function tryOpenChunk(key: Buffer, counter: number, last: boolean, sealed
   return plaintext;
 }
 
-export function openChunk(key: Buffer, counter: number, last: boolean, sealed: Buffer): Buffer {
+export function openChunk(key: KeyObject, counter: number, last: boolean, sealed: Buffer): Buffer {
   if (sealed.length < TAG_SIZE) {
     throw new AgeError('age payload is truncated: the final chunk is incomplete');
   }

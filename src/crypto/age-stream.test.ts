@@ -11,6 +11,7 @@ import {
   ageRecipientFromIdentity,
   createAgeDecryptStream,
   createAgeEncryptStream,
+  encryptAge,
   generateAgeIdentity,
   parseAgeIdentities,
 } from './age-stream.ts';
@@ -62,6 +63,26 @@ describe('age streams', () => {
   it('produces files the age-encryption library decrypts', async () => {
     const plaintext = randomBytes(64 * KiB * 3);
     const ciphertext = await through(createAgeEncryptStream([recipient]), plaintext);
+    const decrypter = new Decrypter();
+    decrypter.addIdentity(identity);
+    expect(Buffer.from(await decrypter.decrypt(ciphertext)).equals(plaintext)).toBe(true);
+  });
+
+  it.each([
+    ['empty', 0, 1000],
+    ['exactly one chunk', 64 * KiB, 64 * KiB],
+    ['chunks in pieces that straddle them', 5 * 64 * KiB + 3, 131_075],
+    ['chunks in tiny pieces', 2 * 64 * KiB + 1, 3],
+  ])('encryptAge (the generator) writes the same format: %s', async (_name, size, pieceSize) => {
+    const plaintext = randomBytes(size);
+    const pieces = async function* () {
+      for (let offset = 0; offset < plaintext.length; offset += pieceSize) yield plaintext.subarray(offset, offset + pieceSize);
+    };
+    const output: Buffer[] = [];
+    for await (const chunk of encryptAge(pieces(), [recipient])) output.push(chunk);
+    const ciphertext = Buffer.concat(output);
+    expect(ciphertext.length).toBe(expectedCiphertextPayload(size) + headerAndNonce(ciphertext));
+    expect((await through(createAgeDecryptStream([identity]), ciphertext)).equals(plaintext)).toBe(true);
     const decrypter = new Decrypter();
     decrypter.addIdentity(identity);
     expect(Buffer.from(await decrypter.decrypt(ciphertext)).equals(plaintext)).toBe(true);

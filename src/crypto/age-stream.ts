@@ -2,7 +2,7 @@
 // size passes through in 64 KiB chunks with flat memory. The output is a plain binary age file:
 // `age -d -i key.txt` decrypts it and `age -r age1...` output decrypts here.
 import { generateX25519Identity, identityToRecipient } from 'age-encryption';
-import { randomBytes } from 'node:crypto';
+import { type KeyObject, randomBytes } from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
 import { AgeError } from './age-error.ts';
 import { headerLength, openFileKey, sealFileKey, type SealedFileKey } from './age-header.ts';
@@ -23,6 +23,20 @@ const STREAM_BUFFER_BYTES = 256 * 1024;
 /** Encrypts to every recipient (`age1...`); any one of their identities can decrypt. */
 export function createAgeEncryptStream(recipients: readonly string[]): Transform {
   return new AgeEncryptStream(recipients);
+}
+
+/**
+ * The same encryption as a generator over chunks: the artifact writer chains its stages as
+ * generators, one step per chunk instead of a stream's buffering and scheduling.
+ */
+export async function* encryptAge(source: AsyncIterable<Buffer>, recipients: readonly string[]): AsyncGenerator<Buffer> {
+  const { header, fileKey } = await sealFileKey(recipients);
+  const nonce = randomBytes(PAYLOAD_NONCE_SIZE);
+  yield header;
+  yield nonce;
+  const sealer = new PayloadSealer(payloadKey(fileKey, nonce));
+  for await (const chunk of source) yield* sealer.push(chunk);
+  yield* sealer.end();
 }
 
 /** Decrypts with the first identity (`AGE-SECRET-KEY-1...`) that matches a recipient. */
@@ -55,11 +69,37 @@ export function parseAgeIdentities(text: string): string[] {
     .filter((line) => line !== '' && !line.startsWith('#'));
 }
 
+/** The STREAM payload: plaintext in chunks of any size, sealed 64 KiB chunks out. */
+class PayloadSealer {
+  private readonly key: KeyObject;
+  private readonly pending = new ByteQueue();
+  private counter = 0;
+
+  constructor(key: KeyObject) {
+    this.key = key;
+  }
+
+  /** Seals every chunk known not to be the last: strictly more than a chunk must be queued,
+   *  since a chunk is only "not last" once a byte after it exists. */
+  push(plaintext: Buffer): Buffer[] {
+    this.pending.push(plaintext);
+    if (this.pending.length <= CHUNK_SIZE) return NOTHING;
+    const sealed: Buffer[] = [];
+    while (this.pending.length > CHUNK_SIZE) sealed.push(...sealChunk(this.key, this.counter++, false, this.pending.takePieces(CHUNK_SIZE)));
+    return sealed;
+  }
+
+  /** The rest, sealed as the final chunk (empty if there was no plaintext at all). */
+  end(): Buffer[] {
+    return sealChunk(this.key, this.counter++, true, this.pending.takePieces(this.pending.length));
+  }
+}
+
+const NOTHING: Buffer[] = [];
+
 class AgeEncryptStream extends Transform {
   private readonly sealing: Promise<SealedFileKey>;
-  private readonly pending = new ByteQueue();
-  private key: Buffer | undefined;
-  private counter = 0;
+  private sealer: PayloadSealer | undefined;
 
   constructor(recipients: readonly string[]) {
     super({ readableHighWaterMark: STREAM_BUFFER_BYTES, writableHighWaterMark: STREAM_BUFFER_BYTES });
@@ -69,43 +109,30 @@ class AgeEncryptStream extends Transform {
   }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
-    this.pending.push(chunk);
-    this.whenStarted(() => this.sealChunks(false), callback);
+    this.whenStarted((sealer) => sealer.push(chunk), callback);
   }
 
   override _flush(callback: TransformCallback): void {
-    this.whenStarted(() => this.sealChunks(true), callback);
+    this.whenStarted((sealer) => sealer.end(), callback);
   }
 
-  private whenStarted(step: () => void, callback: TransformCallback): void {
-    if (this.key !== undefined) {
-      runStep(step, callback);
+  private whenStarted(step: (sealer: PayloadSealer) => Buffer[], callback: TransformCallback): void {
+    const run = (sealer: PayloadSealer): void => runStep(() => {
+      for (const piece of step(sealer)) this.push(piece);
+    }, callback);
+    if (this.sealer !== undefined) {
+      run(this.sealer);
       return;
     }
     this.sealing.then(({ header, fileKey }) => {
-      if (this.key === undefined) {
+      if (this.sealer === undefined) {
         const nonce = randomBytes(PAYLOAD_NONCE_SIZE);
-        this.key = payloadKey(fileKey, nonce);
+        this.sealer = new PayloadSealer(payloadKey(fileKey, nonce));
         this.push(header);
         this.push(nonce);
       }
-      runStep(step, callback);
+      run(this.sealer);
     }, callback);
-  }
-
-  /** Seals every chunk known not to be the last; at the end, the rest as the final chunk. */
-  private sealChunks(atEnd: boolean): void {
-    const key = this.key as Buffer;
-    // Strictly more than a chunk: a chunk is only "not last" once a byte after it exists.
-    while (this.pending.length > CHUNK_SIZE) {
-      this.pushSealed(sealChunk(key, this.counter++, false, this.pending.take(CHUNK_SIZE)));
-    }
-    if (atEnd) this.pushSealed(sealChunk(key, this.counter++, true, this.pending.takeAll()));
-  }
-
-  private pushSealed([ciphertext, tag]: [Buffer, Buffer]): void {
-    if (ciphertext.length > 0) this.push(ciphertext);
-    this.push(tag);
   }
 }
 
@@ -114,7 +141,7 @@ class AgeDecryptStream extends Transform {
   private headerBytes: Buffer = Buffer.alloc(0);
   private readonly pending = new ByteQueue();
   private fileKey: Buffer | undefined;
-  private key: Buffer | undefined;
+  private key: KeyObject | undefined;
   private counter = 0;
 
   constructor(identities: readonly string[]) {

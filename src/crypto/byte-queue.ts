@@ -39,6 +39,22 @@ export class ByteQueue {
     return piece;
   }
 
+  /** Removes the first n bytes (n must not exceed length) as views of the queued chunks, in
+   *  order: for a consumer that takes its input in pieces (a cipher), so nothing is copied. */
+  takePieces(n: number): Buffer[] {
+    if (n > this.total) throw new RangeError(`ByteQueue.takePieces(${n}) with only ${this.total} bytes queued`);
+    this.total -= n;
+    const pieces: Buffer[] = [];
+    for (let left = n; left > 0; ) {
+      const chunk = this.chunks[this.head] as Buffer;
+      const used = Math.min(chunk.length, left);
+      pieces.push(used === chunk.length ? chunk : chunk.subarray(0, used));
+      this.consumeFromHead(chunk, used);
+      left -= used;
+    }
+    return pieces;
+  }
+
   /** Removes and returns up to max bytes, never more than the first queued chunk holds (no copy). */
   takeHead(max: number): Buffer {
     const first = this.chunks[this.head];
