@@ -2,7 +2,8 @@
 // pool, off the event loop), gzip (for tools that lack zstd) or none. zstd artifacts are
 // written as frames that store what does not compress (zstd-frames.ts).
 import { createGunzip, createGzip } from 'node:zlib';
-import { Duplex, PassThrough } from 'node:stream';
+import { Duplex, PassThrough, Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import type { Compression } from '../contract/compression.ts';
 import { compressFrames, decompressFrames } from './zstd-frames.ts';
 
@@ -25,6 +26,26 @@ export function createCompressStream(compression: Compression, level?: number): 
     case 'none':
       return new PassThrough();
   }
+}
+
+/** The same compression over an async iterable of chunks (the artifact writer's stages). */
+export function compressChunks(source: AsyncIterable<Buffer>, compression: Compression, level?: number): AsyncIterable<Buffer> {
+  switch (compression) {
+    case 'zstd':
+      return compressFrames(source, { level: level ?? DEFAULT_ZSTD_LEVEL });
+    case 'gzip':
+      return through(source, createGzip({ chunkSize: CHUNK_BYTES, level: Math.min(level ?? DEFAULT_GZIP_LEVEL, 9) }));
+    case 'none':
+      return source;
+  }
+}
+
+/** The chunks a transform stream makes of source. */
+async function* through(source: AsyncIterable<Buffer>, transform: Duplex): AsyncGenerator<Buffer> {
+  const feeding = pipeline(Readable.from(source, { highWaterMark: 1 }), transform);
+  feeding.catch(() => undefined); // its failure surfaces through the loop below as well
+  yield* transform as AsyncIterable<Buffer>;
+  await feeding;
 }
 
 export function createDecompressStream(compression: Compression): Duplex {

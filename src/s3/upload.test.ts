@@ -117,6 +117,54 @@ describe('uploadStream', () => {
     expect(s3.sent.map((s) => s.command)).toEqual(['CreateMultipartUploadCommand', 'UploadPartCommand', 'AbortMultipartUploadCommand']);
   });
 
+  it('takes an async iterable as the body, chunk by chunk, and shows each chunk to onChunk in order', async () => {
+    const s3 = fakeS3();
+    const data = randomBytes(Math.round(11.5 * MiB));
+    const body = async function* () {
+      for (let offset = 0; offset < data.length; offset += 300_000) yield data.subarray(offset, offset + 300_000);
+    };
+    const seen: Buffer[] = [];
+    const result = await uploadStream(s3.client, { bucket: 'b', key: 'k', body: body(), partSizeBytes: 5 * MiB, onChunk: (chunk) => seen.push(chunk) });
+    expect(s3.sent.filter((s) => s.command === 'UploadPartCommand').map((s) => s.input.ContentLength)).toEqual([5 * MiB, 5 * MiB, data.length - 10 * MiB]);
+    expect(s3.reassembled().equals(data)).toBe(true);
+    expect(seen.every((chunk) => chunk.length === 300_000 || chunk === seen.at(-1))).toBe(true);
+    expect(Buffer.concat(seen).equals(data)).toBe(true);
+    expect(result.sizeBytes).toBe(data.length);
+  });
+
+  it('aborts the multipart upload when an iterable body throws, and ends the iteration when a part fails', async () => {
+    const failing = async function* () {
+      yield randomBytes(6 * MiB);
+      throw new Error('source failed');
+    };
+    const s3 = fakeS3();
+    await expect(uploadStream(s3.client, { bucket: 'b', key: 'k', body: failing(), partSizeBytes: 5 * MiB })).rejects.toThrow('source failed');
+    expect(s3.sent.map((s) => s.command).at(-1)).toBe('AbortMultipartUploadCommand');
+
+    let finished = false;
+    const endless = async function* () {
+      try {
+        for (;;) yield randomBytes(MiB);
+      } finally {
+        finished = true;
+      }
+    };
+    await expect(uploadStream(fakeS3({ failPart: 1 }).client, { bucket: 'b', key: 'k', body: endless(), partSizeBytes: 5 * MiB })).rejects.toMatchObject({ name: 'InternalError' });
+    expect(finished).toBe(true);
+  });
+
+  it('stops a silent iterable body when the signal fires', async () => {
+    const s3 = fakeS3();
+    const silent = async function* () {
+      yield randomBytes(6 * MiB);
+      await new Promise(() => undefined);
+    };
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(new Error('received SIGTERM')), 20);
+    await expect(uploadStream(s3.client, { bucket: 'b', key: 'k', body: silent(), partSizeBytes: 5 * MiB, signal: controller.signal })).rejects.toThrow('received SIGTERM');
+    expect(s3.sent.map((s) => s.command)).toEqual(['CreateMultipartUploadCommand', 'UploadPartCommand', 'AbortMultipartUploadCommand']);
+  });
+
   it('stops a silent body when the signal fires', async () => {
     const s3 = fakeS3();
     const body = new Readable({ read() {} });

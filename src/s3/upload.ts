@@ -1,10 +1,11 @@
-// Streams a Readable into an S3 object: one PutObject when the body fits in a part, else a
-// multipart upload with up to `queueSize` parts in flight. Memory stays at (queueSize + 1)
-// part buffers whatever the object size, and those buffers are reused from part to part:
-// allocating a fresh 16 MiB buffer per part (as @aws-sdk/lib-storage does) showed up as page
-// faults and garbage collection, a third of the runner's CPU on large objects. On any failure
-// (the body errors, S3 fails, the signal fires) the multipart upload is aborted before the
-// promise rejects, so no orphan parts stay behind to be billed or mistaken for data.
+// Streams a body (a Readable or any async iterable of chunks) into an S3 object: one PutObject
+// when the body fits in a part, else a multipart upload with up to `queueSize` parts in
+// flight. Memory stays at (queueSize + 1) part buffers whatever the object size, and those
+// buffers are reused from part to part: allocating a fresh 16 MiB buffer per part (as
+// @aws-sdk/lib-storage does) showed up as page faults and garbage collection, a third of the
+// runner's CPU on large objects. On any failure (the body errors, S3 fails, the signal fires)
+// the multipart upload is aborted before the promise rejects, so no orphan parts stay behind
+// to be billed or mistaken for data.
 import {
   AbortMultipartUploadCommand,
   CompleteMultipartUploadCommand,
@@ -25,7 +26,9 @@ const MAX_PARTS = 10_000;
 export interface UploadStreamOptions {
   bucket: string;
   key: string;
-  body: Readable;
+  /** Read chunk by chunk: an async iterable of Buffers is taken as it comes (a byte-mode
+   *  Readable's iterator joins whatever it has buffered into a new Buffer, a copy). */
+  body: Readable | AsyncIterable<Buffer>;
   contentType?: string;
   /** More object headers and user metadata to store with the object (bucket restores). */
   objectParams?: Pick<
@@ -39,6 +42,9 @@ export interface UploadStreamOptions {
   signal?: AbortSignal;
   /** Called with the bytes read from body so far. */
   onBytes?: (totalBytes: number) => void;
+  /** Sees every chunk of the body in order, before it is copied into a part (to hash it while
+   *  it is still in the cache). */
+  onChunk?: (chunk: Buffer) => void;
 }
 
 export interface UploadStreamResult {
@@ -97,19 +103,36 @@ export async function uploadStream(client: S3Client, options: UploadStreamOption
     inFlight.set(partNumber, sending);
   };
 
-  // A stop request ends the read loop even while the body is silent (a pg_dump that waits).
+  // A stop request ends the read loop even while the body is silent (a pg_dump that waits): the
+  // read in progress is rejected, and a Readable is destroyed.
+  const chunks = body[Symbol.asyncIterator]();
+  let abortRead: ((reason: unknown) => void) | undefined;
+  const abortReason = (): Error => (signal?.reason instanceof Error ? signal.reason : new Error('upload aborted'));
   const onAbort = (): void => {
-    body.destroy(signal?.reason instanceof Error ? signal.reason : new Error('upload aborted'));
+    abortRead?.(abortReason());
+    if (isReadable(body)) body.destroy(abortReason());
   };
   signal?.addEventListener('abort', onAbort, { once: true });
+  // (Not Promise.race with one promise for the whole upload: every race would leave a reaction
+  // on it holding its chunk, and the whole body would stay in memory.)
+  const nextChunk = (): Promise<IteratorResult<Buffer>> => {
+    if (!signal) return chunks.next();
+    if (signal.aborted) return Promise.reject(abortReason());
+    return new Promise((resolve, reject) => {
+      abortRead = reject;
+      chunks.next().then(resolve, reject);
+    });
+  };
 
   let current = await takeBuffer();
   let filled = 0;
   let partNumber = 0;
   try {
-    for await (const chunk of body as AsyncIterable<Buffer>) {
+    for (let next = await nextChunk(); !next.done; next = await nextChunk()) {
+      const chunk = next.value;
       sizeBytes += chunk.length;
       options.onBytes?.(sizeBytes);
+      options.onChunk?.(chunk);
       let offset = 0;
       while (offset < chunk.length) {
         if (failure !== undefined) throw failure;
@@ -152,13 +175,19 @@ export async function uploadStream(client: S3Client, options: UploadStreamOption
     );
     return completed.ETag ? { etag: completed.ETag, sizeBytes } : { sizeBytes };
   } catch (error) {
-    body.destroy();
+    if (isReadable(body)) body.destroy();
+    // Not awaited: a generator still inside a step (waiting on its own source) finishes it first.
+    else chunks.return?.().catch(() => undefined);
     await Promise.allSettled(inFlight.values());
     await abortQuietly(client, bucket, key, uploadId);
     throw signal?.aborted && signal.reason instanceof Error ? signal.reason : error;
   } finally {
     signal?.removeEventListener('abort', onAbort);
   }
+}
+
+function isReadable(body: Readable | AsyncIterable<Buffer>): body is Readable {
+  return typeof (body as Readable).destroy === 'function';
 }
 
 /**
