@@ -7,7 +7,7 @@
 import { realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { getHeapStatistics } from 'node:v8';
+import { getHeapStatistics, setFlagsFromString } from 'node:v8';
 import { pino, type Logger } from 'pino';
 import { DEFAULT_RESULT_FILE, RESULT_FILE_ENV, type RunnerResult } from '../contract/result.ts';
 import { RunnerExit } from '../contract/runner-env.ts';
@@ -172,8 +172,21 @@ function isEntryPoint(): boolean {
   }
 }
 
+/**
+ * Old-generation growth of 2x after each full collection, instead of V8's dynamic factor.
+ * The runner's live heap is small (20-30 MB) and nearly all it allocates is short-lived buffers
+ * outside the heap (socket reads, compressor output), yet with a configured heap limit (the
+ * Job's --max-old-space-size) V8 kept the old generation's limit only ~16 MB above the live
+ * size and started a full collection every few MB: 106-109 of them for 20,000 small objects,
+ * against 3 with this factor, and 30% less runner CPU (17.4 -> 12.2 user s) at the same peak
+ * RSS (197 MB). The Job's heap limit still caps the heap. Node refuses this flag in
+ * NODE_OPTIONS, and it is read at every collection, so setting it here, first, is enough.
+ */
+const HEAP_GROWING_FLAG = '--heap-growing-percent=100';
+
 const invokedDirectly = isEntryPoint();
 if (invokedDirectly) {
+  setFlagsFromString(HEAP_GROWING_FLAG);
   const code = await main({ argv: process.argv.slice(2), env: process.env });
   // Sockets kept alive by the S3 client would hold the process; the work is done.
   process.exit(code);
