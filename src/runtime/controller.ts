@@ -49,18 +49,6 @@ export interface RelatedWatch {
   changed?: (previous: KubeObject, object: KubeObject) => boolean;
 }
 
-/**
- * Lets a controller drop the watch event that only brings back its own write, when the pass that
- * wrote showed that a pass over the written version would do nothing
- * (src/controllers/settled-versions.ts says when that is safe).
- */
-export interface EchoFilter {
-  /** Whether this event of the primary object may be dropped instead of queuing its key. */
-  isSettledEcho(key: ObjectKey, event: InformerEvent<KubeObject>): boolean;
-  /** The key is being queued for any other reason: a primary or related change, a (re)start, by hand. */
-  queued(key: ObjectKey): void;
-}
-
 export interface ControllerOptions<T extends KubeObject> {
   /** Short and stable, for logs: "backup-schedule". */
   name: string;
@@ -79,8 +67,6 @@ export interface ControllerOptions<T extends KubeObject> {
   /** When given, a permanent error also becomes a Warning event on the object. */
   events?: EventRecorder;
   clock?: Clock;
-  /** Drops the watch events that only bring back a write after which nothing was left to do. */
-  echoes?: EchoFilter;
 }
 
 export const DEFAULT_CONFLICT_BACKOFF: BackoffPolicy = { initialMs: 100, maxMs: 10_000 };
@@ -113,11 +99,7 @@ export class Controller<T extends KubeObject> {
     options.metrics.trackQueue(options.kind, () => this.#queue.depth);
 
     // A new object is urgent: its first pass is what the user who created it waits for.
-    options.primary.on((event: InformerEvent<T>) => {
-      const key = keyOf(event.object);
-      if (this.#started && options.echoes?.isSettledEcho(key, event)) return;
-      this.#enqueue([key], { urgent: event.type === 'added' });
-    });
+    options.primary.on((event: InformerEvent<T>) => this.#enqueue([keyOf(event.object)], { urgent: event.type === 'added' }));
     for (const related of options.related ?? []) {
       related.informer.on((event) => {
         if (event.type === 'updated' && event.previous && related.changed && !related.changed(event.previous, event.object)) return;
@@ -164,10 +146,7 @@ export class Controller<T extends KubeObject> {
 
   #enqueue(keys: ObjectKey[], options: AddOptions = {}): void {
     if (!this.#started) return;
-    for (const key of keys) {
-      this.#options.echoes?.queued(key);
-      this.#queue.add(key, options);
-    }
+    for (const key of keys) this.#queue.add(key, options);
   }
 
   async #reconcile(key: ObjectKey, signal: AbortSignal): Promise<void> {

@@ -5,7 +5,7 @@ import type { EventRecorder } from '../../kube/events.ts';
 import type { KubeApi } from '../../kube/kube-api.ts';
 import type { KubeObject } from '../../kube/types.ts';
 import type { StoredRun } from '../informers.ts';
-import { actOnJobSet, type ActionContext, type ActOutcome } from '../job-set/act.ts';
+import { actOnJobSet, type ActionContext } from '../job-set/act.ts';
 import { recordEvent } from '../record-event.ts';
 import { BACKUP_RUNS } from '../resource-types.ts';
 import { deletePrefix } from '../storage/delete-prefix.ts';
@@ -21,8 +21,8 @@ export interface RunActInput {
 
 type DeleteArtifacts = Extract<BackupRunAction, { type: 'DeleteArtifacts' }>;
 
-/** The run's versions this pass went through, and the run as its last write returned it (actOnJobSet). */
-export async function actOnRun({ client, events, object, decision, signal }: RunActInput): Promise<ActOutcome> {
+/** The run's versions this pass went through (actOnJobSet). */
+export async function actOnRun({ client, events, object, decision, signal }: RunActInput): Promise<(string | undefined)[]> {
   return actOnJobSet<NonNullable<StoredRun['status']>, DeleteArtifacts>({ client, events, type: BACKUP_RUNS, object, decision, signal, extra: deleteArtifacts });
 }
 

@@ -2,24 +2,15 @@
 // decideBackupRun -> act. Job and pod changes map to their run by label; a schedule change
 // wakes the runs that still wait for it.
 import { podTerminationChanged } from '../../core/job-set/index.ts';
-import { BackupRun } from '../../api/index.ts';
-import {
-  DEFAULT_BACKUP_RUN_CONFIG,
-  decideBackupRun,
-  secretNamesToObserve,
-  type BackupRunConfig,
-  type BackupRunDecision,
-  type ObservedBackupRun,
-} from '../../core/index.ts';
+import { DEFAULT_BACKUP_RUN_CONFIG, decideBackupRun, type BackupRunConfig } from '../../core/index.ts';
 import type { KubeObject } from '../../kube/types.ts';
 import { Controller, done, type ReconcileRequest, type ReconcileResult } from '../../runtime/controller.ts';
 import type { ControllerContext, ControllerSetup } from '../../runtime/controller-setup.ts';
 import { keyOf, type ObjectKey } from '../../runtime/object-key.ts';
-import { asRelated, backupInformers, type BackupInformers, type StoredRun } from '../informers.ts';
+import { asRelated, backupInformers, type BackupInformers } from '../informers.ts';
 import { requeueResult } from '../requeue.ts';
 import { backupMetrics, type BackupMetrics } from '../metrics.ts';
 import { runKeysOfChild } from '../owner-keys.ts';
-import { earlierRequeue, SettledVersions } from '../settled-versions.ts';
 import { SupersededVersions } from '../superseded-versions.ts';
 import { actOnRun } from './act.ts';
 import { observeRun } from './observe.ts';
@@ -35,7 +26,6 @@ export const backupRunController: ControllerSetup = (context) => {
   const metrics = backupMetrics(context.metrics.registry, context.metrics.prefix, informers);
   const config = backupRunConfig(context);
   const versions = new SupersededVersions();
-  const settled = new SettledVersions();
   return new Controller({
     name: 'backup-run',
     kind: 'BackupRun',
@@ -45,8 +35,7 @@ export const backupRunController: ControllerSetup = (context) => {
       { informer: informers.pods, keysFor: runKeysOfChild, changed: podTerminationChanged },
       { informer: asRelated(informers.schedules), keysFor: (schedule) => waitingRunKeys(informers, schedule) },
     ],
-    reconcile: (request) => reconcileRun(context, informers, metrics, config, request, versions, settled),
-    echoes: settled,
+    reconcile: (request) => reconcileRun(context, informers, metrics, config, request, versions),
     workers: context.config.workers,
     logger: context.logger,
     metrics: context.metrics,
@@ -71,15 +60,11 @@ export async function reconcileRun(
   config: BackupRunConfig,
   request: ReconcileRequest,
   versions = new SupersededVersions(),
-  settled = new SettledVersions(),
 ): Promise<ReconcileResult> {
   const { key, namespace, name, log, signal } = request;
-  // Before anything is read: what this pass reads is newer than any settled mark of the key.
-  const pass = settled.begin(key);
   const object = informers.runs.get(namespace, name);
   if (!object) {
     versions.forget(key);
-    settled.forget(key);
     return done;
   }
   // Our own write is on its way to the cache, and its event will queue the run again.
@@ -87,12 +72,7 @@ export async function reconcileRun(
   const client = context.client;
   const observed = await observeRun({ client, informers, object, signal });
   const decision = decideBackupRun(observed, new Date(context.clock.now()), config);
-  const acted = await actOnRun({ client, events: context.events, object, decision, signal });
-  versions.wrote(key, acted.versions);
-  // The pass the last write's own watch event queues, decided now over the same Jobs, pods and
-  // schedule: when it would do nothing, that event is dropped (settled-versions.ts).
-  const echo = acted.written && quietEcho(acted.written as StoredRun, observed, new Date(context.clock.now()), config);
-  if (echo) settled.settle(pass, acted.written?.metadata.resourceVersion);
+  versions.wrote(key, await actOnRun({ client, events: context.events, object, decision, signal }));
 
   const before = object.status?.phase;
   const after = decision.status.phase;
@@ -100,19 +80,5 @@ export async function reconcileRun(
     log.info({ phase: after, previous: before }, 'run changed phase');
     if (after && FINAL_PHASES.has(after)) metrics.observeFinishedRun(object, after, decision.status.durationSeconds);
   }
-  return requeueResult(earlierRequeue(decision.requeueAfterMs, echo?.requeueAfterMs));
-}
-
-/**
- * The decision of a pass over the run as written, with the schedule, Jobs and Secrets this pass
- * read; undefined unless it has no action and no status to write. Also undefined when that pass
- * would read Secrets (before the first Jobs): they come through the API, no event tells of them.
- */
-export function quietEcho(written: StoredRun, observed: ObservedBackupRun, now: Date, config: BackupRunConfig): BackupRunDecision | undefined {
-  const parsed = BackupRun.safeParse(written);
-  if (!parsed.success) return undefined;
-  const run = parsed.data;
-  if (secretNamesToObserve({ run, schedule: observed.schedule, jobs: observed.jobs }).length > 0) return undefined;
-  const decision = decideBackupRun({ ...observed, run }, now, config);
-  return decision.actions.length === 0 && !decision.statusChanged ? decision : undefined;
+  return requeueResult(decision.requeueAfterMs);
 }

@@ -19,14 +19,8 @@ export interface ScheduleActInput {
   signal: AbortSignal;
 }
 
-export interface ScheduleActOutcome {
-  /** The schedule's versions this pass went through: the one it decided from, and the one its status write made. */
-  versions: (string | undefined)[];
-  /** The schedule as the status write returned it; undefined when the status did not change. */
-  written?: StoredSchedule | undefined;
-}
-
-export async function actOnSchedule({ client, events, object, decision, signal }: ScheduleActInput): Promise<ScheduleActOutcome> {
+/** The schedule's versions this pass went through: the one it decided from, and the one its status write made. */
+export async function actOnSchedule({ client, events, object, decision, signal }: ScheduleActInput): Promise<(string | undefined)[]> {
   const namespace = object.metadata.namespace ?? '';
   await carryOutInBatches(
     decision.actions,
@@ -47,9 +41,9 @@ export async function actOnSchedule({ client, events, object, decision, signal }
       }
     },
   );
-  if (!decision.statusChanged) return { versions: [object.metadata.resourceVersion] };
-  const written = await writeStatus(client, object, decision.status, signal);
-  return { versions: [object.metadata.resourceVersion, written?.metadata?.resourceVersion], written };
+  const versions = [object.metadata.resourceVersion];
+  if (decision.statusChanged) versions.push((await writeStatus(client, object, decision.status, signal))?.metadata?.resourceVersion);
+  return versions;
 }
 
 /** Conditional on the version decided from: a stale cache becomes a conflict and a fresh pass. */

@@ -2,14 +2,13 @@
 // the catalog in the bucket) -> decideSchedule -> act. Requeued for the next cron time or the
 // instant RPOMet flips, whichever comes first.
 import { errorsOf } from '../../api/index.ts';
-import { catalogSyncDue, decideSchedule, runViewChanged, type ScheduleDecision } from '../../core/index.ts';
+import { catalogSyncDue, decideSchedule, runViewChanged } from '../../core/index.ts';
 import { Controller, done, type ReconcileRequest, type ReconcileResult } from '../../runtime/controller.ts';
 import type { ControllerContext, ControllerSetup } from '../../runtime/controller-setup.ts';
-import { asRelated, backupInformers, type BackupInformers, type StoredRun, type StoredSchedule } from '../informers.ts';
+import { asRelated, backupInformers, type BackupInformers, type StoredRun } from '../informers.ts';
 import { requeueResult } from '../requeue.ts';
 import { backupMetrics } from '../metrics.ts';
 import { scheduleKeysOfRun } from '../owner-keys.ts';
-import { earlierRequeue, SettledVersions } from '../settled-versions.ts';
 import { SupersededVersions } from '../superseded-versions.ts';
 import { actOnSchedule } from './act.ts';
 import { syncCatalog } from './catalog.ts';
@@ -19,15 +18,13 @@ export const backupScheduleController: ControllerSetup = (context) => {
   const informers = backupInformers(context.informers);
   backupMetrics(context.metrics.registry, context.metrics.prefix, informers);
   const versions = new SupersededVersions();
-  const settled = new SettledVersions();
   return new Controller({
     name: 'backup-schedule',
     kind: 'BackupSchedule',
     primary: informers.schedules,
     // A run's update concerns its schedule only when it changes what the schedule reads.
     related: [{ informer: asRelated(informers.runs), keysFor: scheduleKeysOfRun, changed: (previous, next) => runViewChanged(previous as StoredRun, next as StoredRun) }],
-    reconcile: (request) => reconcileSchedule(context, informers, request, versions, settled),
-    echoes: settled,
+    reconcile: (request) => reconcileSchedule(context, informers, request, versions),
     workers: context.config.workers,
     logger: context.logger,
     metrics: context.metrics,
@@ -42,15 +39,11 @@ export async function reconcileSchedule(
   informers: BackupInformers,
   request: ReconcileRequest,
   versions = new SupersededVersions(),
-  settled = new SettledVersions(),
 ): Promise<ReconcileResult> {
   const { key, namespace, name, log, signal } = request;
-  // Before anything is read: what this pass reads is newer than any settled mark of the key.
-  const pass = settled.begin(key);
   const object = informers.schedules.get(namespace, name);
   if (!object || object.metadata.deletionTimestamp) {
     versions.forget(key);
-    settled.forget(key);
     return done;
   }
   // Our own status write is on its way to the cache (a run it created arrived first); its event queues the schedule again.
@@ -64,26 +57,9 @@ export async function reconcileSchedule(
   }
 
   const decision = decideSchedule(observed, now);
-  const acted = await actOnSchedule({ client: context.client, events: context.events, object, decision, signal });
-  versions.wrote(key, acted.versions);
-  // The pass the status write's own watch event queues, decided now over the same runs: when it
-  // would do nothing, that event is dropped (settled-versions.ts); its requeue is asked for here.
-  const echo = acted.written && quietEcho(acted.written, runsInNamespace, new Date(context.clock.now()));
-  if (echo) settled.settle(pass, acted.written?.metadata.resourceVersion);
+  versions.wrote(key, await actOnSchedule({ client: context.client, events: context.events, object, decision, signal }));
   const created = decision.actions.filter((action) => action.type === 'CreateBackupRun').map((action) => action.run.metadata.name);
   const pruned = decision.actions.filter((action) => action.type === 'DeleteBackupRun').map((action) => action.name);
   if (created.length > 0 || pruned.length > 0) log.info({ created, deleted: pruned }, 'schedule acted');
-  return requeueResult(earlierRequeue(decision.requeueAfterMs, echo?.requeueAfterMs));
-}
-
-/**
- * The decision of a pass over the schedule as written, with the runs this pass read; undefined
- * unless it creates, deletes, records and writes nothing (and would not sync the catalog).
- */
-export function quietEcho(written: StoredSchedule, runsInNamespace: readonly StoredRun[], now: Date): ScheduleDecision | undefined {
-  if (written.metadata.deletionTimestamp) return undefined;
-  const observed = observeSchedule(written, runsInNamespace);
-  if (catalogSyncDue(written.status) && errorsOf(observed.problems).length === 0) return undefined;
-  const decision = decideSchedule(observed, now);
-  return decision.actions.length === 0 && !decision.statusChanged ? decision : undefined;
+  return requeueResult(decision.requeueAfterMs);
 }

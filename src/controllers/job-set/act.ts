@@ -35,17 +35,11 @@ export interface ActInput<Status, Extra extends { type: string }> {
   extra?: (action: Extra, context: ActionContext) => Promise<KubeObject>;
 }
 
-export interface ActOutcome {
-  /**
-   * The owner's versions this pass went through: the one it decided from, then each one a write
-   * of its own made (finalizers, status), so the caller knows which cached versions are behind.
-   */
-  versions: (string | undefined)[];
-  /** The owner as the API server returned it after the pass's last write of it; undefined if it wrote none. */
-  written?: KubeObject | undefined;
-}
-
-export async function actOnJobSet<Status, Extra extends { type: string } = never>(input: ActInput<Status, Extra>): Promise<ActOutcome> {
+/**
+ * Returns the owner's versions this pass went through: the one it decided from, then each one a
+ * write of its own made (finalizers, status), so the caller knows which cached versions are behind.
+ */
+export async function actOnJobSet<Status, Extra extends { type: string } = never>(input: ActInput<Status, Extra>): Promise<(string | undefined)[]> {
   const { client, events, type, object, decision, signal, extra } = input;
   const namespace = object.metadata.namespace ?? '';
   const name = object.metadata.name ?? '';
@@ -67,9 +61,8 @@ export async function actOnJobSet<Status, Extra extends { type: string } = never
       signal,
     });
     versions.push(written?.metadata?.resourceVersion);
-    return { versions, written };
   }
-  return { versions, written: current === object ? undefined : current };
+  return versions;
 }
 
 const COMMON = new Set(['AddFinalizer', 'RemoveFinalizer', 'CreateJob', 'DeleteJob', 'RecordEvent']);
