@@ -58,8 +58,11 @@ describe('the operator runtime', () => {
       LIFEBOAT_LEASE_NAMESPACE: namespace,
       LIFEBOAT_HTTP_HOST: '127.0.0.1',
       LIFEBOAT_HTTP_PORT: '0',
-      LIFEBOAT_LEASE_DURATION_SECONDS: '3',
-      LIFEBOAT_RENEW_DEADLINE_SECONDS: '2',
+      // Lease timings with room for a loaded CI machine: with a 2 s renew deadline the leader
+      // could lose the lease to a slow API server mid-test and stop acting (a retry never came).
+      // Nothing here waits for a lease to expire; stop() hands it back.
+      LIFEBOAT_LEASE_DURATION_SECONDS: '15',
+      LIFEBOAT_RENEW_DEADLINE_SECONDS: '10',
       LIFEBOAT_RETRY_PERIOD_SECONDS: '1',
       LIFEBOAT_SHUTDOWN_TIMEOUT_SECONDS: '5',
     });
