@@ -20,6 +20,8 @@ export type Selection =
   | { ok: false; wait: boolean; message: string };
 
 const FAILED = new Set(['Failed', 'PartiallyFailed']);
+/** What the schedule's newest may be: usable, or still being read back (then it is waited for). */
+const PICKABLE: ReadonlySet<BackupUsability> = new Set(['usable', 'verifying']);
 
 export function selectBackup(selector: RestoreRequestSpec['backup'], runs: readonly BackupCandidate[], chosen?: string): Selection {
   const name = chosen ?? selector.backupRunRef?.name;
@@ -58,7 +60,7 @@ function newestOfSchedule(schedule: string, notAfter: string | undefined, runs: 
   const ofSchedule = runs.filter((run) => run.schedule === schedule && !run.deleting);
   const within = notAfter ? ` with a snapshot at or before ${notAfter} (spec.backup.notAfter)` : '';
   const eligible = ofSchedule
-    .filter((run) => (backupUsability(run) === 'usable' || backupUsability(run) === 'verifying') && run.snapshotTime !== undefined)
+    .filter((run) => PICKABLE.has(backupUsability(run)) && run.snapshotTime !== undefined)
     .filter((run) => !limit || parseTime(run.snapshotTime)!.getTime() <= limit.getTime())
     .sort((a, b) => parseTime(b.snapshotTime)!.getTime() - parseTime(a.snapshotTime)!.getTime() || (a.name < b.name ? 1 : -1));
   const newest = eligible[0];
@@ -83,7 +85,10 @@ const NOT_USABLE: [BackupUsability, string][] = [
 /** "are not Succeeded", or with read-backs in the picture "are not usable (2 not Succeeded, 1 failed verification)". */
 function describeRuns(runs: readonly BackupCandidate[]): string {
   const counts = new Map<BackupUsability, number>();
-  for (const run of runs) counts.set(backupUsability(run), (counts.get(backupUsability(run)) ?? 0) + 1);
+  for (const run of runs) {
+    const usability = backupUsability(run);
+    counts.set(usability, (counts.get(usability) ?? 0) + 1);
+  }
   if (!counts.has('verifying') && !counts.has('verificationFailed')) return 'are not Succeeded';
   const parts = NOT_USABLE.filter(([state]) => counts.has(state)).map(([state, what]) => `${counts.get(state)} ${what}`);
   return `are not usable (${parts.join(', ')})`;
