@@ -13,5 +13,5 @@ export const Retention = z
     keepMonthly: keep('months'),
     keepYearly: keep('years'),
   })
-  .describe('Which successful backups to keep; a backup kept by any rule stays. The newest successful and the newest verified backup are never pruned, and failed runs are removed once a newer run succeeded. Days, weeks, months and years are counted in the schedule\'s time zone. Defaults to keepLast: 7.');
+  .describe('Which usable backups to keep (Succeeded, and not failed verification); a backup kept by any rule stays. The newest usable and the newest verified backup are never pruned; failed runs, and runs that failed verification, are removed once a newer backup is usable; a run still being verified is kept but not counted. Days, weeks, months and years are counted in the schedule\'s time zone. Defaults to keepLast: 7.');
 export type Retention = z.infer<typeof Retention>;
