@@ -85,6 +85,9 @@ describe('a RestoreRequest that must not or cannot restore', () => {
     expect((await scene.finalRun(BASE)).status?.phase).toBe('Succeeded');
     corrupt = await scene.finalRun(CORRUPT);
     expect(corrupt.status?.phase).toBe('Succeeded');
+    // The flip comes after the operator's read-back: flipped before it, the run fails verification
+    // and the restore refuses it by name instead of finding the mismatch in its Job.
+    corrupt = await scene.verifiedRun(CORRUPT);
     const artifact = corrupt.status!.artifacts![0]!;
     const s3 = adminClient();
     try {

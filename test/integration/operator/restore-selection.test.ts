@@ -96,10 +96,7 @@ describe('a RestoreRequest that picks a backup by schedule and time', () => {
   it('refuses by name a run whose verification failed, and restores the one before it by scheduleRef', async () => {
     // The operator's own read-back first (a Verified left Unknown would be decided again), then
     // the condition a failed read-back leaves; a run verified True or False is not verified again.
-    const verified = await waitFor(async () => {
-      const run = await scene.run('third');
-      return run?.status?.conditions?.some((condition) => condition.type === 'Verified' && condition.status === 'True') ? run : undefined;
-    }, { what: 'BackupRun third to be verified', timeoutMs: 120_000 });
+    const verified = await scene.verifiedRun('third');
     const failedReadBack = { type: 'Verified', status: 'False', reason: 'ChecksumMismatch', message: 'artifact app-db: SHA-256 differs from the manifest', lastTransitionTime: new Date().toISOString().replace(/\.\d+Z$/, 'Z'), observedGeneration: 1 };
     await scene.client.patchStatus(BACKUP_RUNS, scene.namespace, 'third', {
       conditions: [...(verified.status?.conditions ?? []).filter((condition) => condition.type !== 'Verified'), failedReadBack],

@@ -32,10 +32,7 @@ describe('deleting a run while its backup storage is unreachable', () => {
     run = await scene.finalRun('doomed');
     expect(run.status?.phase).toBe('Succeeded');
     // Nothing of the run is still at work (the verify Job reads the bucket too).
-    await waitFor(async () => (await scene.run('doomed'))?.status?.conditions?.some((condition) => condition.type === 'Verified' && condition.status === 'True'), {
-      what: 'the run to be verified',
-      timeoutMs: 60_000,
-    });
+    await scene.verifiedRun('doomed', 60_000);
   });
 
   afterAll(async () => {

@@ -358,6 +358,21 @@ export class Scene {
     return waitForFinalRun(this.client, this.namespace, name, timeoutMs);
   }
 
+  /**
+   * The run once the operator's read-back has verified it (Verified True). A test that changes a
+   * stored artifact waits for this first: a read-back still under way would see the change and
+   * fail the run's verification, and what the test means to exercise would never start.
+   */
+  verifiedRun(name: string, timeoutMs = 120_000): Promise<RunObject> {
+    return waitFor(
+      async () => {
+        const run = await this.run(name);
+        return run?.status?.conditions?.some((condition) => condition.type === 'Verified' && condition.status === 'True') ? run : undefined;
+      },
+      { what: `BackupRun ${name} to be verified`, timeoutMs },
+    );
+  }
+
   eventReasons(name: string): Promise<string[]> {
     return eventReasons(this.client, this.namespace, name);
   }
