@@ -63,11 +63,11 @@ export const BackupScheduleStatus = z
     nextScheduleTime: z.iso.datetime({ offset: true }).optional().describe('When the next run is due; empty while suspended.'),
     lastSuccessfulRun: RunReference.optional().describe('The newest run that succeeded.'),
     active: z
-      .array(z.object({ name: ObjectName.describe('Name of the BackupRun.') }).describe('A running BackupRun.'))
+      .array(z.object({ name: ObjectName.describe('Name of the BackupRun.') }).describe('A BackupRun in progress.'))
       .max(16)
       .meta({ 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['name'] })
       .optional()
-      .describe('Runs that are in progress.'),
+      .describe('Runs that are in progress: backing up, or having their artifacts read back after the backup (Verified Unknown).'),
     backupCount: z.int().min(0).optional().describe('Successful backups currently kept.'),
     totalSizeBytes: z.int().min(0).optional().describe('Total size of the kept backups in bytes.'),
     totalSize: z.string().max(32).optional().describe('Total size of the kept backups, human-readable (e.g. 12.4 GiB).'),

@@ -16,8 +16,9 @@ const event = (decision: ScheduleDecision, reason: string) =>
   decision.actions.find((action) => action.type === 'RecordEvent' && action.event.reason === reason) as { event: { message: string } } | undefined;
 
 /** Feeds the decided status back, as the next reconcile would read it. */
-function afterWrite(observed: ObservedSchedule, decision: ScheduleDecision): ObservedSchedule {
-  return { ...observed, status: structuredClone(decision.status) };
+/** The schedule as the decision wrote it, with what else changed since (its runs). */
+function afterWrite(observed: ObservedSchedule, decision: ScheduleDecision, changes: Partial<ObservedSchedule> = {}): ObservedSchedule {
+  return { ...observed, ...changes, status: structuredClone(decision.status) };
 }
 
 // 02:00 UTC on 1 January 2025, in Unix seconds.
@@ -213,6 +214,29 @@ describe('decideSchedule: status', () => {
       backupCount: 2,
       totalSizeBytes: 3000,
     });
+  });
+
+  it('lists a run read back after its backup as active, so the status changes once per run after its creation: when the read-back ends', () => {
+    const running = runningSince('app-3', '2025-01-01T01:00:00Z');
+    const started = decideSchedule(aSchedule({ runs: [...runs, running] }), at('2025-01-01T01:00:30Z'));
+    expect(started.status.active).toEqual([{ name: 'app-3' }]);
+    // The backup ended, its read-back runs: nothing the schedule shows has changed.
+    const verifying = succeededAt('app-3', '2025-01-01T01:00:10Z', { sizeBytes: 4000, verified: 'Unknown' });
+    const whileVerifying = decideSchedule(afterWrite(aSchedule({ runs: [...runs, running] }), started, { runs: [...runs, verifying] }), at('2025-01-01T01:01:30Z'));
+    expect(whileVerifying.statusChanged).toBe(false);
+    // Read back: one write, with the active list, the newest success and the count together.
+    const verified = succeededAt('app-3', '2025-01-01T01:00:10Z', { sizeBytes: 4000, verified: 'True' });
+    const done = decideSchedule(afterWrite(aSchedule({ runs: [...runs, verifying] }), whileVerifying, { runs: [...runs, verified] }), at('2025-01-01T01:02:00Z'));
+    expect(done.statusChanged).toBe(true);
+    expect(done.status.active).toBeUndefined();
+    expect(done.status).toMatchObject({ lastSuccessfulRun: { name: 'app-3' }, backupCount: 3 });
+  });
+
+  it('does not hold a Forbid run back for a run being read back', () => {
+    const verifying = succeededAt('app-3', '2024-12-31T02:00:10Z', { verified: 'Unknown' });
+    const decision = decideSchedule(aSchedule({ runs: [verifying] }), at('2025-01-01T02:00:00Z'));
+    expect(created(decision)).toEqual([`app-${JAN1_0200}`]);
+    expect(decision.status.active).toEqual([{ name: `app-${JAN1_0200}` }, { name: 'app-3' }]);
   });
 
   it('is deep-equal to the observed status when nothing changed, and asks for no write', () => {

@@ -4,7 +4,7 @@
 import { ConditionReasons, errorsOf, formatBytes, type BackupScheduleStatus, type Condition } from '../../api/index.ts';
 import { conditionChanged, findCondition, removeCondition, setCondition } from '../conditions.ts';
 import { normal, warning, type RecordEvent } from '../events.ts';
-import { isUsableBackup } from '../backup-run/usable-backup.ts';
+import { backupUsability, isUsableBackup } from '../backup-run/usable-backup.ts';
 import { applyHealth } from '../health.ts';
 import { applyRetention, type RetentionDecision } from '../retention/retention.ts';
 import { compact, sameStatus } from '../same-status.ts';
@@ -87,8 +87,12 @@ export function decideSchedule(observed: ObservedSchedule, now: Date): ScheduleD
   conditions = rpo ? setCondition(conditions, rpo.condition, now) : removeCondition(conditions, 'RPOMet');
   actions.push(...rpoEvents(rpoBefore, findCondition(conditions, 'RPOMet')));
 
+  // Listed as active: runs backing up, and runs read back after their backup (not yet usable or
+  // failed). Only the listing: concurrency counts runs backing up (decideFire). It also saves a
+  // status write per run: the list changes once, when the read-back ends, together with the
+  // newest successful backup and the count, not once at the backup's end and again then.
   const activeNames = [
-    ...observed.runs.filter((run) => isActive(run) && !fire.replace.includes(run.name)).map((run) => run.name),
+    ...observed.runs.filter((run) => (isActive(run) || backupUsability(run) === 'verifying') && !fire.replace.includes(run.name)).map((run) => run.name),
     ...(createdName && !observed.runs.some((run) => run.name === createdName) ? [createdName] : []),
   ].sort();
   const kept = successes.filter((run) => !pruned.has(run.name));
