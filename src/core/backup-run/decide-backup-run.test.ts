@@ -68,6 +68,11 @@ describe('decideBackupRun: the phase table', () => {
     expect(condition(decision, 'Complete')).toMatchObject({ status: 'False', reason: 'Pending' });
   });
 
+  it('first reconcile of a run created with its finalizer (as a schedule creates them): straight to its Jobs', () => {
+    const [decision] = step(observedRun(aBackupRun({ spec: twoSources, finalizers: ['lifeboat.dev/artifacts'] })), now);
+    expect(kinds(decision)).toEqual(['CreateJob', 'RecordEvent:JobCreated', 'CreateJob', 'RecordEvent:JobCreated']);
+  });
+
   it('a Job still running: Running, no new Job', () => {
     const [, pending] = step(start, now);
     const [decision] = step(pending, now, [job.running(`${RUN}-db`), job.pending(`${RUN}-files`)]);

@@ -153,6 +153,8 @@ describe('decideSchedule: the run it creates', () => {
         labels: { 'app.kubernetes.io/managed-by': 'lifeboat', 'lifeboat.dev/schedule': 'app' },
         annotations: { 'lifeboat.dev/scheduled-time': '2025-01-01T02:00:00Z' },
         ownerReferences: [{ apiVersion: 'lifeboat.dev/v1alpha1', kind: 'BackupSchedule', name: 'app', uid: 'uid-app', controller: true, blockOwnerDeletion: true }],
+        // Created with the finalizer deletionPolicy Delete calls for: no patch before its Jobs.
+        finalizers: ['lifeboat.dev/artifacts'],
       },
       spec: { scheduleRef: { name: 'app' }, sources: spec.sources, storage: spec.storage, jobTemplate: spec.jobTemplate, deletionPolicy: 'Delete' },
     });
