@@ -9,7 +9,7 @@
 // per GiB). Once the object's header and first reads have been joined and yielded, nothing is
 // pending and its later reads pass one by one. A small object's body always follows its header,
 // so a run of small objects still comes out joined.
-export const PASS_THROUGH_BYTES = 32 * 1024;
+const PASS_THROUGH_BYTES = 32 * 1024;
 
 export async function* coalesce(source: AsyncIterable<Buffer>, targetBytes: number): AsyncGenerator<Buffer> {
   const passBytes = Math.min(targetBytes, PASS_THROUGH_BYTES);

@@ -15,8 +15,7 @@ const reasons = (decision: ScheduleDecision) =>
 const event = (decision: ScheduleDecision, reason: string) =>
   decision.actions.find((action) => action.type === 'RecordEvent' && action.event.reason === reason) as { event: { message: string } } | undefined;
 
-/** Feeds the decided status back, as the next reconcile would read it. */
-/** The schedule as the decision wrote it, with what else changed since (its runs). */
+/** Feeds the decided status back, as the next reconcile would read it, with what else changed since (its runs). */
 function afterWrite(observed: ObservedSchedule, decision: ScheduleDecision, changes: Partial<ObservedSchedule> = {}): ObservedSchedule {
   return { ...observed, ...changes, status: structuredClone(decision.status) };
 }
