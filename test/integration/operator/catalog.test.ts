@@ -51,6 +51,6 @@ describe('catalog sync into a rebuilt namespace', () => {
     const facts = (run: RunObject) => (run.status?.artifacts ?? []).map((artifact) => [artifact.source, artifact.key, artifact.sha256, artifact.sizeBytes]);
     expect(facts(imported)).toEqual(facts(original));
     expect(await scene.runNames()).toEqual(['nightly']);
-    expect(await scene.eventReasons('app')).toContain('CatalogSynced');
+    expect(await scene.eventReasons('app', ['CatalogSynced'])).toContain('CatalogSynced');
   });
 });

@@ -109,7 +109,10 @@ describe('the scratch targets of a drill', () => {
       const [bucket] = scratch.buckets;
       expect(status.scratch?.leftBehind).toEqual([`${database} (cleanup OnSuccess)`, `${bucket} (cleanup OnSuccess)`]);
       expect(status.steps?.find((step) => step.name === 'Cleanup')).toMatchObject({ phase: 'Skipped', message: `cleanup policy OnSuccess and the drill failed: kept ${database}, ${bucket}` });
-      const left = (await eventsOf('failed-kept')).filter((event) => event.reason === 'ScratchLeftBehind');
+      const left = await waitFor(async () => {
+        const found = (await eventsOf('failed-kept')).filter((event) => event.reason === 'ScratchLeftBehind');
+        return found.length > 0 ? found : undefined;
+      }, { what: 'the ScratchLeftBehind event', timeoutMs: 30_000, intervalMs: 500 });
       expect(left).toHaveLength(1);
       expect(left[0]).toMatchObject({ type: 'Warning' });
       expect(left[0]!.note).toContain(database);
@@ -147,7 +150,10 @@ describe('the scratch targets of a drill', () => {
 
     // The restore was stopped, not waited for: its step failed because of the deletion, and the
     // cleanup Jobs dropped the database and the bucket.
-    const notes = (await eventsOf('deleted')).map((event) => `${event.reason}: ${event.note}`);
+    const notes = await waitFor(async () => {
+      const found = (await eventsOf('deleted')).map((event) => `${event.reason}: ${event.note}`);
+      return found.some((note) => note.startsWith('StepSucceeded: Cleanup')) ? found : undefined;
+    }, { what: 'the events of the deleted run', timeoutMs: 30_000, intervalMs: 500 });
     expect(notes).toContain('StepFailed: RestoreDatabase failed: stopped: the DRDrillRun was deleted');
     expect(notes).toEqual(expect.arrayContaining([expect.stringMatching(/^StepStarted: Cleanup: started 2 Job/), expect.stringMatching(/^StepSucceeded: Cleanup took /)]));
     expect(restoreJob.metadata.name).toBe('deleted-restore-app-db');

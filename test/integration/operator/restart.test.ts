@@ -70,7 +70,7 @@ describe('an operator that restarts or runs twice', () => {
     }
     expect(samples).toBeGreaterThan(20);
     expect(bothActed).toBe(0);
-    const created = (await scene.eventReasons('two-replicas')).filter((reason) => reason === 'JobCreated');
+    const created = (await scene.eventReasons('two-replicas', ['JobCreated'])).filter((reason) => reason === 'JobCreated');
     // Four sources and the finalize Job (verify may still be on its way), each created once.
     expect(created.length).toBeGreaterThanOrEqual(5);
     expect(created.length).toBeLessThanOrEqual(6);

@@ -81,7 +81,7 @@ describe('a restore into a namespace that was deleted and recreated', () => {
     expect(jobs.map((job) => job.metadata.name).sort()).toEqual(['rebuild-app-db', 'rebuild-uploads']);
     const schedule = await client.find<KubeObject & { status?: { conditions?: { type: string; reason?: string }[] } }>(BACKUP_SCHEDULES, namespace, 'app');
     expect(schedule?.status?.conditions).toEqual(expect.arrayContaining([expect.objectContaining({ reason: 'Suspended' })]));
-    expect(await scene.eventReasons('app')).toContain('CatalogSynced');
-    expect(await scene.eventReasons('rebuild')).toEqual(expect.arrayContaining(['BackupSelected', 'JobCreated', 'TargetRestored', 'RestoreSucceeded']));
+    expect(await scene.eventReasons('app', ['CatalogSynced'])).toContain('CatalogSynced');
+    expect(await scene.eventReasons('rebuild', ['BackupSelected', 'JobCreated', 'TargetRestored', 'RestoreSucceeded'])).toEqual(expect.arrayContaining(['BackupSelected', 'JobCreated', 'TargetRestored', 'RestoreSucceeded']));
   });
 });

@@ -123,6 +123,6 @@ describe('a RestoreRequest of a BackupRun', () => {
     expect(table.split('\n')[0]).toMatch(/NAME\s+BACKUP\s+SNAPSHOT\s+PHASE\s+DURATION\s+AGE/);
     expect(table).toContain(run);
     expect(table).toContain('Succeeded');
-    expect(await scene.eventReasons('undo')).toEqual(expect.arrayContaining(['BackupSelected', 'JobCreated', 'TargetRestored', 'RestoreSucceeded']));
+    expect(await scene.eventReasons('undo', ['BackupSelected', 'JobCreated', 'TargetRestored', 'RestoreSucceeded'])).toEqual(expect.arrayContaining(['BackupSelected', 'JobCreated', 'TargetRestored', 'RestoreSucceeded']));
   });
 });

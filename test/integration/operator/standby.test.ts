@@ -68,7 +68,7 @@ describe('a standby replica when the leader goes away', () => {
     await scene.createManualRun('after-sigterm', 'app');
     const run = await scene.finalRun('after-sigterm');
     expect(run.status?.phase).toBe('Succeeded');
-    expect(await scene.eventReasons('after-sigterm')).toEqual(expect.arrayContaining(['SourcesResolved', 'JobCreated', 'BackupSucceeded']));
+    expect(await scene.eventReasons('after-sigterm', ['SourcesResolved', 'JobCreated', 'BackupSucceeded'])).toEqual(expect.arrayContaining(['SourcesResolved', 'JobCreated', 'BackupSucceeded']));
     expect(await stop(standby, 'SIGTERM')).toBe(0);
   });
 

@@ -373,8 +373,18 @@ export class Scene {
     );
   }
 
-  eventReasons(name: string): Promise<string[]> {
-    return eventReasons(this.client, this.namespace, name);
+  /**
+   * The reasons of the events about `name`, once every one of `including` is among them (the
+   * operator sends events in the background, after the status that a test waits for).
+   */
+  eventReasons(name: string, including: readonly string[] = [], timeoutMs = 30_000): Promise<string[]> {
+    return waitFor(
+      async () => {
+        const reasons = await eventReasons(this.client, this.namespace, name);
+        return including.every((reason) => reasons.includes(reason)) ? reasons : undefined;
+      },
+      { what: `events ${including.join(', ')} about ${name}`, timeoutMs, intervalMs: 500 },
+    );
   }
 
   /** Keys under the run's folder in the backup bucket, relative to it. */
