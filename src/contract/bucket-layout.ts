@@ -1,5 +1,7 @@
 // Where things live in the backup bucket:
 //   <prefix>/<namespace>/<schedule>/<run>/manifest.json         run manifest, written last
+//   <prefix>/<namespace>/<schedule>/<run>/verification.json     the read-back's verdict, written
+//                                                                by verify after the run manifest
 //   <prefix>/<namespace>/<schedule>/<run>/<source>/manifest.json per-artifact manifest
 //   <prefix>/<namespace>/<schedule>/<run>/<source>/<data file>   the artifact itself
 // Names are Kubernetes object names (DNS labels: no dots, no slashes), so a source can never
@@ -23,6 +25,8 @@ export const ArtifactLocation = RunLocation.extend({ source: KubeName });
 export type ArtifactLocation = z.infer<typeof ArtifactLocation>;
 
 export const MANIFEST_FILE = 'manifest.json';
+/** The verify task's verdict on a run (RunVerification), next to its run manifest. */
+export const VERIFICATION_FILE = 'verification.json';
 
 function joinKey(...parts: string[]): string {
   return parts
@@ -45,6 +49,10 @@ export function sourcePrefix(prefix: string, location: ArtifactLocation): string
 
 export function runManifestKey(prefix: string, location: RunLocation): string {
   return joinKey(runPrefix(prefix, location), MANIFEST_FILE);
+}
+
+export function runVerificationKey(prefix: string, location: RunLocation): string {
+  return joinKey(runPrefix(prefix, location), VERIFICATION_FILE);
 }
 
 export function artifactManifestKey(prefix: string, location: ArtifactLocation): string {

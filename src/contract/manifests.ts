@@ -1,7 +1,9 @@
 // Manifests are the source of truth about backups: a per-artifact manifest.json, written only
 // after its data object is complete, and a run manifest written last, whose presence means
 // the run is complete. A fresh cluster rediscovers backups by reading them. The runner writes
-// them (src/runner/manifest.ts); the operator reads run manifests for the catalog.
+// them (src/runner/manifest.ts); the operator reads run manifests for the catalog. Beside the run
+// manifest, the verify task leaves its verdict (RunVerification), so that a drill or catalog sync
+// that knows only the bucket can tell a backup that failed its read-back from a good one.
 import { z } from 'zod';
 import { ArtifactLocation, RunLocation } from './bucket-layout.ts';
 import { Compression } from './compression.ts';
@@ -123,3 +125,34 @@ export const RunManifest = z.object({
   ),
 });
 export type RunManifest = z.infer<typeof RunManifest>;
+
+export const VERIFICATION_FORMAT_VERSION = 1;
+
+/**
+ * The verdict of reading a run's artifacts back (the verify task), stored as verification.json
+ * in the run folder. `verified: false` means the data is known bad: an artifact's SHA-256 or size
+ * differs from its manifest, or an artifact or its manifest is missing or unreadable as JSON.
+ * A read-back that could not finish (storage unreachable, cancelled) leaves no verdict. A folder
+ * without one was never read back, or was before verdicts were stored: its state is unknown.
+ */
+export const RunVerification = z.object({
+  formatVersion: z.literal(VERIFICATION_FORMAT_VERSION),
+  location: RunLocation,
+  verified: z.boolean(),
+  /** When the read-back ended. */
+  checkedAt: Timestamp,
+  /** The sources read back in full whose size and SHA-256 matched, in the order read. */
+  checked: z.array(z.string()),
+  /** Why `verified` is false: the first artifact that failed, and a one-line reason (no credentials). */
+  failure: z
+    .object({
+      source: z.string(),
+      /** The artifact's object key, when its manifest could be read. */
+      key: z.string().optional(),
+      /** The runner's failure code: ChecksumMismatch, ArtifactCorrupt, ManifestMissing. */
+      code: z.string().max(64),
+      reason: z.string().max(1024),
+    })
+    .optional(),
+});
+export type RunVerification = z.infer<typeof RunVerification>;

@@ -2,8 +2,8 @@
 // a per-artifact manifest only after its data object is complete, the run manifest last.
 import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { z } from 'zod';
-import { artifactManifestKey, runManifestKey, type ArtifactLocation, type RunLocation } from '../contract/bucket-layout.ts';
-import { ArtifactManifest, MANIFEST_FORMAT_VERSION, RunManifest, type StoredArtifact } from '../contract/manifests.ts';
+import { artifactManifestKey, runManifestKey, runVerificationKey, type ArtifactLocation, type RunLocation } from '../contract/bucket-layout.ts';
+import { ArtifactManifest, MANIFEST_FORMAT_VERSION, RunManifest, RunVerification, type StoredArtifact } from '../contract/manifests.ts';
 import { RunnerError } from '../failures/runner-error.ts';
 import type { WrittenArtifact } from './artifact-writer.ts';
 
@@ -129,6 +129,19 @@ export async function readRunManifest(
   signal?: AbortSignal,
 ): Promise<RunManifest> {
   return getJson(client, store.bucket, runManifestKey(store.prefix, location), RunManifest, signal);
+}
+
+/** The read-back's verdict, next to the run manifest (replacing an earlier verdict). */
+export async function writeRunVerification(
+  client: S3Client,
+  store: ManifestStore,
+  verdict: RunVerification,
+  signal?: AbortSignal,
+): Promise<string> {
+  const valid = RunVerification.parse(verdict);
+  const key = runVerificationKey(store.prefix, valid.location);
+  await putJson(client, store.bucket, key, valid, signal);
+  return key;
 }
 
 /** Builds the run manifest from the sources' manifests (all of which must exist). */
