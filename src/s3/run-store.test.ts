@@ -1,9 +1,10 @@
 // The RunStore port against a stand-in S3 client holding a few objects: which manifests the
-// catalog sees, how a missing bucket and a broken manifest read, and deletion in pages.
+// catalog sees with their read-back verdicts, how a missing bucket, a broken manifest and a
+// broken verdict read, and deletion in pages.
 import { describe, expect, it } from '@jest/globals';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { createHash } from 'node:crypto';
-import type { RunManifest } from '../contract/manifests.ts';
+import type { RunManifest, RunVerification } from '../contract/manifests.ts';
 import { runStoreOn } from './run-store.ts';
 
 const manifest: RunManifest = {
@@ -19,9 +20,10 @@ function s3Error(name: string, status: number): Error {
   return Object.assign(new Error(name), { name, $metadata: { httpStatusCode: status } });
 }
 
-/** Objects by key; `bucketMissing` answers every call with NoSuchBucket. */
-function fakeS3(objects: Map<string, string>, options: { bucketMissing?: boolean } = {}) {
+/** Objects by key; `bucketMissing` answers every call with NoSuchBucket, `failGets` those keys' GETs with a 500. */
+function fakeS3(objects: Map<string, string>, options: { bucketMissing?: boolean; failGets?: string[] } = {}) {
   const sent: string[] = [];
+  const gets: string[] = [];
   const client = {
     async send(command: { constructor: { name: string }; input: Record<string, unknown> }) {
       const name = command.constructor.name;
@@ -35,9 +37,15 @@ function fakeS3(objects: Map<string, string>, options: { bucketMissing?: boolean
           const folders = [...new Set(keys.map((key) => key.slice(0, key.indexOf('/', prefix.length) + 1)).filter(Boolean))];
           return { CommonPrefixes: folders.map((Prefix) => ({ Prefix })), IsTruncated: false };
         }
-        return { Contents: keys.slice(0, Number(input.MaxKeys ?? 1000)).map((Key) => ({ Key })) };
+        // Pages as S3 does: at most MaxKeys, and a token for the rest.
+        const start = input.ContinuationToken ? Number(input.ContinuationToken) : 0;
+        const end = start + Number(input.MaxKeys ?? 1000);
+        const more = end < keys.length;
+        return { Contents: keys.slice(start, end).map((Key) => ({ Key })), IsTruncated: more, ...(more ? { NextContinuationToken: String(end) } : {}) };
       }
       if (name === 'GetObjectCommand') {
+        gets.push(String(input.Key));
+        if (options.failGets?.includes(String(input.Key))) throw s3Error('InternalError', 500);
         const text = objects.get(String(input.Key));
         if (text === undefined) throw s3Error('NoSuchKey', 404);
         return { Body: { transformToString: async () => text } };
@@ -49,8 +57,18 @@ function fakeS3(objects: Map<string, string>, options: { bucketMissing?: boolean
       throw new Error(`unexpected ${name}`);
     },
   };
-  return { client: client as unknown as S3Client, sent };
+  return { client: client as unknown as S3Client, sent, gets };
 }
+
+const verdict = (change: Partial<RunVerification> = {}): RunVerification => ({
+  formatVersion: 1,
+  location: manifest.location,
+  verified: false,
+  checkedAt: '2026-01-01T00:12:00Z',
+  checked: [],
+  failure: { source: 'db', key: 'p/shop/nightly/nightly-1/db/dump.zst', code: 'ChecksumMismatch', reason: 'artifact s3://backups/p/shop/nightly/nightly-1/db/dump.zst does not match its manifest' },
+  ...change,
+});
 
 describe('runStoreOn', () => {
   it('lists the run manifests under a prefix: finished runs only, invalid ones apart', async () => {
@@ -66,6 +84,68 @@ describe('runStoreOn', () => {
 
     expect(listing.entries).toEqual([{ key: 'p/shop/nightly/nightly-1/manifest.json', manifest }]);
     expect(listing.invalid).toEqual([{ key: 'p/shop/nightly/nightly-3/manifest.json', reason: 'not valid JSON' }]);
+  });
+
+  it('returns the verdict stored next to a manifest, reading it only where it exists', async () => {
+    const second = { ...manifest, location: { ...manifest.location, run: 'nightly-2' } };
+    const objects = new Map([
+      ['p/shop/nightly/nightly-1/manifest.json', JSON.stringify(manifest)],
+      ['p/shop/nightly/nightly-1/verification.json', JSON.stringify(verdict())],
+      ['p/shop/nightly/nightly-1/db/dump.zst', 'data'],
+      ['p/shop/nightly/nightly-1/db/manifest.json', '{}'],
+      ['p/shop/nightly/nightly-2/manifest.json', JSON.stringify(second)],
+      ['p/shop/nightly/nightly-2/db/dump.zst', 'data'],
+      // A verdict in an unfinished run's folder: no manifest, so nothing is read there.
+      ['p/shop/nightly/nightly-3/verification.json', JSON.stringify(verdict())],
+    ]);
+    const fake = fakeS3(objects);
+
+    const listing = await runStoreOn(fake.client).listRunManifests({ bucket: 'backups', prefix: 'p/shop/nightly/' });
+
+    expect(listing.entries).toEqual([
+      { key: 'p/shop/nightly/nightly-1/manifest.json', manifest, verification: verdict() },
+      { key: 'p/shop/nightly/nightly-2/manifest.json', manifest: second },
+    ]);
+    expect(fake.gets).toEqual(['p/shop/nightly/nightly-1/manifest.json', 'p/shop/nightly/nightly-1/verification.json', 'p/shop/nightly/nightly-2/manifest.json']);
+    expect(fake.sent.filter((name) => name === 'ListObjectsV2Command')).toHaveLength(1);
+  });
+
+  it.each([
+    ['not JSON', () => '{"verified": fal'],
+    ['not a verdict', () => JSON.stringify({ ...verdict(), verified: 'no' })],
+    ['about another run', () => JSON.stringify(verdict({ location: { ...manifest.location, run: 'nightly-9' } }))],
+  ])('lists the backup with no verdict when the stored one is %s', async (_what, body) => {
+    const objects = new Map([
+      ['p/shop/nightly/nightly-1/manifest.json', JSON.stringify(manifest)],
+      ['p/shop/nightly/nightly-1/verification.json', body()],
+    ]);
+    const listing = await runStoreOn(fakeS3(objects).client).listRunManifests({ bucket: 'backups', prefix: 'p/shop/nightly/' });
+    expect(listing).toEqual({ entries: [{ key: 'p/shop/nightly/nightly-1/manifest.json', manifest }], invalid: [] });
+  });
+
+  it('lists the backup with no verdict when the verdict cannot be read', async () => {
+    const objects = new Map([
+      ['p/shop/nightly/nightly-1/manifest.json', JSON.stringify(manifest)],
+      ['p/shop/nightly/nightly-1/verification.json', JSON.stringify(verdict())],
+    ]);
+    const fake = fakeS3(objects, { failGets: ['p/shop/nightly/nightly-1/verification.json'] });
+    const listing = await runStoreOn(fake.client).listRunManifests({ bucket: 'backups', prefix: 'p/shop/nightly/' });
+    expect(listing.entries).toEqual([{ key: 'p/shop/nightly/nightly-1/manifest.json', manifest }]);
+  });
+
+  it('finds the runs of a schedule whose keys fill more than one listing page', async () => {
+    const objects = new Map<string, string>();
+    for (let n = 0; n < 400; n++) {
+      const run = `nightly-${String(n).padStart(3, '0')}`;
+      objects.set(`p/shop/nightly/${run}/manifest.json`, JSON.stringify({ ...manifest, location: { ...manifest.location, run } }));
+      objects.set(`p/shop/nightly/${run}/db/manifest.json`, '{}');
+      objects.set(`p/shop/nightly/${run}/db/dump.zst`, 'data');
+    }
+    const fake = fakeS3(objects);
+    const listing = await runStoreOn(fake.client).listRunManifests({ bucket: 'backups', prefix: 'p/shop/nightly/' });
+    expect(listing.entries).toHaveLength(400);
+    expect(listing.entries.at(-1)?.manifest.location.run).toBe('nightly-399');
+    expect(fake.sent.filter((name) => name === 'ListObjectsV2Command')).toHaveLength(2);
   });
 
   it('lists a missing bucket as empty', async () => {

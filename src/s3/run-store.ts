@@ -1,12 +1,12 @@
 // The operator's one way into object storage: the things controllers do with a backup bucket
-// (read the run manifests under a schedule's folder, read one, delete a run's objects, write a
-// drill's report next to the backups), as an interface, so controllers never see the SDK and a test can hand them a fake. Failures
+// (read the run manifests under a schedule's folder with the verify task's verdicts, read one,
+// delete a run's objects, write a drill's report next to the backups), as an interface, so controllers never see the SDK and a test can hand them a fake. Failures
 // come out as RunnerErrors whose message names the place (never credentials); what to do about
 // them (retry, report) is the caller's decision.
 import { DeleteObjectsCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { createHash } from 'node:crypto';
-import { MANIFEST_FILE } from '../contract/bucket-layout.ts';
-import { RunManifest } from '../contract/manifests.ts';
+import { MANIFEST_FILE, VERIFICATION_FILE } from '../contract/bucket-layout.ts';
+import { RunManifest, RunVerification } from '../contract/manifests.ts';
 import type { S3Endpoint } from '../contract/s3-endpoint.ts';
 import { RunnerError } from '../failures/runner-error.ts';
 import { createS3Client, type S3ClientOptions } from './client.ts';
@@ -21,6 +21,12 @@ export interface StorePlace {
 export interface StoredRunManifest {
   key: string;
   manifest: RunManifest;
+  /**
+   * The verify task's verdict stored next to the manifest (verification.json). Absent when there
+   * is none (never read back, or read back before verdicts were stored), and when it cannot be
+   * read or does not parse, or names another run: unknown, never a reason to hide the backup.
+   */
+  verification?: RunVerification | undefined;
 }
 
 /** A manifest that exists but does not parse: it is reported, never half-imported. */
@@ -36,8 +42,9 @@ export interface RunManifestListing {
 
 export interface RunStore {
   /**
-   * The run manifest of every run folder under `prefix` (which ends in "/"). A folder without a
-   * manifest is an unfinished run and is left out. A missing bucket lists as empty.
+   * The run manifest of every run folder under `prefix` (which ends in "/"), with its verdict
+   * where one is stored. A folder without a manifest is an unfinished run and is left out. A
+   * missing bucket lists as empty.
    */
   listRunManifests(where: StorePlace & { prefix: string }, signal?: AbortSignal): Promise<RunManifestListing>;
   /** One run manifest; undefined when there is none. */
@@ -60,15 +67,52 @@ export interface WrittenObject {
 export function runStoreOn(s3: S3Client): RunStore {
   const options = (signal?: AbortSignal) => (signal ? { abortSignal: signal } : {});
 
-  async function runFolders(bucket: string, prefix: string, signal?: AbortSignal): Promise<string[]> {
-    const folders: string[] = [];
+  /**
+   * What each run folder directly under `prefix` holds of the two objects the catalog reads, from
+   * one listing of every key under it (no delimiter): a folder holds its run manifest, the verdict
+   * and a few objects per source, so a page of 1000 keys covers well over a hundred runs, and
+   * only objects that exist are then read, one GET each. Deeper keys (a source's manifest) and
+   * other names are not looked at. Folders come in key order.
+   */
+  async function runFolders(bucket: string, prefix: string, signal?: AbortSignal): Promise<Map<string, { manifest: boolean; verification: boolean }>> {
+    const folders = new Map<string, { manifest: boolean; verification: boolean }>();
     let token: string | undefined;
     do {
-      const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, Delimiter: '/', ContinuationToken: token }), options(signal));
-      for (const common of page.CommonPrefixes ?? []) if (common.Prefix) folders.push(common.Prefix);
+      const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }), options(signal));
+      for (const { Key: key } of page.Contents ?? []) {
+        const parts = key?.slice(prefix.length).split('/') ?? [];
+        if (parts.length !== 2 || !parts[0] || (parts[1] !== MANIFEST_FILE && parts[1] !== VERIFICATION_FILE)) continue;
+        const folder = folders.get(parts[0]) ?? { manifest: false, verification: false };
+        if (parts[1] === MANIFEST_FILE) folder.manifest = true;
+        else folder.verification = true;
+        folders.set(parts[0], folder);
+      }
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
     } while (token);
     return folders;
+  }
+
+  /** The verdict, or undefined when it cannot be read, does not parse, or is not about `manifest`'s run. */
+  async function readVerification(bucket: string, key: string, manifest: RunManifest, signal?: AbortSignal): Promise<RunVerification | undefined> {
+    let text: string;
+    try {
+      const response = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }), options(signal));
+      text = (await response.Body?.transformToString('utf8')) ?? '';
+    } catch (error) {
+      if (signal?.aborted) throw error;
+      return undefined;
+    }
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      return undefined;
+    }
+    const parsed = RunVerification.safeParse(json);
+    if (!parsed.success) return undefined;
+    const { location } = parsed.data;
+    const about = manifest.location;
+    return location.namespace === about.namespace && location.schedule === about.schedule && location.run === about.run ? parsed.data : undefined;
   }
 
   async function readManifest(bucket: string, key: string, signal?: AbortSignal): Promise<StoredRunManifest | InvalidRunManifest | undefined> {
@@ -87,11 +131,16 @@ export function runStoreOn(s3: S3Client): RunStore {
     async listRunManifests(where, signal) {
       const listing: RunManifestListing = { entries: [], invalid: [] };
       try {
-        for (const folder of await runFolders(where.bucket, where.prefix, signal)) {
-          const read = await readManifest(where.bucket, `${folder}${MANIFEST_FILE}`, signal);
+        for (const [folder, holds] of await runFolders(where.bucket, where.prefix, signal)) {
+          if (!holds.manifest) continue;
+          const read = await readManifest(where.bucket, `${where.prefix}${folder}/${MANIFEST_FILE}`, signal);
           if (read === undefined) continue;
-          if ('manifest' in read) listing.entries.push(read);
-          else listing.invalid.push(read);
+          if (!('manifest' in read)) {
+            listing.invalid.push(read);
+            continue;
+          }
+          const verification = holds.verification ? await readVerification(where.bucket, `${where.prefix}${folder}/${VERIFICATION_FILE}`, read.manifest, signal) : undefined;
+          listing.entries.push(verification ? { ...read, verification } : read);
         }
         return listing;
       } catch (error) {
