@@ -91,6 +91,20 @@ export const DRDrillRunStatus = z
           .max(16)
           .optional()
           .describe('The sources this drill restores, in the order of the manifest.'),
+        skipped: z
+          .array(
+            z
+              .object({
+                run: ObjectName.describe('The backup run passed over (the name its manifest records).'),
+                manifestKey: z.string().max(2048).optional().describe('Object key of its run manifest.'),
+                snapshotTime: time('Its snapshot time.'),
+                reason: text(512, 'Why: the read-back verdict stored next to its manifest (verification.json), e.g. the artifact whose SHA-256 did not match.'),
+              })
+              .describe('A newer backup the drill did not recover from.'),
+          )
+          .max(8)
+          .optional()
+          .describe('Newer backups passed over because the verdict stored with them says their read-back failed, newest first (at most 8; the SelectBackup step says how many in all). A backup without a verdict is never skipped.'),
       })
       .optional()
       .describe('The backup the drill recovered from, found through object storage alone.'),

@@ -95,6 +95,54 @@ describe('decideDrillRun: a drill that passes', () => {
   });
 });
 
+describe('decideDrillRun: newer backups whose stored read-back verdict says they failed', () => {
+  const corrupt = aManifest('app-2', '2025-01-01T06:00:00Z', { verified: false });
+  const catalog = { entries: [corrupt, aManifest('app-1', '2025-01-01T02:00:00Z', { verified: true }), aManifest('app-0', '2024-12-31T02:00:00Z')] };
+
+  it('recovers from the newest good one and names the skipped run in status.backup and the SelectBackup step', () => {
+    const [decision, state] = next(observedDrillRun(aDrillRun(), { catalog }), at('2025-01-01T09:00:05Z'));
+    const reason = 'failed verification (read back 2025-01-01T07:00:00Z): source db: ChecksumMismatch: artifact s3://backups/prod/prod/app/app-2/db/artifact does not match its manifest';
+    expect(decision.status.backup).toMatchObject({
+      run: 'app-1',
+      skipped: [{ run: 'app-2', manifestKey: 'prod/prod/app/app-2/manifest.json', snapshotTime: '2025-01-01T06:00:00Z', reason }],
+    });
+    expect(step(decision, 'SelectBackup')).toMatchObject({
+      phase: 'Succeeded',
+      message: `backup app-1 (snapshot 2025-01-01T02:00:00Z) from prod/prod/app/app-1/manifest.json, 2 source(s) to restore; passed over 1 newer backup(s) that failed verification: app-2 (${reason})`,
+    });
+    expect(created(decision)).toEqual([`${RUN}-provision-db`, `${RUN}-provision-files`]);
+    // The corrupt backup delivered no recovery point: the gap is app-0 to app-1, and app-1 to the incident.
+    expect(decision.status.deliveredRpo).toMatchObject({ worstGap: '24h', gapToIncident: '7h', backupsConsidered: 2 });
+    // Chosen once: the next pass lists nothing and keeps what was recorded.
+    const [again] = next(state, at('2025-01-01T09:00:06Z'));
+    expect(again.status.backup).toEqual(decision.status.backup);
+  });
+
+  it('lists at most 8 in status, and counts them all in the step', () => {
+    const bad = Array.from({ length: 10 }, (_, n) => aManifest(`bad-${n}`, new Date(Date.UTC(2025, 0, 1, 8) - n * 60_000).toISOString(), { verified: false }));
+    const [decision] = next(observedDrillRun(aDrillRun(), { catalog: { entries: [...bad, ...catalog.entries] } }), at('2025-01-01T09:00:05Z'));
+    expect(decision.status.backup?.run).toBe('app-1');
+    expect(decision.status.backup?.skipped?.map((entry) => entry.run)).toEqual(['bad-0', 'bad-1', 'bad-2', 'bad-3', 'bad-4', 'bad-5', 'bad-6', 'bad-7']);
+    expect(step(decision, 'SelectBackup')?.message).toContain('passed over 11 newer backup(s) that failed verification');
+    expect(step(decision, 'SelectBackup')?.message?.length).toBeLessThanOrEqual(1024);
+  });
+
+  it('a backup that passed, or was never read back, is taken as it is, with nothing skipped', () => {
+    const [decision] = next(observedDrillRun(aDrillRun(), { catalog: { entries: catalog.entries.slice(1) } }), at('2025-01-01T09:00:05Z'));
+    expect(decision.status.backup?.run).toBe('app-1');
+    expect(decision.status.backup?.skipped).toBeUndefined();
+    expect(step(decision, 'SelectBackup')?.message).not.toContain('passed over');
+  });
+
+  it('fails with NoBackup saying every candidate failed verification, when each did', () => {
+    const [decision] = next(observedDrillRun(aDrillRun(), { catalog: { entries: [corrupt, aManifest('app-1', '2025-01-01T02:00:00Z', { verified: false })] } }), at('2025-01-01T09:00:05Z'));
+    expect(decision.status).toMatchObject({ result: 'Failed', reason: 'NoBackup' });
+    expect(decision.status.message).toMatch(/^no backup from before the incident holding a source passed its read-back: all 2 such backup\(s\) among the 2 run manifest\(s\) in storage failed verification \(app-2, app-1\)/);
+    expect(decision.status.backup).toBeUndefined();
+    expect(created(decision)).toEqual([]);
+  });
+});
+
 describe('decideDrillRun: failures skip to cleanup and say why', () => {
   it('a scratch name that already exists fails the drill with ScratchExists and never drops it', () => {
     let [, state] = next(observedDrillRun(aDrillRun()), at('2025-01-01T09:00:05Z'));

@@ -2,7 +2,8 @@
 // to verified data and a report. Pure (STYLE #2). Each pass reads top to bottom:
 //   1. finished: nothing changes any more (the finalizer goes);
 //   2. the plan: the run's own copy, or the drill's, copied into status once;
-//   3. SelectBackup: list the run manifests in storage, pick the backup, record it once;
+//   3. SelectBackup: list the run manifests in storage, pick the backup (passing over those whose
+//      stored verdict says their read-back failed), record it once;
 //   4. Provision: one Job per source creates a new, empty scratch database or bucket;
 //   5. RestoreDatabase and RestoreBuckets: the restore Jobs a RestoreRequest would run;
 //   6. Verify: checks per source; then RTO, RPO and the objectives;
@@ -146,7 +147,7 @@ function selectBackup(pass: Pass): DrillRunDecision | undefined {
     pass.steps.set('SelectBackup', instantStep('SelectBackup', incident, now, 'Failed', selection.message));
     return undefined;
   }
-  const { backup } = selection;
+  const { backup, skipped: failedNewer } = selection;
   pass.draft.backup = compact({
     run: backup.run,
     manifestKey: backup.key,
@@ -154,11 +155,13 @@ function selectBackup(pass: Pass): DrillRunDecision | undefined {
     sizeBytes: backup.sizeBytes,
     encrypted: backup.encrypted || undefined,
     sources: backup.sources.map((source) => ({ name: source.name, kind: source.kind === 'postgres' ? ('Postgres' as const) : ('Bucket' as const) })),
+    skipped: failedNewer.length > 0 ? failedNewer.slice(0, MAX_SKIPPED_LISTED).map((entry) => ({ run: entry.run, manifestKey: entry.key, snapshotTime: formatTime(entry.snapshotTime), reason: clip(entry.reason, 512) })) : undefined,
   });
   pass.draft.deliveredRpo = deliveredRpo(catalog.entries, incident, parseDuration(plan.objectives.rpo) ?? 0, observed.schedule?.spec.retention.keepLast);
   const problems = [...fitProblems(plan, pass.draft.backup, storage), ...missingSecretMessages(drillSecretNeeds(plan, storage, pass.draft.backup), observed.secrets)];
-  const message = `backup ${backup.run} (snapshot ${formatTime(backup.snapshotTime)}) from ${backup.key}, ${backup.sources.length} source(s) to restore`;
-  pass.actions.push(normal('BackupSelected', message));
+  const passedOver = failedNewer.length > 0 ? `; passed over ${failedNewer.length} newer backup(s) that failed verification: ${failedNewer.map((entry) => `${entry.run} (${entry.reason})`).join('; ')}` : '';
+  const message = `backup ${backup.run} (snapshot ${formatTime(backup.snapshotTime)}) from ${backup.key}, ${backup.sources.length} source(s) to restore${passedOver}`;
+  pass.actions.push(normal('BackupSelected', clip(message)));
   if (problems.length > 0) {
     fail(pass, 'InvalidPlan', problems.join('; '));
     pass.steps.set('SelectBackup', instantStep('SelectBackup', incident, now, 'Failed', problems.join('; ')));
@@ -167,6 +170,9 @@ function selectBackup(pass: Pass): DrillRunDecision | undefined {
   }
   return undefined;
 }
+
+/** status.backup.skipped lists this many (the API's limit); the SelectBackup step counts them all. */
+const MAX_SKIPPED_LISTED = 8;
 
 // --- 4.-6. Provision, restore, verify ------------------------------------------------------------
 

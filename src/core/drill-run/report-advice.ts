@@ -31,6 +31,8 @@ export const AdviceTopics = {
   DeliveredRPOMissed: 'DeliveredRPOMissed',
   /** Scratch resources kept by the cleanup policy. */
   ScratchLeftBehind: 'ScratchLeftBehind',
+  /** Newer backups were passed over: their stored read-back verdict says they failed. */
+  BackupsFailedVerification: 'BackupsFailedVerification',
 } as const;
 
 export interface DrillAdvice {
@@ -60,6 +62,7 @@ export function drillAdvice(report: ReportFacts, plan: DrillPlan): DrillAdvice[]
   if (report.objectives === 'RTOMissed' || report.objectives === 'BothMissed' || report.rto.met === false) add('RTOMissed');
   if (report.objectives === 'RPOMissed' || report.objectives === 'BothMissed' || report.rpo.met === false) add('RPOMissed');
   if (report.checks.failed > 0) add('CheckFailed');
+  if (report.backup.skipped.length > 0) add(AdviceTopics.BackupsFailedVerification);
   if (report.deliveredRpo.met === false) add(AdviceTopics.DeliveredRPOMissed);
   if (report.scratch.leftBehind.length > 0 && !topics.includes('CleanupFailed')) add(AdviceTopics.ScratchLeftBehind);
   return topics.map((topic) => adviceFor(topic, report, plan));
@@ -114,11 +117,15 @@ const WRITERS: Record<DrillFailureReason | keyof typeof AdviceTopics, Writer> = 
   },
   NoBackup: (r, plan) => {
     const olderThan = plan.backup?.olderThan;
+    // The one NoBackup that found backups: every candidate's stored read-back verdict says it failed.
+    const allCorrupt = r.message?.includes('failed verification') === true;
     return {
-      title: 'no complete backup to recover from',
+      title: allCorrupt ? 'every backup to recover from failed verification' : 'no complete backup to recover from',
       text: sentences(
-        `No complete backup of schedule ${r.schedule} was found in its storage${olderThan ? ` with a snapshot at least ${olderThan} before the incident (plan.backup.olderThan)` : ''}; a run counts only once its run-level manifest.json exists.`,
-        'In a real incident there would be nothing to restore.',
+        allCorrupt
+          ? `Every complete backup of schedule ${r.schedule} the drill could use${olderThan ? ` (a snapshot at least ${olderThan} before the incident)` : ''} failed the read-back after it was taken: its stored bytes differ from its manifest (the verdict is verification.json next to each run manifest). ${r.message ?? ''}`
+          : `No complete backup of schedule ${r.schedule} was found in its storage${olderThan ? ` with a snapshot at least ${olderThan} before the incident (plan.backup.olderThan)` : ''}; a run counts only once its run-level manifest.json exists.`,
+        allCorrupt ? 'In a real incident there would be no good backup to restore: find out what changes or damages objects in the backup bucket before anything else.' : 'In a real incident there would be nothing to restore.',
         `Check that the BackupSchedule has recent Succeeded runs, that its storage bucket and prefix are where the backups are written, and that its credentials can list them${olderThan ? `, and that retention keeps backups older than ${olderThan}` : ''}.`,
         'Take a backup now and run the drill again.',
       ),
@@ -269,6 +276,19 @@ const WRITERS: Record<DrillFailureReason | keyof typeof AdviceTopics, Writer> = 
         `Schedule backups at least every ${text(d.objective)}${cronHint(d.objective)}, or use WAL archiving (continuous archiving with point-in-time recovery) when a dump cannot run that often.`,
       ),
       commands: [`kubectl -n ${sh(r.namespace)} get backupschedule ${sh(r.schedule)}`],
+    };
+  },
+  BackupsFailedVerification: (r) => {
+    const runs = r.backup.skipped.map((b) => b.run);
+    const newest = r.backup.skipped[0];
+    return {
+      title: 'newer backups failed verification',
+      text: sentences(
+        `The drill passed over ${runs.length} newer backup(s), ${runs.join(', ')}: the verdict stored next to their run manifests says their read-back failed${newest?.reason ? ` (${newest.run}: ${newest.reason})` : ''}.`,
+        `It recovered from ${r.backup.run ?? 'an older backup'} instead, as a team would in an incident, so the RPO measured here includes the data those backups held.`,
+        'Find out what changed or damaged their stored objects (a lifecycle rule, another writer to the bucket, the storage itself), take a new backup, and see that it is verified.',
+      ),
+      commands: runs.slice(0, 3).map((run) => `kubectl -n ${sh(r.namespace)} get backuprun ${sh(run)} -o jsonpath='{.status.conditions[?(@.type=="Verified")].message}'`),
     };
   },
   ScratchLeftBehind: (r) => ({

@@ -49,6 +49,7 @@ function summary(r: DrillReportJson): string[] {
     ['RPO', `${figure(r.rpo.measured, r.rpo.objective, r.rpo.met)}${rpoBasis(r)}`],
     ['Delivered RPO (worst case)', deliveredRpo(r)],
     ['Backup used', backup(r)],
+    ...(r.backup.skipped.length > 0 ? [['Backups passed over', skippedBackups(r)] as [string, string]] : []),
     ['Restore', restoreFigure(r)],
     ['Checks', r.checks.total === 0 ? 'none run' : `${r.checks.passed} passed, ${r.checks.failed} failed${notListedCount(r) > 0 ? `; ${notListedCount(r)} of them not listed here (see Checks)` : ''}`],
     ['Objectives', r.objectives ?? 'unknown'],
@@ -88,6 +89,12 @@ function backup(r: DrillReportJson): string {
     b.sizeBytes === null ? '' : `${b.size} (${b.sizeBytes} bytes)`,
   ];
   return parts.filter(Boolean).join(', ');
+}
+
+/** Newer backups whose read-back failed: the drill recovered from an older one, as a team would. */
+function skippedBackups(r: DrillReportJson): string {
+  const listed = r.backup.skipped.map((b) => `${code(b.run)}${b.snapshotTime ? ` (snapshot ${b.snapshotTime})` : ''}: ${inline(b.reason ?? 'failed verification')}`);
+  return `${r.backup.skipped.length} newer backup(s) failed verification: ${listed.join('; ')}`;
 }
 
 function restoreFigure(r: DrillReportJson): string {

@@ -481,3 +481,49 @@ describe('renderDrillReport: what to do about each failure reason', () => {
     ]);
   });
 });
+
+describe('renderDrillReport: newer backups passed over because their read-back failed', () => {
+  const skipped = [
+    {
+      run: 'nightly-1735869600',
+      manifestKey: 'lifeboat/shop/nightly/nightly-1735869600/manifest.json',
+      snapshotTime: '2025-01-03T02:00:04Z',
+      reason: 'failed verification (read back 2025-01-03T02:20:00Z): source orders-db: ChecksumMismatch: artifact s3://backups/lifeboat/shop/nightly/nightly-1735869600/orders-db/database.dump.zst does not match its manifest',
+    },
+  ];
+  const withSkipped = (): DrillReportInput => {
+    const input = passedInput();
+    input.status = { ...input.status, backup: { ...input.status.backup, skipped } };
+    return input;
+  };
+
+  it('JSON: lists them with the backup used, and none when none was', () => {
+    expect(jsonOf(withSkipped()).backup.skipped).toEqual(skipped);
+    expect(jsonOf(passedInput()).backup.skipped).toEqual([]);
+  });
+
+  it('Markdown: says so in the summary, under the backup used', () => {
+    const summary = section(renderDrillReport(withSkipped()).markdown, 'Summary');
+    const used = summary.findIndex((line) => line.startsWith('| Backup used |'));
+    expect(summary[used + 1]).toBe(
+      '| Backups passed over | 1 newer backup(s) failed verification: `nightly-1735869600` (snapshot 2025-01-03T02:00:04Z): failed verification (read back 2025-01-03T02:20:00Z): source orders-db: ChecksumMismatch: artifact s3://backups/lifeboat/shop/nightly/nightly-1735869600/orders-db/database.dump.zst does not match its manifest |',
+    );
+    expect(section(renderDrillReport(passedInput()).markdown, 'Summary').some((line) => line.startsWith('| Backups passed over'))).toBe(false);
+  });
+
+  it('advises finding what damaged them, though the drill passed', () => {
+    const [advice] = jsonOf(withSkipped()).advice;
+    expect(advice).toMatchObject({ reason: 'BackupsFailedVerification', title: 'newer backups failed verification' });
+    expect(advice!.text).toContain('The drill passed over 1 newer backup(s), nightly-1735869600');
+    expect(advice!.text).toContain('It recovered from nightly-1735783200 instead');
+    expect(advice!.commands).toEqual([`kubectl -n shop get backuprun nightly-1735869600 -o jsonpath='{.status.conditions[?(@.type=="Verified")].message}'`]);
+  });
+
+  it('NoBackup because every backup failed verification says that, not that there was none', () => {
+    const message = 'no backup from before the incident holding a source passed its read-back: all 2 such backup(s) among the 2 run manifest(s) in storage failed verification (nightly-2, nightly-1); the newest, nightly-2: failed verification';
+    const [advice] = jsonOf(failedInput('NoBackup', { message, backup: undefined })).advice;
+    expect(advice).toMatchObject({ reason: 'NoBackup', title: 'every backup to recover from failed verification' });
+    expect(advice!.text).toContain('failed the read-back after it was taken');
+    expect(advice!.text).toContain(message);
+  });
+});

@@ -120,6 +120,14 @@ export interface DrillReportRestoreEntry {
   tools: Record<string, string>;
 }
 
+/** A newer backup the drill did not recover from: its stored verdict says its read-back failed. */
+export interface DrillReportSkippedBackup {
+  run: string;
+  manifestKey: string | null;
+  snapshotTime: string | null;
+  reason: string | null;
+}
+
 /** The JSON report, formatVersion 1. */
 export interface DrillReportJson {
   formatVersion: typeof DRILL_REPORT_FORMAT_VERSION;
@@ -173,6 +181,8 @@ export interface DrillReportJson {
     snapshotTime: string | null;
     sizeBytes: number | null;
     size: string | null;
+    /** Newer backups passed over because their stored read-back verdict says they failed, newest first; empty when none was. */
+    skipped: DrillReportSkippedBackup[];
   };
   /** In the order the drill runs them. */
   steps: DrillReportStep[];
@@ -267,6 +277,7 @@ export function buildDrillReportJson(input: DrillReportInput): DrillReportJson {
       snapshotTime: time(status.backup?.snapshotTime),
       sizeBytes: status.backup?.sizeBytes ?? null,
       size: status.backup?.sizeBytes === undefined ? null : formatBytes(status.backup.sizeBytes),
+      skipped: (status.backup?.skipped ?? []).map((entry) => ({ run: entry.run, manifestKey: entry.manifestKey ?? null, snapshotTime: time(entry.snapshotTime), reason: entry.reason ?? null })),
     },
     steps: orderSteps(status.steps ?? []),
     checks: { total: passed + failed, passed, failed, notListed, items },

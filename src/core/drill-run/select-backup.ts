@@ -2,7 +2,11 @@
 // listing the run manifests in the schedule's storage (a run manifest exists only for a
 // complete run), never by reading BackupRuns or status. The newest whose snapshot is before the
 // incident (or, with backup.olderThan, at least that much older) and that holds what the
-// scenario restores. Beside it, the worst-case RPO the schedule actually delivered.
+// scenario restores, passing over those whose stored read-back verdict (verification.json, next
+// to the manifest) says they failed: a team in an incident would not restore a backup known to
+// be corrupt, they would take the newest good one. A backup with no verdict (never read back,
+// or read back before verdicts were stored) is not known bad and stays a candidate. Beside it,
+// the worst-case RPO the schedule actually delivered, from the backups not known bad.
 import { formatDuration, parseDuration, type DrillPlan, type DRDrillRunStatus } from '../../api/index.ts';
 import type { DrillSource } from '../jobs/drill-jobs.ts';
 import { formatTime, parseTime } from '../time.ts';
@@ -19,7 +23,22 @@ export interface DrillBackup {
   encrypted: boolean;
 }
 
-export type DrillSelection = { ok: true; backup: DrillBackup } | { ok: false; message: string };
+/** A newer backup passed over because its stored verdict says its read-back failed. */
+export interface SkippedBackup {
+  key: string;
+  run: string;
+  snapshotTime: Date;
+  /** One line: when it was read back, which source, and the runner's reason. */
+  reason: string;
+}
+
+/** `skipped` is newest first, whether or not a backup was found. */
+export type DrillSelection = { ok: true; backup: DrillBackup; skipped: SkippedBackup[] } | { ok: false; message: string; skipped: SkippedBackup[] };
+
+/** True when the verdict stored with the backup says its read-back failed (not when there is none). */
+export function failedVerification(entry: StoredManifest): boolean {
+  return entry.verification?.verified === false;
+}
 
 const KINDS: Record<DrillPlan['scenario'], ReadonlySet<'postgres' | 'bucket'>> = {
   DatabaseLoss: new Set(['postgres']),
@@ -35,16 +54,26 @@ export function selectDrillBackup(entries: readonly StoredManifest[], plan: Dril
     .map((entry) => ({ entry, snapshot: parseTime(entry.manifest.snapshotTime)! }))
     .filter(({ entry, snapshot }) => snapshot.getTime() <= latest && entry.manifest.sources.some((source) => kinds.has(source.kind)))
     .sort((a, b) => b.snapshot.getTime() - a.snapshot.getTime() || (a.entry.key < b.entry.key ? 1 : -1));
-  const chosen = usable[0];
+  const chosen = usable.find(({ entry }) => !failedVerification(entry));
+  const skipped = usable.slice(0, chosen ? usable.indexOf(chosen) : usable.length).map(({ entry, snapshot }) => skippedBackup(entry, snapshot));
   if (!chosen) {
     const what = plan.scenario === 'DatabaseLoss' ? 'a PostgreSQL source' : plan.scenario === 'StorageLoss' ? 'a bucket source' : 'a source';
     const when = olderThanMs > 0 ? ` with a snapshot at or before ${formatTime(new Date(latest))} (backup.olderThan ${plan.backup!.olderThan})` : ' from before the incident';
-    return { ok: false, message: `no complete backup${when} holding ${what} among the ${entries.length} run manifest(s) in storage` };
+    if (skipped.length === 0) return { ok: false, message: `no complete backup${when} holding ${what} among the ${entries.length} run manifest(s) in storage`, skipped };
+    const first = skipped[0]!;
+    return {
+      ok: false,
+      message:
+        `no backup${when} holding ${what} passed its read-back: all ${skipped.length} such backup(s) among the ${entries.length} run manifest(s) in storage failed verification ` +
+        `(${skipped.map((entry) => entry.run).join(', ')}); the newest, ${first.run}: ${first.reason}`,
+      skipped,
+    };
   }
   const { manifest } = chosen.entry;
   const restored = manifest.sources.filter((source) => kinds.has(source.kind));
   return {
     ok: true,
+    skipped,
     backup: {
       key: chosen.entry.key,
       run: manifest.location.run,
@@ -57,6 +86,13 @@ export function selectDrillBackup(entries: readonly StoredManifest[], plan: Dril
   };
 }
 
+function skippedBackup(entry: StoredManifest, snapshotTime: Date): SkippedBackup {
+  const verdict = entry.verification!;
+  const failure = verdict.failure;
+  const what = failure ? `source ${failure.source}: ${failure.code}: ${failure.reason}` : 'no reason recorded';
+  return { key: entry.key, run: entry.manifest.location.run, snapshotTime, reason: `failed verification (read back ${formatTime(parseTime(verdict.checkedAt)!)}): ${what}` };
+}
+
 /** How far back the delivered RPO looks when retention does not keep the newest backups in full. */
 export const DELIVERED_RPO_WINDOW_MS = 7 * 24 * 3_600_000;
 
@@ -66,10 +102,12 @@ export const DELIVERED_RPO_WINDOW_MS = 7 * 24 * 3_600_000;
  * objective shows as about 24h here, whatever one drill measured. Only the recent history that
  * retention keeps in full counts (the newest keepLast backups, or else the last 7 days): older
  * backups were thinned by the weekly and monthly rules, and a gap retention made is not a gap
- * the schedule left.
+ * the schedule left. A backup whose stored verdict says its read-back failed does not count: a
+ * corrupt backup delivered no recovery point (one without a verdict does).
  */
 export function deliveredRpo(entries: readonly StoredManifest[], incident: Date, objectiveMs: number, keepLast?: number | undefined): DRDrillRunStatus['deliveredRpo'] {
   const all = entries
+    .filter((entry) => !failedVerification(entry))
     .map((entry) => parseTime(entry.manifest.snapshotTime)!.getTime())
     .filter((time) => time <= incident.getTime())
     .sort((a, b) => a - b);

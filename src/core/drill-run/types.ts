@@ -3,13 +3,15 @@
 // status), the run manifests in that storage (until a backup is chosen), the run's Jobs with
 // the runner's results, and the Secrets it names; then it carries out the actions in order.
 import type { BackupScheduleSpec, BackupStorage, DRDrillRun, DRDrillRunStatus, DrillPlan } from '../../api/index.ts';
-import type { RunManifest } from '../../contract/manifests.ts';
+import type { RunManifest, RunVerification } from '../../contract/manifests.ts';
 import type { Decision, JobSetAction, ObservedJob, ObservedSecret, PreflightConfig } from '../job-set/index.ts';
 import type { RunnerJobOptions } from '../jobs/runner-job.ts';
 
 export interface StoredManifest {
   key: string;
   manifest: RunManifest;
+  /** The verify task's verdict stored next to the manifest; undefined when there is none or it is unreadable. */
+  verification?: RunVerification | undefined;
 }
 
 export interface ObservedDrillRun {
@@ -19,8 +21,8 @@ export interface ObservedDrillRun {
   /** The schedule of the plan's scheduleRef: only its spec is read. */
   schedule?: { name: string; spec: BackupScheduleSpec } | undefined;
   /**
-   * The run manifests under the schedule's folder in storage, listed while no backup is chosen
-   * yet; `error` when storage could not be read (the drill fails with NoBackup if it stays so).
+   * The run manifests under the schedule's folder in storage with their stored verdicts, listed
+   * while no backup is chosen yet; `error` when storage could not be read (the drill fails with NoBackup if it stays so).
    */
   catalog?: { entries: StoredManifest[]; error?: string | undefined } | undefined;
   jobs: ObservedJob[];

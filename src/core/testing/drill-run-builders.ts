@@ -49,7 +49,11 @@ export function aDrillRun(fixture: { plan?: DrillPlan; status?: DRDrillRunStatus
   };
 }
 
-export function aManifest(run: string, snapshotTime: string, options: { encrypted?: boolean; sources?: RunManifest['sources'] } = {}): StoredManifest {
+/**
+ * A run manifest as storage lists it; `verified` adds the read-back verdict stored next to it
+ * (false: the db artifact's checksum did not match), read back an hour after the snapshot.
+ */
+export function aManifest(run: string, snapshotTime: string, options: { encrypted?: boolean; sources?: RunManifest['sources']; verified?: boolean } = {}): StoredManifest {
   const source = (name: string, kind: 'postgres' | 'bucket', size: number) => ({
     name,
     kind,
@@ -60,16 +64,22 @@ export function aManifest(run: string, snapshotTime: string, options: { encrypte
     snapshotTime,
     encrypted: options.encrypted ?? false,
   });
+  const location = { namespace: 'prod', schedule: 'app', run };
+  const checkedAt = new Date(Date.parse(snapshotTime) + 3_600_000).toISOString();
+  const failure = { source: 'db', key: `prod/prod/app/${run}/db/artifact`, code: 'ChecksumMismatch', reason: `artifact s3://backups/prod/prod/app/${run}/db/artifact does not match its manifest` };
   return {
     key: `prod/prod/app/${run}/manifest.json`,
     manifest: {
       formatVersion: 1,
-      location: { namespace: 'prod', schedule: 'app', run },
+      location,
       completedAt: snapshotTime,
       snapshotTime,
       totalSizeBytes: 3000,
       sources: options.sources ?? [source('db', 'postgres', 2000), source('files', 'bucket', 1000)],
     },
+    ...(options.verified === undefined
+      ? {}
+      : { verification: { formatVersion: 1, location, verified: options.verified, checkedAt, checked: options.verified ? ['db', 'files'] : [], ...(options.verified ? {} : { failure }) } }),
   };
 }
 
