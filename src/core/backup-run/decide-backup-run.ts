@@ -15,7 +15,6 @@ import {
   errorsOf,
   formatBytes,
   formatDuration,
-  ConditionReasons,
   validateBackupRun,
   type BackupRunStatus,
   type Condition,
@@ -23,7 +22,7 @@ import {
 import { runManifestKey } from '../../contract/bucket-layout.ts';
 import { conditionChanged, findCondition, setCondition } from '../conditions.ts';
 import { normal, warning, type RecordEvent } from '../events.ts';
-import { applyHealth, failed, inProgress, type Health } from '../health.ts';
+import { applyHealth } from '../health.ts';
 import {
   finalizerActions,
   halt,
@@ -48,14 +47,9 @@ import { secretKeysNeeded } from './secrets.ts';
 import { sourceStatesOf, type SourceState } from './source-state.ts';
 import { finalizeSummary } from './summaries.ts';
 import type { BackupRunAction, BackupRunConfig, BackupRunDecision, ObservedBackupRun } from './types.ts';
+import { CHECKSUMS_MATCH_MESSAGE, failedVerificationReason, RunConditionReasons, verificationHealth } from './verification.ts';
 
-export const RunConditionReasons = {
-  InvalidSpec: ConditionReasons.InvalidSpec,
-  ReferenceNotFound: ConditionReasons.ReferenceNotFound,
-  Verifying: 'Verifying',
-  ChecksumsMatch: 'ChecksumsMatch',
-  VerificationFailed: 'VerificationFailed',
-} as const;
+export { RunConditionReasons } from './verification.ts';
 
 type Resolved = Extract<Resolution, { ok: true }>;
 
@@ -226,19 +220,6 @@ function settledStatus({ before, now, generation }: Pass, conditions: Condition[
   return compact({ ...before, observedGeneration: generation, conditions: applyHealth(conditions, health, now, generation) });
 }
 
-/**
- * A Succeeded run whose artifacts are being read back is still in progress, and one whose
- * read-back failed has failed: a backup that cannot be read back must not look like a good one
- * to kstatus, Argo CD or Flux, though its Jobs all succeeded (the phase stays Succeeded: the
- * Jobs did, and the Verified condition says what did not).
- */
-function verificationHealth(phase: Phase, conditions: Condition[]): Health | undefined {
-  const verified = findCondition(conditions, 'Verified');
-  if (phase !== 'Succeeded' || !verified || verified.status === 'True') return undefined;
-  if (verified.status === 'False') return failed(verified.reason, verified.message);
-  return inProgress(verified.reason, verified.message);
-}
-
 function verification(pass: Pass, conditions: Condition[], phase: Phase, run: RunForJobs): Condition[] {
   const { observed, config, now, generation, actions } = pass;
   if (!config.verify || phase !== 'Succeeded') return conditions;
@@ -255,11 +236,8 @@ function verification(pass: Pass, conditions: Condition[], phase: Phase, run: Ru
     return set('Unknown', RunConditionReasons.Verifying, verifying);
   }
   const outcome = jobOutcome(job);
-  if (outcome.state === 'Succeeded') return set('True', RunConditionReasons.ChecksumsMatch, 'every artifact was read back; its size and SHA-256 match the manifest');
-  if (outcome.state === 'Failed') {
-    const reason = job.result && !job.result.ok && job.result.code === 'ChecksumMismatch' ? 'ChecksumMismatch' : RunConditionReasons.VerificationFailed;
-    return set('False', reason, outcome.message ?? 'verification failed');
-  }
+  if (outcome.state === 'Succeeded') return set('True', RunConditionReasons.ChecksumsMatch, CHECKSUMS_MATCH_MESSAGE);
+  if (outcome.state === 'Failed') return set('False', failedVerificationReason(job.result && !job.result.ok ? job.result.code : undefined), outcome.message ?? 'verification failed');
   return set('Unknown', RunConditionReasons.Verifying, verifying);
 }
 

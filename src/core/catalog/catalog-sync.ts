@@ -9,9 +9,12 @@
 //
 // A recreated run carries only scheduleRef in spec, its status says Succeeded with the sources,
 // storage and artifacts from the manifest, and the annotation lifeboat.dev/imported-from tells
-// decideBackupRun never to start Jobs for it, even before its status is written.
+// decideBackupRun never to start Jobs for it, even before its status is written. Where the
+// verify task's verdict is stored next to the manifest, the run gets the Verified condition it
+// says, with the health a read-back gives a run (src/core/backup-run/verification.ts): one that
+// failed looks failed to kstatus, Argo CD and Flux, as it did in the cluster it came from.
 import { API_VERSION, ConditionReasons, formatBytes, type BackupRun, type BackupRunStatus, type BackupScheduleSpec, type BackupScheduleStatus } from '../../api/index.ts';
-import { setCondition } from '../conditions.ts';
+import { setCondition, type ConditionInput } from '../conditions.ts';
 import { applyHealth } from '../health.ts';
 import { jobSetHealth } from '../job-set/health.ts';
 import { normal, type RecordEvent } from '../events.ts';
@@ -19,13 +22,16 @@ import { Annotations, controllerReference, Labels, MANAGED_BY } from '../metadat
 import { compact } from '../same-status.ts';
 import { scheduledTimeOf } from '../schedule/run-name.ts';
 import { formatTime, keepSpelling, parseTime } from '../time.ts';
-import { schedulePrefix } from '../../contract/bucket-layout.ts';
-import type { RunManifest } from '../../contract/manifests.ts';
+import { schedulePrefix, VERIFICATION_FILE } from '../../contract/bucket-layout.ts';
+import type { RunManifest, RunVerification } from '../../contract/manifests.ts';
+import { CHECKSUMS_MATCH_MESSAGE, failedVerificationReason, RunConditionReasons, verificationHealth } from '../backup-run/verification.ts';
 
 export interface CatalogEntry {
   /** Object key of the run manifest. */
   key: string;
   manifest: RunManifest;
+  /** The verify task's verdict stored next to it; undefined when there is none (or it is unreadable). */
+  verification?: RunVerification | undefined;
 }
 
 export interface ObservedCatalog {
@@ -71,7 +77,10 @@ export function decideCatalogSync(observed: ObservedCatalog, now: Date): Catalog
     }
   }
   if (recreated > 0) {
-    actions.push(normal('CatalogSynced', `recreated ${recreated} BackupRun(s) from the run manifests under s3://${schedule.spec.storage.bucket}/${catalogPrefix(schedule)}`));
+    const created = actions.filter((action) => action.type === 'CreateBackupRun');
+    const bad = ours.filter((entry) => entry.verification?.verified === false && created.some((action) => action.run.metadata.name === entry.manifest.location.run)).length;
+    const failedNote = bad > 0 ? `; ${bad} of them failed verification (their stored read-back verdict says so)` : '';
+    actions.push(normal('CatalogSynced', `recreated ${recreated} BackupRun(s) from the run manifests under s3://${schedule.spec.storage.bucket}/${catalogPrefix(schedule)}${failedNote}`));
   }
   return actions;
 }
@@ -103,7 +112,10 @@ export function importedStatus(schedule: ObservedCatalog['schedule'], entry: Cat
   const where = `s3://${schedule.spec.storage.bucket}/${entry.key}`;
   // A new object's generation is 1. Ready says the same as Complete, as on any Succeeded run.
   const complete = { type: 'Complete', status: 'True' as const, reason: ConditionReasons.Imported, message: `recreated from the run manifest ${where}`, observedGeneration: 1 };
-  const conditions = setCondition(applyHealth([], jobSetHealth('Succeeded', complete), now, 1), complete, now);
+  const verified = verifiedCondition(entry.verification, `s3://${schedule.spec.storage.bucket}/${verdictKeyOf(entry.key)}`);
+  const health = verificationHealth('Succeeded', verified ? setCondition([], verified, now) : []) ?? jobSetHealth('Succeeded', complete);
+  let conditions = setCondition(applyHealth([], health, now, 1), complete, now);
+  if (verified) conditions = setCondition(conditions, verified, now);
   return compact({
     observedGeneration: 1,
     conditions,
@@ -129,4 +141,19 @@ export function importedStatus(schedule: ObservedCatalog['schedule'], entry: Cat
       encrypted: source.encrypted,
     })),
   });
+}
+
+/** The Verified condition the stored verdict tells, with the reasons the run's own read-back uses. */
+function verifiedCondition(verdict: RunVerification | undefined, where: string): ConditionInput | undefined {
+  if (!verdict) return undefined;
+  const base = { type: 'Verified', observedGeneration: 1 };
+  if (verdict.verified) return { ...base, status: 'True', reason: RunConditionReasons.ChecksumsMatch, message: `${CHECKSUMS_MATCH_MESSAGE} (read back ${verdict.checkedAt}, verdict ${where})` };
+  const failure = verdict.failure;
+  const what = failure ? `source ${failure.source}: ${failure.reason}` : 'no reason recorded';
+  return { ...base, status: 'False', reason: failedVerificationReason(failure?.code), message: `the read-back of ${verdict.checkedAt} failed: ${what} (verdict ${where})` };
+}
+
+/** verification.json next to a run manifest's key. */
+function verdictKeyOf(manifestKey: string): string {
+  return `${manifestKey.slice(0, manifestKey.lastIndexOf('/') + 1)}${VERIFICATION_FILE}`;
 }
