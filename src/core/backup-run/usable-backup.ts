@@ -14,7 +14,8 @@
 //   backup. Retention keeps it without counting it; the schedule's newest successful backup,
 //   RPO and health go on from the run before it until it is verified.
 // - No Verified condition: nothing will verify it (verification is off in the operator, or the run
-//   was recreated from the catalog, which never reads backups back): usable, as before Verified
+//   was recreated from the catalog, which never reads backups back, and found no read-back verdict
+//   stored with it; one it found becomes the run's Verified condition): usable, as before Verified
 //   existed. A restore still checks every artifact's size and SHA-256 as it reads it.
 import type { BackupRun } from '../../api/index.ts';
 import { findCondition } from '../conditions.ts';
