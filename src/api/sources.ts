@@ -28,7 +28,9 @@ export const BucketSource = z
     bucket: bucketNameField('Bucket to back up.'),
     prefix: keyPrefixField('Back up only objects whose key starts with this prefix.').optional(),
     ...s3ConnectionShape,
-    parallelism: z.int().min(1).max(64).default(8).describe('Objects fetched at the same time. Defaults to 8.'),
+    // 32, as for restores: on 20,000 small objects 8 took 15.1 s and 32 took 12.2 s, at the same
+    // memory (read-ahead is bounded in bytes, not objects; docs/benchmarks.md).
+    parallelism: z.int().min(1).max(64).default(32).describe('Objects fetched at the same time (GETs in flight; a large object is fetched as several ranges). Defaults to 32, as for restores; lower it to spare a busy source.'),
     compression: Compression.describe('Compression of the tar stream: Zstd, Gzip (for readers without zstd) or None. Defaults to Zstd, which stores what does not compress (images, archives, encrypted files) as it is instead of spending CPU on it, so None is rarely worth choosing.'),
   })
   .describe('An S3-compatible bucket, written as one tar stream that keeps each key, content type and user metadata.');

@@ -87,7 +87,7 @@ describe('buildBackupJob', () => {
       source: { bucket: 'uploads', prefix: '', endpoint: 'http://minio:9000', credentialsEnvPrefix: 'SOURCE_AWS_' },
       storage: { credentialsEnvPrefix: 'AWS_' },
       compression: 'zstd',
-      concurrency: 8,
+      concurrency: 32,
     });
   });
 
