@@ -136,18 +136,39 @@ export async function seedLargeObjects(client: S3Client, bucket: string, count: 
  * Plain parallel GETs with the runner's own object reader (SigV4 on node:http, no SDK), bodies
  * read and dropped: the cheapest way this machine has to read the objects, so the real limit.
  */
-export async function leanParallelGets(server: S3Server, bucket: string, keys: string[], concurrency: number): Promise<{ seconds: number; bytes: number }> {
+export async function leanParallelGets(server: S3Server, bucket: string, keys: string[], concurrency: number): Promise<{ seconds: number; bytes: number; cpuSeconds: number }> {
   const get = createObjectReader(
     { endpoint: server.endpoint, region: server.region, forcePathStyle: true, credentialsEnvPrefix: 'BENCH_' },
     { env: { BENCH_ACCESS_KEY_ID: server.accessKeyId, BENCH_SECRET_ACCESS_KEY: server.secretAccessKey }, maxSockets: concurrency },
   );
   const started = performance.now();
+  // This process does nothing else meanwhile, so its CPU is the reads' (the kernel's receive work
+  // included).
+  const cpuBefore = process.cpuUsage();
   let bytes = 0;
   await parallel(keys, concurrency, async (key) => {
     const response = await get({ bucket, key });
     for await (const chunk of response.body) bytes += chunk.length;
   });
-  return { seconds: (performance.now() - started) / 1000, bytes };
+  const cpu = process.cpuUsage(cpuBefore);
+  return { seconds: (performance.now() - started) / 1000, bytes, cpuSeconds: (cpu.user + cpu.system) / 1e6 };
+}
+
+/**
+ * CPU seconds of the two SHA-256 passes a backup makes over every byte (each object's, and the
+ * stored artifact's), over `bytes` in 64 KiB chunks: the part of the runner's CPU no pipeline
+ * change can remove.
+ */
+export function hashingCpuSeconds(bytes: number): number {
+  const chunk = randomBytes(64 * KiB);
+  const cpuBefore = process.cpuUsage();
+  for (let pass = 0; pass < 2; pass++) {
+    const hash = createHash('sha256');
+    for (let done = 0; done < bytes; done += chunk.length) hash.update(chunk);
+    hash.digest();
+  }
+  const cpu = process.cpuUsage(cpuBefore);
+  return (cpu.user + cpu.system) / 1e6;
 }
 
 /**
