@@ -1,5 +1,5 @@
 // The backup story end to end: a schedule fires on its cron, its run backs up a database and
-// three buckets through runner Jobs, the artifacts and manifests land in the bucket, status and
+// three buckets through runner Jobs, the artifacts, manifests and the read-back's verdict land in the bucket, status and
 // printer columns show them, and deleting the run removes its objects.
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import type { RunningOperator } from '../../../src/operator/operator.ts';
@@ -43,8 +43,10 @@ describe('a BackupSchedule that fires every minute', () => {
     expect(run.status?.conditions?.find((condition) => condition.type === 'Complete')?.status).toBe('True');
   });
 
-  it('wrote every artifact and its manifest, and the run manifest, to the bucket', async () => {
+  it('wrote every artifact and its manifest, the run manifest, and the read-back\'s verdict to the bucket', async () => {
     const prefix = `backups/${scene.namespace}/app/${run.metadata.name}/`;
+    // The verdict comes last, from the verify Job: wait for the read-back to end first.
+    await scene.verifiedRun(run.metadata.name!);
     expect(await scene.objectsOf('app', run.metadata.name!)).toEqual([
       'app-db/database.dump.zst',
       'app-db/manifest.json',
@@ -55,6 +57,7 @@ describe('a BackupSchedule that fires every minute', () => {
       'manifest.json',
       'uploads/bucket.tar.zst',
       'uploads/manifest.json',
+      'verification.json',
     ]);
     expect(run.status?.artifacts?.map((artifact) => artifact.key)).toEqual(
       ['app-db/database.dump.zst', 'diagrams/bucket.tar.zst', 'exports/bucket.tar.zst', 'uploads/bucket.tar.zst'].map((key) => `${prefix}${key}`),

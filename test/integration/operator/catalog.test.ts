@@ -1,6 +1,7 @@
 // Object storage is the source of truth: after the namespace (schedule, runs and all) is gone,
 // applying the schedule to a namespace that has never seen it brings its runs back from the
-// run manifests in the bucket, with their status, ready for restores and drills.
+// run manifests in the bucket, with their status (the read-back's verdict included), ready for
+// restores and drills.
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { SECRETS } from '../../../src/kube/resource-type.ts';
 import type { KubeObject } from '../../../src/kube/types.ts';
@@ -22,6 +23,8 @@ describe('catalog sync into a rebuilt namespace', () => {
     await scene.createManualRun('nightly', 'app', { deletionPolicy: 'Retain' });
     original = await scene.finalRun('nightly');
     expect(original.status?.phase).toBe('Succeeded');
+    // Read back before the disaster: its verdict, next to the run manifest, comes back with it.
+    original = await scene.verifiedRun('nightly');
   });
 
   afterAll(() => scene?.tearDown());
@@ -50,6 +53,7 @@ describe('catalog sync into a rebuilt namespace', () => {
     expect(imported.status?.snapshotTime).toBeDefined();
     const facts = (run: RunObject) => (run.status?.artifacts ?? []).map((artifact) => [artifact.source, artifact.key, artifact.sha256, artifact.sizeBytes]);
     expect(facts(imported)).toEqual(facts(original));
+    expect(imported.status?.conditions?.find((condition) => condition.type === 'Verified')).toMatchObject({ status: 'True', reason: 'ChecksumsMatch' });
     expect(await scene.runNames()).toEqual(['nightly']);
     expect(await scene.eventReasons('app', ['CatalogSynced'])).toContain('CatalogSynced');
   });

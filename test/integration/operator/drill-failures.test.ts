@@ -210,7 +210,10 @@ describe('DR drills that fail', () => {
     const finals: RunObject[] = await Promise.all(backups.map(([run]) => scene.finalRun(run, 180_000)));
     expect(finals.map((run) => [run.metadata.name, run.status?.phase])).toEqual(backups.map(([run]) => [run, 'Succeeded']));
 
-    // corrupt-now: one byte flipped in the middle of the database artifact.
+    // corrupt-now: one byte flipped in the middle of the database artifact, once the operator's
+    // read-back has passed it: flipped before, the read-back fails it, its stored verdict says so,
+    // and the drill passes over it (NoBackup) instead of finding the mismatch in its restore.
+    await scene.verifiedRun('corrupt-now');
     const corrupt = (await runManifest('corrupt', 'corrupt-now')).sources[0]!;
     await flipStoredByte(s3, scene.fixture.backupBucket, corrupt.artifactKey, Math.floor(corrupt.sizeBytes / 2));
     // recount-now: the artifact manifest says diagrams had 121 rows (it has 120); still valid JSON.

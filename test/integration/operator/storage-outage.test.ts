@@ -46,7 +46,8 @@ describe('deleting a run while its backup storage is unreachable', () => {
   }
 
   it('keeps the finalizer with a Warning event while S3 is down, then deletes the objects and the run', async () => {
-    expect(await scene.objectsOf('app', 'doomed')).toEqual(['app-db/database.dump.zst', 'app-db/manifest.json', 'manifest.json']);
+    // The read-back's verdict is part of the run's folder, and goes with it.
+    expect(await scene.objectsOf('app', 'doomed')).toEqual(['app-db/database.dump.zst', 'app-db/manifest.json', 'manifest.json', 'verification.json']);
     proxy.refuse(true);
     await scene.client.delete(BACKUP_RUNS, scene.namespace, 'doomed');
 
@@ -58,7 +59,7 @@ describe('deleting a run while its backup storage is unreachable', () => {
     const held = await scene.run('doomed');
     expect(held?.metadata.deletionTimestamp).toBeDefined();
     expect(held?.metadata.finalizers).toContain('lifeboat.dev/artifacts');
-    expect(await scene.objectsOf('app', 'doomed')).toHaveLength(3);
+    expect(await scene.objectsOf('app', 'doomed')).toHaveLength(4);
     expect(JSON.stringify(await warnings())).not.toContain(testEnv().s3.secretAccessKey);
 
     proxy.refuse(false);
