@@ -8,7 +8,10 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
+import { BUCKET_BACKUP_TUNING } from '../src/runner/bucket-backup.ts';
+import { createS3Client } from '../src/s3/client.ts';
 import { createObjectReader } from '../src/s3/object-reader.ts';
+import { uploadStream } from '../src/s3/upload.ts';
 import { testbinDir } from '../test/env/binaries.ts';
 import { ensureLogDir } from '../test/env/control-plane.ts';
 import { startMinio } from '../test/env/minio.ts';
@@ -152,6 +155,34 @@ export async function leanParallelGets(server: S3Server, bucket: string, keys: s
   });
   const cpu = process.cpuUsage(cpuBefore);
   return { seconds: (performance.now() - started) / 1000, bytes, cpuSeconds: (cpu.user + cpu.system) / 1e6 };
+}
+
+/**
+ * The runner's own upload (uploadStream, the client the runner builds, its part size and queue
+ * for buckets) of `bytes` from one reused 64 KiB buffer, so nothing is read, allocated or hashed:
+ * the CPU of sending the bytes, the kernel's share included.
+ */
+export async function uploadOnly(server: S3Server, bucket: string, bytes: number): Promise<{ seconds: number; cpuSeconds: number }> {
+  const client = createS3Client(
+    { endpoint: server.endpoint, region: server.region, forcePathStyle: true, credentialsEnvPrefix: 'BENCH_' },
+    { env: { BENCH_ACCESS_KEY_ID: server.accessKeyId, BENCH_SECRET_ACCESS_KEY: server.secretAccessKey } },
+  );
+  const chunk = randomBytes(64 * KiB);
+  const body = async function* (): AsyncGenerator<Buffer> {
+    for (let done = 0; done < bytes; done += chunk.length) yield chunk;
+  };
+  const started = performance.now();
+  const cpuBefore = process.cpuUsage();
+  await uploadStream(client, {
+    bucket,
+    key: `floor/${Date.now()}.bin`,
+    body: body(),
+    partSizeBytes: BUCKET_BACKUP_TUNING.uploadPartBytes,
+    queueSize: BUCKET_BACKUP_TUNING.uploadQueueSize,
+  });
+  const cpu = process.cpuUsage(cpuBefore);
+  client.destroy();
+  return { seconds: (performance.now() - started) / 1000, cpuSeconds: (cpu.user + cpu.system) / 1e6 };
 }
 
 /**

@@ -10,8 +10,9 @@
 //   baseline   the method it replaces: GET one object at a time into a temp dir, tar -czf, upload
 //              the file. Lifeboat at least 5x faster (small objects).
 //   floor      parallel GETs with the runner's own reader, bodies dropped: the cheapest reads
-//              this machine can do (time, and this process's CPU), and the CPU of the two SHA-256
-//              passes a backup makes over the same bytes (shown, no goal).
+//              this machine can do (time, and this process's CPU), the CPU of the two SHA-256
+//              passes a backup makes over the same bytes, and the runner's upload of as many bytes
+//              from memory: read + hash + send is what a backup cannot spend less than (no goal).
 //
 // Every row gives the CPU seconds of the process and its children (the runner with zstd; every
 // command of a script) and of the S3 server meanwhile: on one machine they share the cores.
@@ -36,6 +37,7 @@ import {
   MiB,
   defaultBucketBackup,
   hashingCpuSeconds,
+  uploadOnly,
   leanParallelGets,
   makeBucket,
   mb,
@@ -125,6 +127,8 @@ try {
     record(`${label}: floor: parallel GETs, runner's reader (${getConcurrency}), bodies dropped`, floor, bytes);
     const hashing = { seconds: NaN, cpuSeconds: hashingCpuSeconds(bytes), peakRssBytes: NaN, servers: {} };
     record(`${label}: floor: two SHA-256 passes over the bytes (in this process)`, hashing, bytes);
+    const sending = await withServers(pids, async () => ({ ...(await uploadOnly(server, backups, bytes)), peakRssBytes: NaN }));
+    record(`${label}: floor: the runner's upload of as many bytes from memory`, sending, bytes);
     const peer = await script(prefix);
     record(`${label}: script: rclone copy --transfers ${transfers} to a temp dir`, peer.copy, bytes);
     record(`${label}: script: tar \\| zstd -3 \\| rclone rcat`, peer.archive, bytes);
@@ -133,7 +137,7 @@ try {
     record(`${label}: Lifeboat bucket-backup, defaults`, plain, bytes);
     const encrypted = await lifeboat(prefix, { recipient });
     record(`${label}: Lifeboat bucket-backup, defaults + age encryption`, encrypted, bytes);
-    return { keys, bytes, floor, hashing, peer, plain, encrypted };
+    return { keys, bytes, floor, hashing, sending, peer, plain, encrypted };
   };
 
   const small = await measureSet('small', 'small/', transfers);
@@ -163,6 +167,7 @@ try {
       { name: `${label}: floor (parallel GETs) time`, value: set.floor.seconds, unit: 's' },
       { name: `${label}: floor (parallel GETs) CPU per GiB`, value: perGiB(set.floor.cpuSeconds, set.bytes), unit: 's/GiB' },
       { name: `${label}: floor (two SHA-256 passes) CPU per GiB`, value: perGiB(set.hashing.cpuSeconds, set.bytes), unit: 's/GiB' },
+      { name: `${label}: floor (upload from memory) CPU per GiB`, value: perGiB(set.sending.cpuSeconds, set.bytes), unit: 's/GiB' },
     );
   }
   const peakRss = Math.max(small.plain.peakRssBytes, small.encrypted.peakRssBytes, large.plain.peakRssBytes, large.encrypted.peakRssBytes);
