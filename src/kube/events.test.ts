@@ -54,7 +54,7 @@ describe('EventRecorder', () => {
     const created: KubeObject[] = [];
     const recorder = new EventRecorder(
       { create: async <T extends KubeObject>(_type: unknown, object: T) => (created.push(object), object) },
-      { controller: 'lifeboat.dev/operator', instance: 'i', logger: pino({ level: 'silent' }), dedupWindowMs: 60_000, now: () => now, awaitDelivery: true },
+      { controller: 'lifeboat.dev/operator', instance: 'i', logger: pino({ level: 'silent' }), dedupWindowMs: 60_000, now: () => now },
     );
     const input = { type: 'Normal' as const, reason: 'JobCreated', note: 'created job x' };
     await recorder.record(run, input);
@@ -64,66 +64,5 @@ describe('EventRecorder', () => {
     await recorder.record(run, { ...input, note: 'created job y' });
     expect(created).toHaveLength(3);
     await expect(recorder.record(run, { ...input, reason: 'job created' })).rejects.toThrow('CamelCase');
-  });
-});
-
-describe('EventRecorder in the background', () => {
-  /** An API whose creates wait until the test lets them through. */
-  const slowApi = () => {
-    const created: KubeObject[] = [];
-    const waiting: (() => void)[] = [];
-    let sending = 0;
-    let mostAtOnce = 0;
-    const api = {
-      create: async <T extends KubeObject>(_type: unknown, object: T): Promise<T> => {
-        sending += 1;
-        mostAtOnce = Math.max(mostAtOnce, sending);
-        await new Promise<void>((resolve) => waiting.push(resolve));
-        sending -= 1;
-        created.push(object);
-        return object;
-      },
-    };
-    const release = async (): Promise<void> => {
-      for (const resolve of waiting.splice(0)) resolve();
-      await new Promise((resolve) => setImmediate(resolve));
-    };
-    return { api, created, release, mostAtOnce: () => mostAtOnce };
-  };
-
-  it('returns before the event is written, sends a few at a time in order, and flush() waits for the rest', async () => {
-    const { api, created, release, mostAtOnce } = slowApi();
-    const recorder = new EventRecorder(api, { controller: 'lifeboat.dev/operator', instance: 'i', logger: pino({ level: 'silent' }), inFlight: 2 });
-    for (let index = 0; index < 5; index++) await recorder.record(run, { type: 'Normal', reason: 'JobCreated', note: `created job ${index}` });
-    expect(created).toHaveLength(0);
-
-    let flushed = false;
-    const flushing = recorder.flush().then(() => (flushed = true));
-    while (created.length < 5) await release();
-    await flushing;
-    expect(flushed).toBe(true);
-    expect(mostAtOnce()).toBe(2);
-    expect(created.map((event) => (event as unknown as { note: string }).note)).toEqual([0, 1, 2, 3, 4].map((index) => `created job ${index}`));
-  });
-
-  it('drops what does not fit in the queue, logs it once, and sends an identical event again later', async () => {
-    const { api, created, release } = slowApi();
-    const lines: string[] = [];
-    const logger = pino({ level: 'warn' }, { write: (line: string) => void lines.push(line) });
-    const recorder = new EventRecorder(api, { controller: 'lifeboat.dev/operator', instance: 'i', logger, inFlight: 1, queueLimit: 2 });
-    const input = (index: number) => ({ type: 'Normal' as const, reason: 'JobCreated', note: `created job ${index}` });
-    // One in flight, two queued, the rest dropped.
-    for (let index = 0; index < 6; index++) await recorder.record(run, input(index));
-    expect(recorder.dropped).toBe(3);
-    expect(lines.filter((line) => line.includes('event queue full'))).toHaveLength(1);
-
-    const flushing = recorder.flush();
-    while (created.length < 3) await release();
-    await flushing;
-    // A dropped event was not remembered as sent: recording it again sends it.
-    await recorder.record(run, input(5));
-    while (created.length < 4) await release();
-    await recorder.flush();
-    expect(created.map((event) => (event as unknown as { note: string }).note)).toEqual(['created job 0', 'created job 1', 'created job 2', 'created job 5']);
   });
 });

@@ -1,13 +1,5 @@
 // Kubernetes Events (events.k8s.io/v1) about the objects Lifeboat manages: what
 // `kubectl describe` and `kubectl events` show. Best effort: a failed event never fails a reconcile.
-//
-// Events are sent in the background, as client-go's broadcaster does: record() queues the event
-// and returns, and a few requests at a time carry the queue out. A reconcile used to wait for its
-// events (a BackupRun's pass: its Job creates, then one or two events), and with 500 schedules
-// firing at once those waits held the workers a round trip longer per pass, for requests whose
-// outcome no decision reads (about ten per run, 44 % of the operator's requests). Sending at most
-// `inFlight` at once also keeps them from crowding out the writes that matter when the API server
-// is slow. A full queue drops the event and says so in the log, never blocks a reconcile.
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { KubeApi } from './kube-api.ts';
@@ -36,47 +28,23 @@ export interface EventRecorderOptions {
   /** Identical events (same object, type, reason and note) inside this window are sent once. */
   dedupWindowMs?: number;
   now?: () => number;
-  /** Event creates sent at once; the rest wait in the queue. */
-  inFlight?: number;
-  /** Events waiting beyond this are dropped (and logged). */
-  queueLimit?: number;
-  /** record() resolves only once the event is written (unit tests that read writes at once). */
-  awaitDelivery?: boolean;
 }
 
 const NOTE_LIMIT = 1024;
 const NAME_PATTERN = /^[A-Z][A-Za-z0-9]*$/;
-
-interface QueuedEvent {
-  event: KubeObject;
-  dedupKey: string;
-  reason: string;
-}
 
 export class EventRecorder {
   readonly #client: Pick<KubeApi, 'create'>;
   readonly #options: Required<Omit<EventRecorderOptions, 'logger'>> & { logger: Logger };
   /** Last emission time by object/type/reason/note, so a reconcile loop cannot flood events. */
   readonly #recent = new Map<string, number>();
-  readonly #queue: QueuedEvent[] = [];
-  #sending = 0;
-  #dropped = 0;
-  #idle: (() => void)[] = [];
 
   constructor(client: Pick<KubeApi, 'create'>, options: EventRecorderOptions) {
     this.#client = client;
-    this.#options = { dedupWindowMs: 10 * 60_000, now: Date.now, inFlight: 2, queueLimit: 1000, awaitDelivery: false, ...options };
+    this.#options = { dedupWindowMs: 10 * 60_000, now: Date.now, ...options };
   }
 
-  /** Events dropped because the queue was full, since start. */
-  get dropped(): number {
-    return this.#dropped;
-  }
-
-  /**
-   * Queues the event (or, with awaitDelivery, resolves once it is written or given up); rejects
-   * only for a malformed reason (a bug).
-   */
+  /** Resolves once the event is written or given up; rejects only for a malformed reason (a bug). */
   async record(regarding: KubeObject, input: EventInput): Promise<void> {
     const { metadata } = regarding;
     if (!metadata.name || !metadata.namespace) return;
@@ -88,43 +56,12 @@ export class EventRecorder {
     this.#recent.set(dedupKey, now);
     this.#prune(now);
 
-    const queued = { event: buildEvent(regarding, input, { ...this.#options, now: new Date(now) }), dedupKey, reason: input.reason };
-    if (this.#options.awaitDelivery) return this.#send(queued);
-    if (this.#queue.length >= this.#options.queueLimit) {
-      this.#recent.delete(dedupKey);
-      // Logged at the first drop and every 100th after it, not per event: a flood of warnings
-      // about a flood of events would only add to it.
-      if (this.#dropped++ % 100 === 0) this.#options.logger.warn({ reason: input.reason, dropped: this.#dropped, queueLimit: this.#options.queueLimit }, 'event queue full; dropping events');
-      return;
-    }
-    this.#queue.push(queued);
-    this.#pump();
-  }
-
-  /** Resolves once every queued event has been written or given up (shutdown, tests). */
-  flush(): Promise<void> {
-    if (this.#sending === 0 && this.#queue.length === 0) return Promise.resolve();
-    return new Promise((resolve) => this.#idle.push(resolve));
-  }
-
-  #pump(): void {
-    while (this.#sending < this.#options.inFlight && this.#queue.length > 0) {
-      const next = this.#queue.shift() as QueuedEvent;
-      this.#sending += 1;
-      void this.#send(next).finally(() => {
-        this.#sending -= 1;
-        this.#pump();
-        if (this.#sending === 0 && this.#queue.length === 0) for (const resolve of this.#idle.splice(0)) resolve();
-      });
-    }
-  }
-
-  async #send({ event, dedupKey, reason }: QueuedEvent): Promise<void> {
+    const event = buildEvent(regarding, input, { ...this.#options, now: new Date(now) });
     try {
       await this.#client.create(EVENTS, event);
     } catch (error) {
       this.#recent.delete(dedupKey);
-      this.#options.logger.warn({ err: error, reason }, 'could not record an event');
+      this.#options.logger.warn({ err: error, reason: input.reason }, 'could not record an event');
     }
   }
 

@@ -150,8 +150,6 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
               await Promise.all(controllers.map((controller) => controller.stop(drainMs)));
             },
           },
-          // Events the last passes queued (sent in the background) still go out.
-          { name: 'send queued events', timeoutMs: 2_000, run: () => events.flush() },
           { name: 'release the lease', timeoutMs: config.leaderElection.renewDeadlineMs + 1_000, run: async () => elector?.stop({ release: true }) },
           { name: 'stop informers', timeoutMs: 5_000, run: () => informers.stop() },
           { name: 'close the HTTP server', timeoutMs: 5_000, run: () => httpServer.close() },

@@ -85,7 +85,7 @@ async function restart(drill: Drill): Promise<Drill> {
   const { client, clock, context } = drill;
   const informerFactory = new InformerFactory({ client, namespaces: 'all', resyncPeriodMs: 0, logger: context.logger, clock });
   restartedInformers.push(informerFactory);
-  const events = new EventRecorder(client, { controller: 'lifeboat.dev/operator', instance: 'test-2', logger: context.logger, dedupWindowMs: 0, now: () => clock.now(), awaitDelivery: true });
+  const events = new EventRecorder(client, { controller: 'lifeboat.dev/operator', instance: 'test-2', logger: context.logger, dedupWindowMs: 0, now: () => clock.now() });
   const fresh: ControllerContext = { ...context, informers: informerFactory, events, metrics: createRuntimeMetrics() };
   const informers = drillInformers(informerFactory);
   informerFactory.start();

@@ -58,9 +58,8 @@ export function memoryCluster(options: MemoryClusterOptions = {}): MemoryCluster
   const config = { ...TEST_CONFIG, ...options.config };
   const informers = new InformerFactory({ client, namespaces: config.watchNamespaces, resyncPeriodMs: 0, logger, clock });
   // Events are writes through the client like any other; no deduplication, so an event a pass
-  // repeats shows up in client.writes instead of being swallowed; and written before the pass
-  // ends (not in the background), so a test reads a pass's writes as soon as it returns.
-  const events = new EventRecorder(client, { controller: 'lifeboat.dev/operator', instance: 'test', logger, dedupWindowMs: 0, now: () => clock.now(), awaitDelivery: true });
+  // repeats shows up in client.writes instead of being swallowed.
+  const events = new EventRecorder(client, { controller: 'lifeboat.dev/operator', instance: 'test', logger, dedupWindowMs: 0, now: () => clock.now() });
   const context: ControllerContext = { config, client, informers, events, metrics: createRuntimeMetrics(), logger, clock };
   const signal = new AbortController().signal;
   return {

@@ -375,7 +375,7 @@ export class Scene {
 
   /**
    * The reasons of the events about `name`, once every one of `including` is among them (the
-   * operator sends events in the background, after the status that a test waits for).
+   * operator writes events after the status change they report, which is what a test waits for).
    */
   eventReasons(name: string, including: readonly string[] = [], timeoutMs = 30_000): Promise<string[]> {
     return waitFor(
