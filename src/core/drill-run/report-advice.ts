@@ -5,6 +5,7 @@ import { formatBytes, formatDuration, type DrillPlan } from '../../api/index.ts'
 import { SCRATCH_BUCKET_PREFIX, SCRATCH_DATABASE_PREFIX } from '../../contract/tasks.ts';
 import { Labels } from '../metadata.ts';
 import type { DrillReportJson, ReportDuration } from './report.ts';
+import { noBackupPassedVerification } from './select-backup.ts';
 
 /** The reasons a DRDrillRun fails with, each with its own advice. */
 export const DRILL_FAILURE_REASONS = [
@@ -118,7 +119,7 @@ const WRITERS: Record<DrillFailureReason | keyof typeof AdviceTopics, Writer> = 
   NoBackup: (r, plan) => {
     const olderThan = plan.backup?.olderThan;
     // The one NoBackup that found backups: every candidate's stored read-back verdict says it failed.
-    const allCorrupt = r.message?.includes('failed verification') === true;
+    const allCorrupt = noBackupPassedVerification(r.message);
     return {
       title: allCorrupt ? 'every backup to recover from failed verification' : 'no complete backup to recover from',
       text: sentences(

@@ -64,7 +64,7 @@ export function selectDrillBackup(entries: readonly StoredManifest[], plan: Dril
     return {
       ok: false,
       message:
-        `no backup${when} holding ${what} passed its read-back: all ${skipped.length} such backup(s) among the ${entries.length} run manifest(s) in storage failed verification ` +
+        `no backup${when} holding ${what} ${NONE_VERIFIED}: all ${skipped.length} such backup(s) among the ${entries.length} run manifest(s) in storage failed verification ` +
         `(${skipped.map((entry) => entry.run).join(', ')}); the newest, ${first.run}: ${first.reason}`,
       skipped,
     };
@@ -84,6 +84,17 @@ export function selectDrillBackup(entries: readonly StoredManifest[], plan: Dril
       encrypted: restored.some((source) => source.encrypted),
     },
   };
+}
+
+/** What the NoBackup message says when backups were found but every one failed its read-back. */
+const NONE_VERIFIED = 'passed its read-back';
+
+/**
+ * Whether a NoBackup message is the one for backups that all failed verification (the report's
+ * advice tells the two cases apart; status records no backup either way).
+ */
+export function noBackupPassedVerification(message: string | null | undefined): boolean {
+  return message?.includes(NONE_VERIFIED) === true;
 }
 
 function skippedBackup(entry: StoredManifest, snapshotTime: Date): SkippedBackup {
