@@ -136,21 +136,33 @@ export async function seedLargeObjects(client: S3Client, bucket: string, count: 
 }
 
 /**
- * Plain parallel GETs with the runner's own object reader (SigV4 on node:http, no SDK), bodies
- * read and dropped: the cheapest way this machine has to read the objects, so the real limit.
+ * Plain parallel GETs with the runner's own object reader, as its fetcher makes them (objects
+ * above the range size in ranges, each read whole into one buffer), bodies dropped: the
+ * cheapest way this machine has to read the objects, so the real limit.
  */
-export async function leanParallelGets(server: S3Server, bucket: string, keys: string[], concurrency: number): Promise<{ seconds: number; bytes: number; cpuSeconds: number }> {
+export async function leanParallelGets(
+  server: S3Server,
+  bucket: string,
+  objects: { key: string; size: number }[],
+  concurrency: number,
+): Promise<{ seconds: number; bytes: number; cpuSeconds: number }> {
   const get = createObjectReader(
     { endpoint: server.endpoint, region: server.region, forcePathStyle: true, credentialsEnvPrefix: 'BENCH_' },
     { env: { BENCH_ACCESS_KEY_ID: server.accessKeyId, BENCH_SECRET_ACCESS_KEY: server.secretAccessKey }, maxSockets: concurrency },
+  );
+  const { rangeBytes } = BUCKET_BACKUP_TUNING;
+  const requests = objects.flatMap(({ key, size }) =>
+    size <= rangeBytes
+      ? [{ key }]
+      : Array.from({ length: Math.ceil(size / rangeBytes) }, (_, i) => ({ key, range: { start: i * rangeBytes, end: Math.min(size, (i + 1) * rangeBytes) - 1 } })),
   );
   const started = performance.now();
   // This process does nothing else meanwhile, so its CPU is the reads' (the kernel's receive work
   // included).
   const cpuBefore = process.cpuUsage();
   let bytes = 0;
-  await parallel(keys, concurrency, async (key) => {
-    const response = await get({ bucket, key });
+  await parallel(requests, concurrency, async (request) => {
+    const response = await get({ bucket, ...request, whole: true });
     for await (const chunk of response.body) bytes += chunk.length;
   });
   const cpu = process.cpuUsage(cpuBefore);

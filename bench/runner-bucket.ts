@@ -116,14 +116,14 @@ try {
   };
 
   const measureSet = async (label: string, prefix: string, getConcurrency: number) => {
-    const keys: string[] = [];
+    const objects: { key: string; size: number }[] = [];
     let bytes = 0;
     for await (const object of listObjects(server.client, { bucket: source, prefix })) {
-      keys.push(object.key);
+      objects.push({ key: object.key, size: object.size });
       bytes += object.size;
     }
-    say(`${label}: ${keys.length} objects, ${mb(bytes)} MiB`);
-    const floor = await withServers(pids, async () => ({ ...(await leanParallelGets(server, source, keys, getConcurrency)), peakRssBytes: NaN }));
+    say(`${label}: ${objects.length} objects, ${mb(bytes)} MiB`);
+    const floor = await withServers(pids, async () => ({ ...(await leanParallelGets(server, source, objects, getConcurrency)), peakRssBytes: NaN }));
     record(`${label}: floor: parallel GETs, runner's reader (${getConcurrency}), bodies dropped`, floor, bytes);
     const hashing = { seconds: NaN, cpuSeconds: hashingCpuSeconds(bytes), peakRssBytes: NaN, servers: {} };
     record(`${label}: floor: two SHA-256 passes over the bytes (in this process)`, hashing, bytes);
@@ -137,7 +137,7 @@ try {
     record(`${label}: Lifeboat bucket-backup, defaults`, plain, bytes);
     const encrypted = await lifeboat(prefix, { recipient });
     record(`${label}: Lifeboat bucket-backup, defaults + age encryption`, encrypted, bytes);
-    return { keys, bytes, floor, hashing, sending, peer, plain, encrypted };
+    return { keys: objects.map((object) => object.key), bytes, floor, hashing, sending, peer, plain, encrypted };
   };
 
   const small = await measureSet('small', 'small/', transfers);

@@ -179,6 +179,8 @@ class OrderedFetcher {
           key: listed.key,
           ...(listed.etag ? { ifMatch: listed.etag } : {}),
           ...(ranged ? { range: { start: plan.start, end: plan.end - 1 } } : {}),
+          // A part is held whole until the archive takes it: read it into one buffer.
+          whole: true,
           signal: this.signal,
         });
         const chunks: Buffer[] = [];

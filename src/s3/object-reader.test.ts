@@ -2,7 +2,7 @@
 // (path, signature headers, If-Match, Range) and how it reads answers, errors and retries.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
 import { createObjectReader, type GetObject } from './object-reader.ts';
 
 interface Seen {
@@ -134,5 +134,111 @@ describe('createObjectReader', () => {
     }
     answer = (_request, response) => response.end('after');
     expect(await bodyOf(await reader()({ bucket: 'b', key: 'k' }))).toBe('after');
+  });
+});
+
+describe('createObjectReader, whole bodies (read into one buffer of their size)', () => {
+  it('sends the same signed GET and returns the body as one chunk, the headers as a streamed GET does', async () => {
+    seen.length = 0;
+    const body = Buffer.from(Array.from({ length: 3 * 1024 * 1024 + 7 }, (_, i) => (i * 31) % 256));
+    answer = (_request, response) => {
+      response.writeHead(206, { etag: '"abc"', 'content-type': 'text/plain', 'x-amz-meta-owner': 'team-42', 'content-length': body.length });
+      // In pieces, so the head and the body's first bytes share reads and the rest arrive later.
+      response.write(body.subarray(0, 100));
+      setTimeout(() => response.end(body.subarray(100)), 20);
+    };
+    const response = await reader()({ bucket: 'b', key: 'dir/a b', ifMatch: '"abc"', range: { start: 0, end: body.length - 1 }, whole: true });
+    const chunks: Buffer[] = [];
+    for await (const chunk of response.body) chunks.push(chunk);
+    expect(chunks).toHaveLength(1);
+    expect((chunks[0] as Buffer).equals(body)).toBe(true);
+    expect(response).toMatchObject({ etag: '"abc"', contentType: 'text/plain', metadata: { owner: 'team-42' } });
+    expect(seen[0]?.path).toBe('/b/dir/a%20b');
+    expect(seen[0]?.headers).toMatchObject({ 'if-match': '"abc"', range: `bytes=0-${body.length - 1}`, 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD' });
+    expect(seen[0]?.headers.authorization).toMatch(/^AWS4-HMAC-SHA256 Credential=AKID\//);
+  });
+
+  it('reuses a connection for the next GET, and reads empty, chunked and connection-framed bodies', async () => {
+    const ports = new Set<number>();
+    answer = (request, response) => {
+      ports.add(request.socket.remotePort ?? 0);
+      if (request.url?.endsWith('/empty')) response.writeHead(200, { 'content-length': 0 }).end();
+      else if (request.url?.endsWith('/chunked')) {
+        response.writeHead(200); // no length: node:http sends it chunked
+        response.write('first ');
+        setTimeout(() => response.end('second'), 10);
+      } else response.writeHead(200, { 'content-length': 5 }).end('hello');
+    };
+    const get = reader();
+    expect(await bodyOf(await get({ bucket: 'b', key: 'one', whole: true }))).toBe('hello');
+    expect(await bodyOf(await get({ bucket: 'b', key: 'two', whole: true }))).toBe('hello');
+    expect(ports.size).toBe(1);
+    expect(await bodyOf(await get({ bucket: 'b', key: 'empty', whole: true }))).toBe('');
+    expect(await bodyOf(await get({ bucket: 'b', key: 'chunked', whole: true }))).toBe('first second');
+
+    const raw = net.createServer((socket) => {
+      socket.once('data', () => socket.end('HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\n\r\nuntil the end'));
+    });
+    await new Promise<void>((resolve) => raw.listen(0, '127.0.0.1', resolve));
+    try {
+      const closing = createObjectReader(
+        { endpoint: `http://127.0.0.1:${(raw.address() as AddressInfo).port}`, region: 'us-east-1', forcePathStyle: true, credentialsEnvPrefix: 'T_' },
+        { env: { T_ACCESS_KEY_ID: 'AKID', T_SECRET_ACCESS_KEY: 'secret' } },
+      );
+      expect(await bodyOf(await closing({ bucket: 'b', key: 'k', whole: true }))).toBe('until the end');
+    } finally {
+      raw.close();
+    }
+  });
+
+  it('reads S3 errors, retries 503 and a connection the server dropped, and fails a body cut short', async () => {
+    let calls = 0;
+    answer = (_request, response) => {
+      calls += 1;
+      if (calls === 1) {
+        response.socket?.destroy();
+        return;
+      }
+      if (calls === 2) {
+        response.writeHead(503).end('<Error><Code>SlowDown</Code></Error>');
+        return;
+      }
+      response.writeHead(200, { 'content-length': 4 }).end('fine');
+    };
+    expect(await bodyOf(await reader()({ bucket: 'b', key: 'k', whole: true }))).toBe('fine');
+    expect(calls).toBe(3);
+
+    answer = (_request, response) => response.writeHead(412).end('<Error><Code>PreconditionFailed</Code><Message>changed</Message></Error>');
+    await expect(reader()({ bucket: 'b', key: 'k', whole: true })).rejects.toMatchObject({ name: 'PreconditionFailed', $metadata: { httpStatusCode: 412 } });
+
+    answer = (_request, response) => {
+      response.writeHead(200, { 'content-length': 1000 });
+      response.write('only part of it');
+      setTimeout(() => response.socket?.destroy(), 10);
+    };
+    await expect(reader({ attempts: 1 })({ bucket: 'b', key: 'k', whole: true })).rejects.toMatchObject({ code: 'ECONNRESET' });
+  });
+
+  it('gives up on a silent server with ETIMEDOUT, and stops when its signal fires', async () => {
+    answer = () => undefined; // never answers
+    const silent = createObjectReader(
+      { endpoint, region: 'us-east-1', forcePathStyle: true, credentialsEnvPrefix: 'T_' },
+      { env: { T_ACCESS_KEY_ID: 'AKID', T_SECRET_ACCESS_KEY: 'secret' }, attempts: 1, idleTimeoutMs: 100 },
+    );
+    await expect(silent({ bucket: 'b', key: 'k', whole: true })).rejects.toMatchObject({ code: 'ETIMEDOUT' });
+
+    const stop = new AbortController();
+    const pending = reader()({ bucket: 'b', key: 'k', whole: true, signal: stop.signal });
+    setTimeout(() => stop.abort(new Error('stopped by the test')), 20);
+    await expect(pending).rejects.toThrow('stopped by the test');
+    server.closeAllConnections();
+  });
+
+  it('fails with a network code when nothing listens', async () => {
+    const dead = createObjectReader(
+      { endpoint: 'http://127.0.0.1:1', region: 'us-east-1', forcePathStyle: true, credentialsEnvPrefix: 'T_' },
+      { env: { T_ACCESS_KEY_ID: 'AKID', T_SECRET_ACCESS_KEY: 'secret' }, attempts: 1 },
+    );
+    await expect(dead({ bucket: 'b', key: 'k', whole: true })).rejects.toMatchObject({ code: 'ECONNREFUSED' });
   });
 });

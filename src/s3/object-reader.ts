@@ -14,6 +14,7 @@ import { isIP } from 'node:net';
 import type { S3Endpoint } from '../contract/s3-endpoint.ts';
 import { credentialsFromEnv, perEndpoint } from './client.ts';
 import { RequestSigner, escapeKeyPath } from './sigv4.ts';
+import { WholeGetClient } from './whole-get.ts';
 
 export interface GetObjectRequest {
   bucket: string;
@@ -22,6 +23,9 @@ export interface GetObjectRequest {
   ifMatch?: string;
   /** Inclusive byte range. */
   range?: { start: number; end: number };
+  /** The caller holds the whole body in memory anyway (a few MiB at most): it is read straight
+   *  into one buffer of its size and comes as that one chunk (see whole-get.ts). */
+  whole?: boolean;
   signal?: AbortSignal;
 }
 
@@ -70,7 +74,7 @@ type Headers = Record<string, string | string[] | undefined>;
 interface Answer {
   status: number;
   headers: Headers;
-  body: ResponseBody;
+  body: AsyncIterable<Buffer>;
 }
 
 export function createObjectReader(endpoint: S3Endpoint, options: ObjectReaderOptions = {}): GetObject {
@@ -88,6 +92,7 @@ export function createObjectReader(endpoint: S3Endpoint, options: ObjectReaderOp
   const signer = new RequestSigner(credentialsFromEnv(endpoint.credentialsEnvPrefix, options.env), endpoint.region);
   const basePath = base.pathname.replace(/\/+$/, '');
   const attempts = options.attempts ?? 5;
+  const whole = new WholeGetClient({ maxSockets: options.maxSockets ?? 64, idleTimeoutMs });
 
   // Virtual-hosted style as the SDK does it: not for an IP address, nor for a bucket name that
   // is not a single DNS label (with dots, a TLS wildcard certificate would not match).
@@ -96,8 +101,7 @@ export function createObjectReader(endpoint: S3Endpoint, options: ObjectReaderOp
       ? { origin: base.origin, host: base.host, path: `${basePath}/${bucket}/${escapeKeyPath(key)}` }
       : { origin: `${base.protocol}//${bucket}.${base.host}`, host: `${bucket}.${base.host}`, path: `${basePath}/${escapeKeyPath(key)}` };
 
-  const once = async (request: GetObjectRequest): Promise<Answer> => {
-    const dispatcher = await agent();
+  const send = async (request: GetObjectRequest): Promise<Answer> => {
     const { origin, host, path } = target(request.bucket, request.key);
     const headers = signer.sign({
       method: 'GET',
@@ -108,6 +112,14 @@ export function createObjectReader(endpoint: S3Endpoint, options: ObjectReaderOp
         ...(request.range ? { range: `bytes=${request.range.start}-${request.range.end}` } : {}),
       },
     });
+    if (request.whole) {
+      const url = new URL(origin);
+      const protocol = url.protocol === 'https:' ? 'https:' : 'http:';
+      const port = Number(url.port || (protocol === 'https:' ? 443 : 80));
+      const answer = await whole.get({ protocol, hostname: url.hostname.replace(/^\[|\]$/g, ''), port }, path, headers, request.signal);
+      return { status: answer.status, headers: answer.headers, body: once(answer.body) };
+    }
+    const dispatcher = await agent();
     return new Promise((resolve, reject) => {
       const { signal } = request;
       const body = new ResponseBody();
@@ -150,7 +162,7 @@ export function createObjectReader(endpoint: S3Endpoint, options: ObjectReaderOp
     for (let attempt = 1; ; attempt++) {
       let answer: Answer;
       try {
-        answer = await once(request);
+        answer = await send(request);
       } catch (error) {
         if (request.signal?.aborted || attempt >= attempts || !NETWORK_CODES.has((error as { code?: string }).code ?? '')) throw error;
         await backoff(attempt, request.signal);
@@ -240,6 +252,10 @@ class ResponseBody implements AsyncIterable<Buffer> {
 }
 
 const EMPTY = Buffer.alloc(0);
+
+async function* once(chunk: Buffer): AsyncGenerator<Buffer> {
+  yield chunk;
+}
 
 /** The object's stored headers that a GET returns, by response field. */
 const STORED_HEADERS = {
