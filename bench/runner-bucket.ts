@@ -20,7 +20,7 @@
 // one small object gives the part of that CPU that does not grow with the bytes (start, listing,
 // manifests); the CPU per GiB is printed with it and without it.
 //
-//   node bench/runner-bucket.ts [--quick] [--small 20000] [--large 4] [--large-mb 256] [--transfers 32]
+//   node bench/runner-bucket.ts [--quick] [--small 20000] [--large 4] [--large-mb 256] [--transfers 32] [--repeat 3]
 //
 // --quick is 2,000 small objects and 2 x 64 MB, for development. Uses the test environment's S3
 // server when LIFEBOAT_TESTENV is set, else a MinIO of its own.
@@ -57,6 +57,7 @@ const { values } = parseArgs({
     small: { type: 'string' },
     large: { type: 'string' },
     'large-mb': { type: 'string' },
+    repeat: { type: 'string', default: '3' },
     transfers: { type: 'string', default: '32' },
   },
 });
@@ -64,6 +65,7 @@ const smallCount = Number(values.small ?? (values.quick ? 2000 : 20000));
 const largeCount = Number(values.large ?? (values.quick ? 2 : 4));
 const largeBytes = Number(values['large-mb'] ?? (values.quick ? 64 : 256)) * MiB;
 const transfers = Number(values.transfers);
+const repeats = Number(values.repeat);
 
 type Case = Measured & { servers: Record<string, number> };
 
@@ -136,8 +138,11 @@ try {
     record(`${label}: script: rclone copy --transfers ${transfers} to a temp dir`, peer.copy, bytes);
     record(`${label}: script: tar \\| zstd -3 \\| rclone rcat`, peer.archive, bytes);
     record(`${label}: script, both steps`, peer.total, bytes);
-    const plain = await lifeboat(prefix);
-    record(`${label}: Lifeboat bucket-backup, defaults`, plain, bytes);
+    // The CPU goal is on the large set: on a shared machine one run's CPU varies by a quarter,
+    // so it takes the run with the median CPU of `repeat`.
+    const repeat = label === 'large' ? repeats : 1;
+    const plain = await medianCpu(repeat, () => lifeboat(prefix));
+    record(`${label}: Lifeboat bucket-backup, defaults${repeat > 1 ? ` (median CPU of ${repeat})` : ''}`, plain, bytes);
     const encrypted = await lifeboat(prefix, { recipient });
     record(`${label}: Lifeboat bucket-backup, defaults + age encryption`, encrypted, bytes);
     return { keys: objects.map((object) => object.key), bytes, floor, hashing, sending, peer, plain, encrypted };
@@ -152,8 +157,8 @@ try {
   const large = await measureSet('large', 'large/', largeCount);
   // What a run costs whatever it backs up (Node's start, loading the runner, the S3 client's
   // first requests, listing, the multipart upload's start and end, manifests): not per GiB.
-  const fixedCost = await lifeboat('fixed/');
-  record('fixed: Lifeboat bucket-backup of one 1 KiB object (start, list, manifests)', fixedCost, 1026);
+  const fixedCost = await medianCpu(repeats, () => lifeboat('fixed/'));
+  record(`fixed: Lifeboat bucket-backup of one 1 KiB object (start, list, manifests; median CPU of ${repeats})`, fixedCost, Number.NaN);
   const perGiBBeyondFixed = perGiB(large.plain.cpuSeconds - fixedCost.cpuSeconds, large.bytes);
 
   ratios.push(
@@ -190,6 +195,14 @@ try {
 } finally {
   rmSync(work, { recursive: true, force: true });
   await server.stop();
+}
+
+/** Runs `run` `count` times in a row and returns the run whose CPU is the median. */
+async function medianCpu<T extends { cpuSeconds: number }>(count: number, run: () => Promise<T>): Promise<T> {
+  const runs: T[] = [];
+  for (let i = 0; i < count; i++) runs.push(await run());
+  if (count > 1) console.log(`    CPU s of the ${count} runs: ${runs.map((r) => r.cpuSeconds.toFixed(2)).join(', ')}`);
+  return [...runs].sort((a, b) => a.cpuSeconds - b.cpuSeconds)[Math.floor(count / 2)] as T;
 }
 
 /** What teams did before: download each object in turn to a temp dir, tar.gz it, upload the file. */

@@ -11,6 +11,8 @@ export const RunnerEnv = {
   home: 'HOME',
   /** V8 heap limits derived from the container's memory limit (runner-heap.ts). */
   nodeOptions: 'NODE_OPTIONS',
+  /** glibc's malloc thresholds for a runner with memory to spare (runner-heap.ts). */
+  mallocTunables: 'GLIBC_TUNABLES',
   postgresUser: 'PGUSER',
   postgresPassword: 'PGPASSWORD',
   /** The backup storage's key pair: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY (what AWS tools read too). */

@@ -112,10 +112,10 @@ describe('buildBackupJob', () => {
     expect(env(bucketJob, 'PGPASSWORD')).toBeUndefined();
   });
 
-  it('has no literal value in any env var but the task, the result file, the scratch paths and the heap flags', () => {
+  it('has no literal value in any env var but the task, the result file, the scratch paths, the heap flags and the malloc tunables', () => {
     for (const built of [job, buildBackupJob(run, bucket, options), buildFinalizeJob(run, ['db'], options), buildVerifyJob(run, options)]) {
       const literal = container(built).env!.filter((variable) => variable.value !== undefined).map((variable) => variable.name);
-      expect(literal.sort()).toEqual(['HOME', 'LIFEBOAT_RESULT_FILE', 'LIFEBOAT_TASK', 'NODE_OPTIONS', 'TMPDIR']);
+      expect(literal.sort()).toEqual(['GLIBC_TUNABLES', 'HOME', 'LIFEBOAT_RESULT_FILE', 'LIFEBOAT_TASK', 'NODE_OPTIONS', 'TMPDIR']);
       for (const variable of container(built).env!.filter((v) => v.value === undefined)) {
         expect(variable.valueFrom?.secretKeyRef).toBeDefined();
       }
@@ -149,8 +149,9 @@ describe('buildBackupJob', () => {
     expect(job.spec!.template.spec!.automountServiceAccountToken).toBe(false);
   });
 
-  it('sizes the runner heap from the default 1Gi memory limit', () => {
+  it('sizes the runner heap from the default 1Gi memory limit, and tunes malloc for it', () => {
     expect(env(job, 'NODE_OPTIONS')?.value).toBe('--max-semi-space-size=8 --max-old-space-size=384');
+    expect(env(job, 'GLIBC_TUNABLES')?.value).toBe('glibc.malloc.mmap_threshold=4194304:glibc.malloc.trim_threshold=67108864');
   });
 
   it('gives the runner an emptyDir at /scratch as its TMPDIR', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { memoryBytes, runnerNodeOptions } from './runner-heap.ts';
+import { MALLOC_TUNABLES, memoryBytes, runnerMallocTunables, runnerNodeOptions } from './runner-heap.ts';
 
 describe('runner heap sizing', () => {
   it.each([
@@ -28,5 +28,16 @@ describe('runner heap sizing', () => {
 
   it('leaves V8 its defaults when the container has no memory limit', () => {
     expect(runnerNodeOptions(undefined)).toBeUndefined();
+  });
+
+  it.each([
+    ['1Gi', MALLOC_TUNABLES],
+    ['4Gi', MALLOC_TUNABLES],
+    [undefined, MALLOC_TUNABLES],
+    ['512Mi', undefined],
+    ['256Mi', undefined],
+    ['lots', undefined],
+  ])('gives a runner limited to %s the malloc tunables %s', (limit, tunables) => {
+    expect(runnerMallocTunables(limit)).toBe(tunables);
   });
 });

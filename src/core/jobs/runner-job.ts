@@ -6,7 +6,7 @@ import type { V1EnvVar, V1Job, V1ResourceRequirements, V1SecurityContext } from 
 import type { JobTemplate } from '../../api/index.ts';
 import { RunnerEnv, RunnerExit, SCRATCH_PATH, TERMINATION_MESSAGE_PATH } from '../../contract/runner-env.ts';
 import { controllerReference } from '../metadata.ts';
-import { runnerNodeOptions } from './runner-heap.ts';
+import { runnerMallocTunables, runnerNodeOptions } from './runner-heap.ts';
 
 /** Operator-wide settings for runner Jobs; a run's jobTemplate overrides them. */
 export interface RunnerJobOptions {
@@ -71,6 +71,7 @@ export function buildRunnerJob(input: RunnerJobInput, options: RunnerJobOptions)
   const imagePullPolicy = template?.imagePullPolicy ?? options.imagePullPolicy;
   const resources = resourcesOf(template, options);
   const nodeOptions = runnerNodeOptions(resources.limits?.memory);
+  const mallocTunables = runnerMallocTunables(resources.limits?.memory);
   const env: V1EnvVar[] = [
     { name: RunnerEnv.task, value: JSON.stringify(input.task) },
     { name: RunnerEnv.resultFile, value: TERMINATION_MESSAGE_PATH },
@@ -78,6 +79,7 @@ export function buildRunnerJob(input: RunnerJobInput, options: RunnerJobOptions)
     // pg_dump and friends look for files under HOME; the root file system is read-only.
     { name: RunnerEnv.home, value: SCRATCH_PATH },
     ...(nodeOptions ? [{ name: RunnerEnv.nodeOptions, value: nodeOptions }] : []),
+    ...(mallocTunables ? [{ name: RunnerEnv.mallocTunables, value: mallocTunables }] : []),
     ...input.credentials,
   ];
   return {
