@@ -29,6 +29,8 @@ export interface WholeGetOptions {
   maxSockets: number;
   /** A connection silent this long while a response is awaited is dropped (ETIMEDOUT). */
   idleTimeoutMs: number;
+  /** Certificate authorities to trust for https, instead of Node's own list (a private endpoint). */
+  ca?: string | Buffer;
 }
 
 /** How long an unused connection is kept: less than the usual 5 s keep-alive of S3 servers. */
@@ -68,10 +70,23 @@ export class WholeGetClient {
         continue;
       }
       if (this.open < this.options.maxSockets) break;
+      // Every slot taken: an unused connection to another host (virtual-hosted buckets) gives
+      // its slot up rather than idle out while this request waits.
+      this.closeOneIdle();
       await new Promise<void>((resolve) => this.waiting.push(resolve));
     }
     this.open += 1;
-    return new Connection(target, this.options.idleTimeoutMs, () => this.forget(target));
+    return new Connection(target, this.options, () => this.forget(target));
+  }
+
+  private closeOneIdle(): void {
+    for (const list of this.idle.values()) {
+      const connection = list.pop();
+      if (connection) {
+        connection.close();
+        return;
+      }
+    }
   }
 
   private release(target: WholeGetTarget, connection: Connection): void {
@@ -133,8 +148,8 @@ class Connection {
   private closed = false;
   private failure: Error | undefined;
 
-  constructor(target: WholeGetTarget, idleTimeoutMs: number, onClose: () => void) {
-    this.idleTimeoutMs = idleTimeoutMs;
+  constructor(target: WholeGetTarget, options: WholeGetOptions, onClose: () => void) {
+    this.idleTimeoutMs = options.idleTimeoutMs;
     const onread = { buffer: () => this.nextBuffer(), callback: (bytes: number, buffer: Uint8Array): boolean => {
         this.received(bytes, buffer);
         return true;
@@ -144,7 +159,14 @@ class Connection {
     this.socket =
       target.protocol === 'https:'
         ? // tls.connect takes `onread` as net.connect does (Node's docs); its types do not say so.
-          tls.connect({ host: target.hostname, port, ...(net.isIP(target.hostname) ? {} : { servername: target.hostname }), ALPNProtocols: ['http/1.1'], onread } as tls.ConnectionOptions)
+          tls.connect({
+            host: target.hostname,
+            port,
+            ...(net.isIP(target.hostname) ? {} : { servername: target.hostname }),
+            ...(options.ca ? { ca: options.ca } : {}),
+            ALPNProtocols: ['http/1.1'],
+            onread,
+          } as tls.ConnectionOptions)
         : net.connect({ host: target.hostname, port, onread });
     this.socket.setNoDelay(true);
     this.connected = new Promise((resolve, reject) => {
