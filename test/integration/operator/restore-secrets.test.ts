@@ -41,7 +41,7 @@ interface JobWithPodSpec extends JobObject {
 }
 
 /** Variables the runner Job sets with a plain value: none of them is a credential. */
-const PLAIN_ENV = new Set<string>([RunnerEnv.task, RunnerEnv.resultFile, RunnerEnv.tmpDir, RunnerEnv.home, RunnerEnv.nodeOptions]);
+const PLAIN_ENV = new Set<string>([RunnerEnv.task, RunnerEnv.resultFile, RunnerEnv.tmpDir, RunnerEnv.home, RunnerEnv.nodeOptions, RunnerEnv.mallocTunables]);
 
 const secretObject = (namespace: string, name: string, stringData: Record<string, string>) => ({ apiVersion: 'v1', kind: 'Secret', metadata: { name, namespace }, type: 'Opaque', stringData });
 
