@@ -3,8 +3,10 @@
 // objects the SDK's per-request work (middleware stack, schema serde, endpoint rules) took more
 // CPU than the S3 server spent answering, and node:http's client about 1.7x what undici's
 // dispatch API takes (20,000 GETs of 4-64 KiB: 7 vs 4 CPU s; 1 GiB in 2 MiB ranges: 4.7-6.3 vs
-// 2.4-2.9 CPU s, most of the difference garbage collection). Listing, uploads and everything else
-// still go through the SDK.
+// 2.4-2.9 CPU s, most of the difference garbage collection). A body the caller holds whole
+// anyway (`whole`: a bucket backup's objects and ranges) skips undici too: whole-get.ts reads it
+// straight into one buffer of its size. Listing, uploads and everything else still go through
+// the SDK.
 //
 // Errors look like the SDK's (`name` = the S3 error code, `$metadata.httpStatusCode`), so
 // s3/errors.ts describes both the same way.
