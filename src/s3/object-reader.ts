@@ -95,16 +95,20 @@ export function createObjectReader(endpoint: S3Endpoint, options: ObjectReaderOp
   const basePath = base.pathname.replace(/\/+$/, '');
   const attempts = options.attempts ?? 5;
   const whole = new WholeGetClient({ maxSockets: options.maxSockets ?? 64, idleTimeoutMs });
+  const protocol = base.protocol === 'https:' ? 'https:' : 'http:';
+  const port = Number(base.port || (protocol === 'https:' ? 443 : 80));
+  /** The host name to connect to: an IPv6 address without its URL brackets. */
+  const bareHostname = base.hostname.replace(/^\[|\]$/g, '');
 
   // Virtual-hosted style as the SDK does it: not for an IP address, nor for a bucket name that
   // is not a single DNS label (with dots, a TLS wildcard certificate would not match).
   const target = (bucket: string, key: string) =>
     endpoint.forcePathStyle || isIP(base.hostname) !== 0 || !/^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/.test(bucket)
-      ? { origin: base.origin, host: base.host, path: `${basePath}/${bucket}/${escapeKeyPath(key)}` }
-      : { origin: `${base.protocol}//${bucket}.${base.host}`, host: `${bucket}.${base.host}`, path: `${basePath}/${escapeKeyPath(key)}` };
+      ? { origin: base.origin, hostname: bareHostname, host: base.host, path: `${basePath}/${bucket}/${escapeKeyPath(key)}` }
+      : { origin: `${base.protocol}//${bucket}.${base.host}`, hostname: `${bucket}.${bareHostname}`, host: `${bucket}.${base.host}`, path: `${basePath}/${escapeKeyPath(key)}` };
 
   const send = async (request: GetObjectRequest): Promise<Answer> => {
-    const { origin, host, path } = target(request.bucket, request.key);
+    const { origin, hostname, host, path } = target(request.bucket, request.key);
     const headers = signer.sign({
       method: 'GET',
       path,
@@ -115,10 +119,7 @@ export function createObjectReader(endpoint: S3Endpoint, options: ObjectReaderOp
       },
     });
     if (request.whole) {
-      const url = new URL(origin);
-      const protocol = url.protocol === 'https:' ? 'https:' : 'http:';
-      const port = Number(url.port || (protocol === 'https:' ? 443 : 80));
-      const answer = await whole.get({ protocol, hostname: url.hostname.replace(/^\[|\]$/g, ''), port }, path, headers, request.signal);
+      const answer = await whole.get({ protocol, hostname, port }, path, headers, request.signal);
       return { status: answer.status, headers: answer.headers, body: once(answer.body) };
     }
     const dispatcher = await agent();

@@ -329,7 +329,8 @@ class Connection {
 
   private complete(exchange: Exchange, body: Buffer): void {
     this.current = undefined;
-    if (exchange.closeAfter) this.failure = Object.assign(new Error('connection closed after its last answer'), { code: 'ECONNRESET' });
+    // Not reused: the server closes it after this answer.
+    if (exchange.closeAfter) this.failure ??= closedError();
     this.socket.setTimeout(0);
     exchange.resolve({ status: exchange.status as number, headers: exchange.headers as Record<string, string>, body });
     if (exchange.closeAfter) this.socket.destroy();
@@ -339,7 +340,6 @@ class Connection {
   private ended(): void {
     const exchange = this.current;
     if (exchange?.framing?.kind === 'close') {
-      this.failure ??= closedError();
       this.complete(exchange, Buffer.concat(exchange.framing.parts));
       return;
     }

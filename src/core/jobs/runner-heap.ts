@@ -43,7 +43,7 @@ const MALLOC_TUNING_MIN_BYTES = 2 ** 30;
 export const MALLOC_TUNABLES = 'glibc.malloc.mmap_threshold=4194304:glibc.malloc.trim_threshold=67108864';
 
 /**
- * GLIBC_TUNABLES for a runner with this memory limit (none: no limit at all counts as large).
+ * GLIBC_TUNABLES for a runner with this memory limit: 1Gi or more, or no limit at all.
  * A bucket backup reads every object and 2 MiB range into a buffer of its own, freed by V8's
  * collector. glibc serves such sizes with a fresh mmap each time (its threshold is 128 KiB until
  * a larger block is freed) and gives freed heap back to the kernel beyond 128 KiB, so the
@@ -55,7 +55,7 @@ export const MALLOC_TUNABLES = 'glibc.malloc.mmap_threshold=4194304:glibc.malloc
  * so small limits keep glibc's defaults.
  */
 export function runnerMallocTunables(memoryLimit: string | number | undefined): string | undefined {
-  const bytes = memoryLimit === undefined ? undefined : memoryBytes(memoryLimit);
-  if (memoryLimit !== undefined && (bytes === undefined || bytes < MALLOC_TUNING_MIN_BYTES)) return undefined;
-  return MALLOC_TUNABLES;
+  if (memoryLimit === undefined) return MALLOC_TUNABLES;
+  const bytes = memoryBytes(memoryLimit);
+  return bytes !== undefined && bytes >= MALLOC_TUNING_MIN_BYTES ? MALLOC_TUNABLES : undefined;
 }
